@@ -1,0 +1,349 @@
+/**
+ * Slow-consumer proof: a raw TCP client (Deno.connect) does the WebSocket
+ * handshake, subscribes to every channel of every symbol, and then never reads.
+ * Alongside it, 100 normal clients (bench/loadgen.ts, own process) receive the
+ * trades at a high rate. Samples the gateway's RSS and metrics every second and
+ * the normal clients' latency p99 per second, then reports whether RSS stayed
+ * bounded (slope over the last half of the slow phase), whether the others'
+ * latency was unaffected, and whether the slow client was cut off (after the run
+ * it finally reads its socket: a `slow_consumer` error and a close frame at the
+ * end of what was queued prove it).
+ *
+ * ```sh
+ * deno run -A bench/slow_consumer.ts [--rate 1000] [--clients 100] [--baseline-s 8] [--slow-s 30] [--json]
+ * ```
+ * Starts its own emulator (default market + `--rate` stamped bench trades/s) and
+ * gateway (all channels). `--pin` pins the gateway to CPU 0, the rest to CPU 1.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { cpuOf, freePort, type Proc, rssMiB, sleep, spawn, stopAll } from "./procs.ts";
+import { clientFrame, FrameParser, OP, openRawWebSocket, writeAll } from "./ws_raw.ts";
+import { median } from "./procs.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const BENCH = new URL(".", import.meta.url).pathname;
+const DENO = Deno.execPath();
+const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"];
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rate: { type: "string", default: "1000" },
+    clients: { type: "string", default: "100" },
+    "baseline-s": { type: "string", default: "8" },
+    "slow-s": { type: "string", default: "30" },
+    "slow-clients": { type: "string", default: "1" },
+    json: { type: "boolean", default: false },
+    pin: { type: "boolean", default: false },
+  },
+});
+const RATE = Number(values.rate);
+const N = Number(values.clients);
+const BASELINE_S = Number(values["baseline-s"]);
+const SLOW_S = Number(values["slow-s"]);
+const SLOW_CLIENTS = Number(values["slow-clients"]);
+const SERVER_CPUS = values.pin ? "0" : undefined;
+const CLIENT_CPUS = values.pin ? "1" : undefined;
+const log = (m: string) => console.error(`[slow ${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** Linear-regression slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(text);
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+interface SlowClient {
+  conn: Deno.Conn;
+  opened: number;
+}
+
+async function openSlow(url: string): Promise<SlowClient> {
+  const { conn } = await openRawWebSocket(url);
+  await writeAll(
+    conn,
+    clientFrame(
+      OP.text,
+      JSON.stringify({
+        action: "subscribe",
+        symbols: SYMBOLS,
+        channels: ["trade", "quote", "kline", "book"],
+        raw: true,
+      }),
+    ),
+  );
+  return { conn, opened: Date.now() };
+}
+
+/** Finally reads what the slow client was sent: frames, trades, the error frame, the close frame. */
+async function drainSlow(c: SlowClient, quietMs: number) {
+  let frames = 0, trades = 0, bytes = 0;
+  let errorCode: string | undefined;
+  let closeCode: number | undefined;
+  let eof = false;
+  const decoder = new TextDecoder();
+  const parser = new FrameParser({
+    data(p, s, e) {
+      frames++;
+      bytes += e - s;
+      // Cheap classification by prefix.
+      const head = decoder.decode(p.subarray(s, Math.min(e, s + 48)));
+      if (head.startsWith('{"type":"trade"')) trades++;
+      else if (head.startsWith('{"type":"error"')) {
+        const m = /"code":"([a-z_]+)"/.exec(decoder.decode(p.subarray(s, e)));
+        errorCode = m?.[1];
+      }
+    },
+    ping() {},
+    close(code) {
+      closeCode = code;
+    },
+  });
+  const buf = new Uint8Array(256 * 1024);
+  while (true) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      c.conn.read(buf).catch(() => null),
+      new Promise<"quiet">((r) => (timer = setTimeout(() => r("quiet"), quietMs))),
+    ]);
+    clearTimeout(timer);
+    if (n === "quiet") break;
+    if (n === null) {
+      eof = true;
+      break;
+    }
+    parser.push(buf, n);
+  }
+  try {
+    c.conn.close();
+  } catch { /* closed */ }
+  return { frames, trades, bytes, errorCode, closeCode, eof };
+}
+
+async function main(): Promise<Json> {
+  const emu = spawn("emulator", [
+    DENO,
+    "run",
+    "--allow-net",
+    "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
+    `${ROOT}plugins/binance/emulator/main.ts`,
+    "--port",
+    "0",
+    "--symbols",
+    SYMBOLS.join(","),
+    "--stamp-field",
+    "benchTs",
+    "--bench-trades-per-second",
+    String(RATE),
+  ], { cpus: CLIENT_CPUS });
+  const emuPort = Number(
+    /:(\d+)\s*$/.exec(await emu.waitLine((l) => l.includes("listening on"), 20_000))![1],
+  );
+  const port = freePort();
+  const gw: Proc = spawn("gateway", [
+    DENO,
+    "run",
+    "-A",
+    "--unstable-worker-options",
+    `${ROOT}main.ts`,
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--log-level",
+    "warning",
+  ], {
+    env: {
+      BINANCE_WS_URL: `ws://127.0.0.1:${emuPort}`,
+      BINANCE_REST_URL: `http://127.0.0.1:${emuPort}`,
+      SYMBOLS: SYMBOLS.join(","),
+    },
+    cpus: SERVER_CPUS,
+    cwd: ROOT,
+  });
+  const deadline = Date.now() + 20_000;
+  while (true) {
+    const ok = await fetch(`http://127.0.0.1:${port}/ready`).then(async (r) => {
+      await r.body?.cancel();
+      return r.status === 200;
+    }).catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`gateway not ready: ${gw.stderrTail()}`);
+    await sleep(50);
+  }
+  const url = `ws://127.0.0.1:${port}/ws`;
+  const totalS = BASELINE_S + SLOW_S;
+  const lg = spawn("loadgen", [
+    DENO,
+    "run",
+    "-A",
+    `${BENCH}loadgen.ts`,
+    "--url",
+    url,
+    "--clients",
+    String(N),
+    "--wait-go",
+    "--subscribe-on-go",
+    "--ticks",
+    "--warmup-ms",
+    "1000",
+    "--window-ms",
+    String(totalS * 1000),
+  ], { cpus: CLIENT_CPUS });
+  await lg.waitLine((l) => l.includes('"event":"ready"'), 30_000);
+  const ticks: Json[] = [];
+  lg.onLine((l) => {
+    if (l.includes('"event":"tick"')) ticks.push(JSON.parse(l));
+  });
+  await lg.write("go\n");
+  await lg.waitLine((l) => l.includes('"event":"window_start"'), 30_000);
+  const t0 = Date.now();
+  const samples: Array<
+    { t: number; rss: number; clients: number; slowDisconnects: number; phase: string }
+  > = [];
+  let phase = "baseline";
+  let slowAt = 0;
+  const slow: SlowClient[] = [];
+  const cpu0 = cpuOf(gw.pid).total;
+  log(
+    `baseline ${BASELINE_S} s with ${N} clients at ${RATE} trades/s, then ${SLOW_CLIENTS} non-reading client(s) for ${SLOW_S} s`,
+  );
+  for (let s = 0; s < totalS; s++) {
+    if (s === BASELINE_S) {
+      for (let i = 0; i < SLOW_CLIENTS; i++) slow.push(await openSlow(url));
+      slowAt = Date.now();
+      phase = "slow";
+      log("slow client(s) connected and subscribed to everything; never reading");
+    }
+    await sleep(Math.max(0, t0 + (s + 1) * 1000 - Date.now()));
+    samples.push({
+      t: (Date.now() - t0) / 1000,
+      rss: rssMiB(gw.pid),
+      clients: await metric(port, "quant_clients"),
+      slowDisconnects: await metric(port, "quant_slow_client_disconnects_total"),
+      phase,
+    });
+    const last = samples[samples.length - 1];
+    if (!values.json || s % 5 === 4) {
+      log(
+        `t=${last.t.toFixed(0)}s RSS ${
+          last.rss.toFixed(1)
+        } MiB, clients ${last.clients}, slow disconnects ${last.slowDisconnects}`,
+      );
+    }
+  }
+  const gwCpuPct = (cpuOf(gw.pid).total - cpu0) / totalS * 100;
+  const resultLine = await lg.waitLine((l) => l.includes('"event":"result"'), 60_000);
+  const lgResult = JSON.parse(resultLine);
+  const conflated = await metric(port, "quant_conflated_updates_total");
+  const drained = await Promise.all(slow.map((c) => drainSlow(c, 2000)));
+
+  const base = samples.filter((s) => s.phase === "baseline");
+  const slowPhase = samples.filter((s) => s.phase === "slow");
+  const lastHalf = slowPhase.slice(Math.floor(slowPhase.length / 2));
+  const rssSlope = slope(lastHalf.map((s) => s.t), lastHalf.map((s) => s.rss)) * 60;
+  const rssBase = median(base.map((s) => s.rss));
+  const rssMax = Math.max(...slowPhase.map((s) => s.rss));
+  const slowTickStart = (slowAt - t0) / 1000;
+  const baseTicks = ticks.filter((t) =>
+    (t.t - t0) / 1000 <= slowTickStart && (t.t - t0) / 1000 > 1
+  );
+  const slowTicks = ticks.filter((t) => (t.t - t0) / 1000 > slowTickStart + 1);
+  const baselineP99 = median(baseTicks.map((t) => t.p99));
+  const withSlowP99 = median(slowTicks.map((t) => t.p99));
+  const withSlowP99Max = Math.max(...slowTicks.map((t) => t.p99 ?? 0));
+  const disconnectedAt = slowPhase.find((s) => s.slowDisconnects > 0)?.t;
+  const bounded = Number.isFinite(rssSlope) && rssSlope <= 5 && rssMax - rssBase <= 100;
+  const othersUnaffected = withSlowP99 <= Math.max(baselineP99 * 1.5, baselineP99 + 2) &&
+    lgResult.openAtEnd === N;
+  const disconnected =
+    drained.every((d) => d.errorCode === "slow_consumer" || d.closeCode !== undefined) &&
+    samples[samples.length - 1].slowDisconnects >= SLOW_CLIENTS;
+  const summary = [
+    `gateway RSS: baseline ${rssBase.toFixed(1)} MiB, max with slow client ${
+      rssMax.toFixed(1)
+    } MiB, ` +
+    `slope over last half ${rssSlope.toFixed(2)} MiB/min → ${bounded ? "BOUNDED" : "NOT BOUNDED"}`,
+    `normal clients (${N}): p99 baseline ${baselineP99.toFixed(2)} ms, with slow client median ${
+      withSlowP99.toFixed(2)
+    } ms (worst second ${
+      withSlowP99Max.toFixed(2)
+    } ms), ${lgResult.openAtEnd}/${N} still connected → ${
+      othersUnaffected ? "UNAFFECTED" : "AFFECTED"
+    }`,
+    `slow client: gateway counted ${
+      samples[samples.length - 1].slowDisconnects
+    } slow-consumer disconnect(s)` +
+    (disconnectedAt !== undefined
+      ? ` (first seen ${(disconnectedAt - slowTickStart).toFixed(0)} s after it subscribed)`
+      : "") +
+    `; conflated updates ${conflated}; on finally reading, it got ${
+      drained.map((d) =>
+        `${d.frames} frames (${d.trades} trades, ${(d.bytes / 1048576).toFixed(1)} MiB), error=${
+          d.errorCode ?? "none"
+        }, close=${d.closeCode ?? "none"}, eof=${d.eof}`
+      ).join("; ")
+    }`,
+    `gateway CPU ${gwCpuPct.toFixed(0)}% over the run; RSS per second: ${
+      samples.map((s) => s.rss.toFixed(0)).join(" ")
+    }`,
+  ].join("\n");
+  return {
+    event: "slow_result",
+    rate: RATE,
+    clients: N,
+    rssBaselineMiB: rssBase,
+    rssMaxMiB: rssMax,
+    rssSlopeMiBPerMin: rssSlope,
+    bounded,
+    baselineP99,
+    withSlowP99,
+    withSlowP99Max,
+    othersUnaffected,
+    disconnected,
+    disconnectedAfterS: disconnectedAt !== undefined ? disconnectedAt - slowTickStart : null,
+    drained,
+    samples,
+    ticks: ticks.map((t) => ({
+      t: (t.t - t0) / 1000,
+      p50: t.p50,
+      p99: t.p99,
+      eventsPerSec: t.eventsPerSec,
+    })),
+    summary,
+    procs: { gateway: gw.pid, emulator: emu.pid },
+  };
+}
+
+try {
+  const result = await main();
+  if (values.json) console.log(JSON.stringify(result));
+  else console.log(result.summary);
+  await stopAll();
+  Deno.exit(0);
+} catch (err) {
+  console.error(err);
+  await stopAll();
+  Deno.exit(1);
+}

@@ -1,0 +1,233 @@
+/**
+ * One connected WebSocket client and the slow-consumer policy applied when
+ * sending to it.
+ * @module
+ */
+
+/** Options of one subscription (exchange × symbol × channel). */
+export interface SubscriptionOptions {
+  /** Include the exchange's own frame as `raw`. */
+  raw: boolean;
+  /** Book depth (book channel only). */
+  depth?: number;
+}
+
+/** A frame waiting in a slow client's backlog. */
+interface QueuedFrame {
+  /** Conflation key (quote/kline/book); undefined for trades, which are never conflated. */
+  key?: string;
+  text: string | (() => string);
+}
+
+/** What a slow client has waiting. */
+export interface Backlog {
+  queue: QueuedFrame[];
+  byKey: Map<string, QueuedFrame>;
+  /** Trades in `queue`. */
+  trades: number;
+}
+
+/** A connected client. */
+export interface Client {
+  readonly id: number;
+  readonly socket: WebSocket;
+  /** Remote address, for logs. */
+  readonly remote: string;
+  /** Subscription key → options. */
+  readonly subs: Map<string, SubscriptionOptions>;
+  /** Frames waiting because the socket is above its high-water mark; null when none. */
+  backlog: Backlog | null;
+  /** Client frames counted in the current one-second window. */
+  rate: { windowStart: number; count: number };
+  /** Set once the client is being disconnected; nothing more is sent. */
+  closing: boolean;
+  /** Batched delivery (opt-in): frames collected this tick, sent as one JSON array. */
+  batch: string[] | null;
+}
+
+/** Creates the state of a newly connected client. */
+export function createClient(
+  id: number,
+  socket: WebSocket,
+  remote: string,
+  batched = false,
+): Client {
+  return {
+    id,
+    socket,
+    remote,
+    subs: new Map(),
+    backlog: null,
+    rate: { windowStart: 0, count: 0 },
+    closing: false,
+    batch: batched ? [] : null,
+  };
+}
+
+/** Slow-consumer policy settings. */
+export interface DeliveryPolicy {
+  /** Bytes buffered in a socket above which frames are held back. */
+  highWaterMark: number;
+  /** Trades a slow client may have waiting before it is disconnected. */
+  maxQueuedTrades: number;
+}
+
+/** Counters the delivery path bumps (read by metrics at scrape time). */
+export interface DeliveryStats {
+  delivered: number;
+  conflated: number;
+  slowDisconnects: number;
+}
+
+/** Sends frames to clients, applying the slow-consumer policy. */
+export interface Delivery {
+  /**
+   * Sends `text` to `client`. `key` marks a conflatable update (latest wins while
+   * the client is slow); without a key the frame is a trade and is queued.
+   */
+  send(client: Client, text: string | (() => string), key?: string): void;
+  /** Sends frames held back for slow clients whose sockets have drained. */
+  drain(): void;
+  /** Number of clients with a backlog. */
+  backlogged(): number;
+  /** Stops the drain timer. */
+  close(): void;
+  readonly stats: DeliveryStats;
+}
+
+/**
+ * Creates the delivery path. A client whose socket holds more than the high-water
+ * mark gets no further socket writes; its quote/book/kline updates are conflated
+ * to the latest per key and its trades queued up to a bound; past the bound it
+ * gets a `slow_consumer` error and is disconnected via `disconnect`.
+ */
+export function createDelivery(
+  policy: DeliveryPolicy,
+  disconnect: (client: Client, code: number, reason: string) => void,
+): Delivery {
+  const stats: DeliveryStats = { delivered: 0, conflated: 0, slowDisconnects: 0 };
+  const slow = new Set<Client>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  /** Batched clients with frames collected since the last flush. */
+  const batched = new Set<Client>();
+  let flushScheduled = false;
+
+  const write = (client: Client, text: string | (() => string)) => {
+    try {
+      client.socket.send(typeof text === "string" ? text : text());
+      stats.delivered++;
+    } catch {
+      // socket already closed: its close handler cleans up
+    }
+  };
+
+  const enqueue = (client: Client, text: string | (() => string), key?: string) => {
+    const backlog: Backlog = client.backlog ??= {
+      queue: [],
+      byKey: new Map(),
+      trades: 0,
+    };
+    if (key !== undefined) {
+      const existing = backlog.byKey.get(key);
+      if (existing) {
+        existing.text = text;
+        stats.conflated++;
+        return;
+      }
+      const frame = { key, text };
+      backlog.byKey.set(key, frame);
+      backlog.queue.push(frame);
+      return;
+    }
+    if (backlog.trades >= policy.maxQueuedTrades) {
+      stats.slowDisconnects++;
+      slow.delete(client);
+      client.backlog = null;
+      disconnect(client, 1008, "slow_consumer");
+      return;
+    }
+    backlog.trades++;
+    backlog.queue.push({ text });
+  };
+
+  const drain = () => {
+    for (const client of slow) {
+      const backlog = client.backlog;
+      if (!backlog || client.closing || client.socket.readyState !== WebSocket.OPEN) {
+        slow.delete(client);
+        client.backlog = null;
+        continue;
+      }
+      let i = 0;
+      const { queue } = backlog;
+      while (i < queue.length && client.socket.bufferedAmount < policy.highWaterMark / 2) {
+        const frame = queue[i++];
+        if (frame.key !== undefined) backlog.byKey.delete(frame.key);
+        else backlog.trades--;
+        write(client, frame.text);
+      }
+      queue.splice(0, i);
+      if (queue.length === 0) {
+        client.backlog = null;
+        slow.delete(client);
+      }
+    }
+    if (slow.size === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+
+  const direct = (client: Client, text: string | (() => string), key?: string) => {
+    if (client.backlog !== null) {
+      enqueue(client, text, key);
+      return;
+    }
+    if (client.socket.bufferedAmount > policy.highWaterMark) {
+      slow.add(client);
+      enqueue(client, text, key);
+      timer ??= setInterval(drain, 5);
+      return;
+    }
+    write(client, text);
+  };
+
+  /** Sends each batched client's collected frames as one array frame. */
+  const flushBatches = () => {
+    flushScheduled = false;
+    for (const client of batched) {
+      const frames = client.batch;
+      if (!frames || frames.length === 0) continue;
+      client.batch = [];
+      if (!client.closing) {
+        direct(client, frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`);
+        stats.delivered += frames.length - 1;
+      }
+    }
+    batched.clear();
+  };
+
+  return {
+    stats,
+    send(client, text, key) {
+      if (client.closing) return;
+      if (client.batch !== null && client.backlog === null) {
+        client.batch.push(typeof text === "string" ? text : text());
+        batched.add(client);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          queueMicrotask(flushBatches);
+        }
+        return;
+      }
+      direct(client, text, key);
+    },
+    drain,
+    backlogged: () => slow.size,
+    close() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      slow.clear();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Worker-side host for one feed plugin: validates its config, runs it, and
+ * batches everything it emits into numbered messages for the hub.
+ * A plugin's `worker.ts` is one line: `serveFeedWorker(plugin)`.
+ * @module
+ */
+import type { FeedContext, FeedPlugin } from "./plugin.ts";
+import {
+  CONTROL_CHANNEL,
+  type ControlMessage,
+  type FeedItem,
+  type FromWorker,
+  type ToWorker,
+} from "./feed_protocol.ts";
+
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker): void;
+  close(): void;
+}
+
+/** Most items one batch carries; larger bursts are split into several batches. */
+const MAX_BATCH = 4096;
+
+/** Builds a plugin context whose output goes to `sink` (also used by tests and benchmarks). */
+export function createFeedContext<C>(
+  plugin: FeedPlugin<C>,
+  start: {
+    symbols: readonly string[];
+    channels: FeedContext["channels"];
+    config: C;
+  },
+  signal: AbortSignal,
+  sink: (item: FeedItem) => void,
+): FeedContext<C> {
+  const log =
+    (level: "debug" | "info" | "warning" | "error") =>
+    (message: string, properties?: Record<string, unknown>) =>
+      sink({ type: "log", level, message, properties });
+  return {
+    exchange: plugin.name,
+    symbols: start.symbols,
+    channels: start.channels,
+    config: start.config,
+    signal,
+    emit: (event) => sink(event),
+    status: (update) => sink({ type: "status", ...update }),
+    bookStatus: (update) => sink({ type: "book_status", ...update }),
+    malformed: (reason, frame) =>
+      sink({
+        type: "malformed",
+        reason,
+        frame: frame === undefined ? undefined : frame.slice(0, 512),
+      }),
+    log: {
+      debug: log("debug"),
+      info: log("info"),
+      warn: log("warning"),
+      error: log("error"),
+    },
+  };
+}
+
+/** Runs `plugin` inside the current Worker, driven by the core's messages. */
+export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
+  const scope = self as unknown as WorkerScope;
+  const abort = new AbortController();
+  let seq = 0;
+  let pending: FeedItem[] = [];
+  let scheduled = false;
+
+  const flush = () => {
+    scheduled = false;
+    while (pending.length > 0) {
+      const items = pending.length > MAX_BATCH ? pending.splice(0, MAX_BATCH) : pending;
+      if (items === pending) pending = [];
+      scope.postMessage({ type: "batch", seq: ++seq, items });
+    }
+  };
+  const sink = (item: FeedItem) => {
+    pending.push(item);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+
+  const control = new BroadcastChannel(CONTROL_CHANNEL);
+  control.onmessage = (e: MessageEvent<ControlMessage>) => {
+    if (e.data?.type === "shutdown") abort.abort();
+  };
+
+  scope.onmessage = async (e) => {
+    const msg = e.data;
+    if (msg.type === "stop") {
+      abort.abort();
+      return;
+    }
+    if (msg.type !== "start") return;
+    let error: string | undefined;
+    try {
+      const config = plugin.configSchema.parse(msg.config);
+      const ctx = createFeedContext(
+        plugin,
+        { symbols: msg.symbols, channels: msg.channels, config },
+        abort.signal,
+        sink,
+      );
+      await plugin.run(ctx);
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    flush();
+    control.close();
+    scope.postMessage({ type: "exit", error });
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * Assembles a gateway: feeds (one Worker per plugin) → hub → books, market
+ * state and fan-out → WebSocket clients, plus the REST endpoints, on one
+ * `Deno.serve` listener.
+ * @module
+ */
+import type { Channel } from "./events.ts";
+import type { CoreConfig } from "./config.ts";
+import { type Client, createClient, createDelivery } from "./client.ts";
+import { createBooks } from "./books.ts";
+import { createCatalog } from "./catalog.ts";
+import { type FeedSpec, startFeeds } from "./feeds.ts";
+import { createHub } from "./hub.ts";
+import { createHttp, httpError } from "./http.ts";
+import { createMarketState } from "./market_state.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { createSessions } from "./session.ts";
+import { createStreamIndex } from "./streams.ts";
+import { errorFrame } from "./protocol.ts";
+import { getLogger } from "./log.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** A running gateway. */
+export interface Gateway {
+  /** Bound port. */
+  readonly port: number;
+  /** `http://host:port`. */
+  readonly url: string;
+  readonly metrics: Metrics;
+  /** Connected clients now. */
+  clientCount(): number;
+  /** Graceful shutdown: close frames to clients, clean feed stop, listener closed. */
+  close(): Promise<void>;
+}
+
+/** Everything a gateway is built from. */
+export interface GatewayOptions {
+  config: CoreConfig;
+  /** One spec per exchange feed. */
+  feeds: FeedSpec[];
+}
+
+/** Starts a gateway and resolves once it listens. */
+export function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const log = getLogger(["quant-saas", "gateway"]);
+  const startedAt = Date.now();
+  const metrics = createMetrics();
+  const clients = new Set<Client>();
+  let nextClientId = 1;
+
+  const disconnect = (client: Client, code: number, reason: string) => {
+    if (client.closing) return;
+    client.closing = true;
+    if (reason === "slow_consumer" && client.socket.readyState === WebSocket.OPEN) {
+      // Best effort: the socket may be too full for this frame to leave.
+      try {
+        client.socket.send(errorFrame(
+          "slow_consumer",
+          `backlog exceeded ${config.maxQueuedTrades} trades; disconnecting`,
+        ));
+      } catch { /* closed */ }
+    }
+    log.warning("disconnecting client {id} ({remote}): {reason}", {
+      id: client.id,
+      remote: client.remote,
+      reason,
+    });
+    try {
+      client.socket.close(code, reason);
+    } catch { /* already closed */ }
+    sessions.onClose(client);
+    clients.delete(client);
+    metrics.clients.set(clients.size);
+  };
+
+  const delivery = createDelivery(
+    { highWaterMark: config.highWaterMark, maxQueuedTrades: config.maxQueuedTrades },
+    disconnect,
+  );
+  const index = createStreamIndex();
+  const market = createMarketState();
+  const configured: Record<string, string[]> = {};
+  for (const spec of options.feeds) configured[spec.plugin.name] = spec.symbols;
+  const catalog = createCatalog(configured);
+  const books = createBooks(delivery, (update, reason) => {
+    log.error("rejected book update {exchange} {symbol}: {reason}", {
+      exchange: update.exchange,
+      symbol: update.symbol,
+      reason,
+    });
+  });
+  const hub = createHub({ index, books, market, catalog, delivery, clients, metrics });
+  const feeds = startFeeds(options.feeds, hub.onItem, hub.onState);
+
+  let reported = { delivered: 0, conflated: 0, slow: 0 };
+  const syncCounters = () => {
+    const s = delivery.stats;
+    metrics.messagesOut.inc(s.delivered - reported.delivered);
+    metrics.conflated.inc(s.conflated - reported.conflated);
+    metrics.slowDisconnects.inc(s.slowDisconnects - reported.slow);
+    reported = { delivered: s.delivered, conflated: s.conflated, slow: s.slowDisconnects };
+  };
+
+  const sessions = createSessions({
+    index,
+    books,
+    catalog,
+    delivery,
+    limits: config,
+    statusFrame: (exchange) => {
+      const info = feeds.get(exchange);
+      return info ? hub.statusFrame(info) : undefined;
+    },
+    disconnect,
+    countError: (code) => metrics.clientErrors.inc({ code }),
+    now: () => Date.now(),
+  });
+
+  const http = createHttp({
+    name: "quant-saas",
+    version: denoJson.version,
+    startedAt,
+    feeds,
+    books,
+    market,
+    catalog,
+    metrics,
+    clientCount: () => clients.size,
+    symbols: config.symbols,
+    channels: config.channels as Channel[],
+  });
+
+  let shuttingDown = false;
+  const upgrade = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return httpError(426, "upgrade_required", "GET /ws with a WebSocket upgrade");
+    }
+    if (shuttingDown) return httpError(503, "shutting_down", "the gateway is shutting down");
+    if (clients.size >= config.maxClients) {
+      return httpError(503, "server_busy", `client limit ${config.maxClients} reached`);
+    }
+    const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
+    const { socket, response } = Deno.upgradeWebSocket(req, {
+      idleTimeout: config.idleTimeout,
+    });
+    const batch = new URL(req.url).searchParams.get("batch");
+    const client = createClient(nextClientId++, socket, remote, batch === "1" || batch === "true");
+    socket.onopen = () => {
+      clients.add(client);
+      metrics.clients.set(clients.size);
+    };
+    socket.onmessage = (e) => {
+      metrics.clientFrames.inc();
+      sessions.onMessage(client, e.data);
+    };
+    socket.onclose = () => {
+      client.closing = true;
+      sessions.onClose(client);
+      clients.delete(client);
+      metrics.clients.set(clients.size);
+    };
+    socket.onerror = () => {};
+    return response;
+  };
+
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.host,
+    onListen: () => {},
+  }, (req, info) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/metrics") syncCounters();
+    if (url.pathname === "/ws") return upgrade(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>);
+    return http(req, url);
+  });
+  const addr = server.addr as Deno.NetAddr;
+  const host = addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname;
+  log.info("Quant-SaaS listening on http://{host}:{port} (WebSocket /ws)", {
+    host,
+    port: addr.port,
+  });
+
+  return Promise.resolve({
+    port: addr.port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
+    metrics,
+    clientCount: () => clients.size,
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      log.info("shutting down: closing {clients} clients and {feeds} feeds", {
+        clients: clients.size,
+        feeds: options.feeds.length,
+      });
+      for (const client of [...clients]) {
+        client.closing = true;
+        try {
+          client.socket.close(1001, "shutting_down");
+        } catch { /* closed */ }
+      }
+      await feeds.stop(config.shutdownGraceMs);
+      delivery.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        server.shutdown(),
+        new Promise((r) => timer = setTimeout(r, config.shutdownGraceMs)),
+      ]);
+      clearTimeout(timer);
+      clients.clear();
+    },
+  });
+}

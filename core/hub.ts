@@ -1,0 +1,219 @@
+/**
+ * The hub: takes every item the feeds deliver (in order, none lost) and turns it
+ * into state updates and client frames.
+ * @module
+ */
+import type { FeedItem } from "./feed_protocol.ts";
+import type { FeedInfo } from "./feeds.ts";
+import type { QuoteEvent } from "./events.ts";
+import type { Client, Delivery } from "./client.ts";
+import type { Books } from "./books.ts";
+import type { Catalog } from "./catalog.ts";
+import type { MarketState } from "./market_state.ts";
+import type { Metrics } from "./metrics.ts";
+import { type StreamIndex, streamKey } from "./streams.ts";
+import { encodeOnce } from "./wire.ts";
+import { getLogger } from "./log.ts";
+
+/** What the hub works with. */
+export interface HubDeps {
+  index: StreamIndex;
+  books: Books;
+  market: MarketState;
+  catalog: Catalog;
+  delivery: Delivery;
+  clients: ReadonlySet<Client>;
+  metrics: Metrics;
+}
+
+/** The hub's entry points. */
+export interface Hub {
+  /** One item from a feed. */
+  onItem(exchange: string, item: FeedItem): void;
+  /** A feed's state changed: tell its subscribers with a `status` frame. */
+  onState(info: FeedInfo): void;
+  /** The `status` frame for a feed as it is now. */
+  statusFrame(info: FeedInfo): string;
+}
+
+/** Creates the hub. */
+export function createHub(deps: HubDeps): Hub {
+  const { index, books, market, catalog, delivery, clients, metrics } = deps;
+  const log = getLogger(["quant-saas", "hub"]);
+  const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
+
+  /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
+  const fanout = (key: string, event: Parameters<typeof encodeOnce>[0], ckey?: string) => {
+    const audience = index.audience(key);
+    if (!audience) return;
+    const encoded = encodeOnce(event);
+    if (audience.plain.size > 0) {
+      const text = encoded.plain();
+      for (const client of audience.plain) delivery.send(client, text, ckey);
+    }
+    if (audience.raw.size > 0) {
+      const text = encoded.withRaw();
+      for (const client of audience.raw) delivery.send(client, text, ckey);
+    }
+  };
+
+  const subscribedTo = (client: Client, exchange: string, symbol?: string) => {
+    for (const key of client.subs.keys()) {
+      const [, ex, sym] = key.split("|");
+      if (ex === exchange && (symbol === undefined || sym === symbol)) return true;
+    }
+    return false;
+  };
+
+  const broadcastStatus = (text: string, exchange: string, symbol?: string) => {
+    for (const client of clients) {
+      if (subscribedTo(client, exchange, symbol)) delivery.send(client, text);
+    }
+  };
+
+  const statusFrame = (info: FeedInfo) =>
+    JSON.stringify({
+      type: "status",
+      exchange: info.exchange,
+      state: info.state,
+      emulator: info.emulator,
+      reason: info.reason,
+      reconnects: info.reconnects,
+      timestamp: new Date(info.since).toISOString(),
+    });
+
+  const onQuote = (event: QuoteEvent) => {
+    market.quote(event);
+    metrics.messagesIn.inc({ exchange: event.exchange, type: "quote" });
+    const key = streamKey("quote", event.exchange, event.symbol);
+    fanout(key, event, key);
+  };
+
+  return {
+    statusFrame,
+    onState(info) {
+      metrics.feedUp.set(
+        { exchange: info.exchange, emulator: String(info.emulator) },
+        info.state === "connected" ? 1 : 0,
+      );
+      const level = info.state === "connected" ? "info" : "warning";
+      log[level]("feed {exchange} is {state}{emulatorNote}: {reason}", {
+        exchange: info.exchange,
+        state: info.state,
+        emulatorNote: info.emulator ? " (EMULATOR, not the real exchange)" : "",
+        reason: info.reason ?? "-",
+      });
+      broadcastStatus(statusFrame(info), info.exchange);
+    },
+    onItem(exchange, item) {
+      switch (item.type) {
+        case "trade":
+          market.trade(item);
+          metrics.messagesIn.inc({ exchange, type: "trade" });
+          metrics.feedLag.set({ exchange }, item.receiveTime - item.eventTime);
+          fanout(streamKey("trade", exchange, item.symbol), item);
+          break;
+        case "quote": {
+          // Keep quotes consistent with the book: never go back behind the book's update id.
+          const book = books.get(exchange, item.symbol);
+          if (
+            book?.synced && item.updateId !== undefined &&
+            book.book.updateId !== undefined && item.updateId < book.book.updateId
+          ) break;
+          onQuote(item);
+          break;
+        }
+        case "kline":
+          market.entry(exchange, item.symbol).counts.kline++;
+          metrics.messagesIn.inc({ exchange, type: "kline" });
+          {
+            const key = streamKey("kline", exchange, item.symbol);
+            fanout(key, item, `${key}|${item.interval}`);
+          }
+          break;
+        case "book": {
+          market.entry(exchange, item.symbol).counts.book++;
+          metrics.messagesIn.inc({ exchange, type: "book" });
+          const before = books.get(exchange, item.symbol);
+          const wasSynced = before?.synced ?? false;
+          if (!books.apply(item)) break;
+          if (item.snapshot && wasSynced === false) {
+            const text = JSON.stringify({
+              type: "status",
+              exchange,
+              symbol: item.symbol,
+              channel: "book",
+              state: "synced",
+              timestamp: new Date(item.receiveTime).toISOString(),
+            });
+            broadcastBookStatus(exchange, item.symbol, text);
+          }
+          break;
+        }
+        case "gap": {
+          market.entry(exchange, item.symbol).counts.gap++;
+          metrics.tradeGaps.inc({ exchange });
+          log.warning("trade gap on {exchange} {symbol}: ids {fromId}..{toId} lost ({reason})", {
+            ...item,
+          });
+          const audience = index.audience(streamKey("trade", exchange, item.symbol));
+          if (!audience) break;
+          const text = JSON.stringify(item);
+          for (const client of audience.plain) delivery.send(client, text);
+          for (const client of audience.raw) delivery.send(client, text);
+          break;
+        }
+        case "instruments":
+          catalog.setInstruments(exchange, item.instruments, item.streamed);
+          break;
+        case "book_status": {
+          if (item.state === "resyncing") {
+            books.markUnsynced(exchange, item.symbol);
+            metrics.bookResyncs.inc({ exchange, symbol: item.symbol });
+            log.warning("book {exchange} {symbol} resynchronizing: {reason}", {
+              exchange,
+              symbol: item.symbol,
+              reason: item.reason ?? "-",
+            });
+            broadcastBookStatus(
+              exchange,
+              item.symbol,
+              JSON.stringify({
+                type: "status",
+                exchange,
+                symbol: item.symbol,
+                channel: "book",
+                state: item.state,
+                reason: item.reason,
+                timestamp: new Date().toISOString(),
+              }),
+            );
+          }
+          break;
+        }
+        case "malformed":
+          metrics.malformed.inc({ exchange });
+          feedLog(exchange).warning("malformed frame dropped: {reason}", {
+            reason: item.reason,
+            frame: item.frame,
+          });
+          break;
+        case "log":
+          feedLog(exchange)[item.level](item.message, item.properties ?? {});
+          break;
+        case "status":
+          if (item.state === "reconnecting") metrics.reconnects.inc({ exchange });
+          break;
+      }
+    },
+  };
+
+  function broadcastBookStatus(exchange: string, symbol: string, text: string) {
+    const entry = books.get(exchange, symbol);
+    if (!entry) return;
+    for (const group of entry.views.values()) {
+      for (const client of group.raw) delivery.send(client, text);
+      for (const client of group.plain) delivery.send(client, text);
+    }
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * One client connection's protocol handling: validates each frame, applies
+ * subscribe / unsubscribe / list / ping, and answers with acks or error frames.
+ * An error never closes a well-behaved connection and never touches other clients.
+ * @module
+ */
+import type { Channel } from "./events.ts";
+import type { Client, Delivery } from "./client.ts";
+import type { Books } from "./books.ts";
+import type { Catalog } from "./catalog.ts";
+import type { StreamIndex } from "./streams.ts";
+import { streamKey } from "./streams.ts";
+import {
+  type ErrorCode,
+  errorFrame,
+  parseClientFrame,
+  resolveChannels,
+  type SubscriptionFrame,
+} from "./protocol.ts";
+import { DEFAULT_VIEW_DEPTH } from "./book_view.ts";
+
+/** Limits applied to each connection. */
+export interface SessionLimits {
+  maxFrameBytes: number;
+  maxSubscriptions: number;
+  maxClientMessagesPerSecond: number;
+}
+
+/** What a session works with. */
+export interface SessionDeps {
+  index: StreamIndex;
+  books: Books;
+  catalog: Catalog;
+  delivery: Delivery;
+  limits: SessionLimits;
+  /** Current `status` frame of a feed (sent on subscribe). */
+  statusFrame(exchange: string): string | undefined;
+  /** Disconnects a client with a close code. */
+  disconnect(client: Client, code: number, reason: string): void;
+  /** Counts an error frame. */
+  countError(code: ErrorCode): void;
+  now(): number;
+}
+
+/** One subscription of a client, as `list` reports it. */
+interface SubscriptionInfo {
+  exchange: string;
+  symbol: string;
+  channel: Channel;
+  raw: boolean;
+  depth?: number;
+}
+
+const encoder = new TextEncoder();
+
+/** Handles frames from clients. */
+export interface Sessions {
+  /** A frame arrived from `client`. */
+  onMessage(client: Client, data: unknown): void;
+  /** `client` is gone: drop all its subscriptions. */
+  onClose(client: Client): void;
+}
+
+/** Creates the session handler. */
+export function createSessions(deps: SessionDeps): Sessions {
+  const { index, books, catalog, delivery, limits } = deps;
+
+  const fail = (client: Client, code: ErrorCode, message: string, id?: string | number) => {
+    deps.countError(code);
+    delivery.send(client, errorFrame(code, message, id));
+  };
+
+  const byteLength = (text: string) =>
+    text.length * 3 <= limits.maxFrameBytes ? text.length : encoder.encode(text).length;
+
+  /** Resolves a subscription frame into concrete (exchange, native symbol, channel) triples. */
+  const resolve = (client: Client, frame: SubscriptionFrame) => {
+    const { channels, unknown } = resolveChannels(frame.channels);
+    if (unknown.length > 0) {
+      fail(client, "unknown_channel", `unknown channel(s): ${unknown.join(", ")}`, frame.id);
+      return undefined;
+    }
+    const configured = catalog.exchanges();
+    const wanted = frame.exchanges === undefined || frame.exchanges.includes("*")
+      ? configured
+      : frame.exchanges.map((e) => e.toLowerCase());
+    const badExchanges = wanted.filter((e) => !configured.includes(e));
+    if (badExchanges.length > 0) {
+      fail(
+        client,
+        "unknown_exchange",
+        `unknown exchange(s): ${badExchanges.join(", ")}; configured: ${configured.join(", ")}`,
+        frame.id,
+      );
+      return undefined;
+    }
+    const targets: { exchange: string; symbol: string }[] = [];
+    const unknownSymbols: string[] = [];
+    for (const name of frame.symbols) {
+      let found = false;
+      for (const exchange of wanted) {
+        const native = catalog.resolve(exchange, name);
+        if (native !== undefined) {
+          targets.push({ exchange, symbol: native });
+          found = true;
+        }
+      }
+      if (!found) unknownSymbols.push(name);
+    }
+    if (unknownSymbols.length > 0) {
+      fail(
+        client,
+        "unknown_symbol",
+        `not streamed by ${wanted.join(", ")}: ${unknownSymbols.slice(0, 20).join(", ")}`,
+        frame.id,
+      );
+      return undefined;
+    }
+    return { channels, targets, exchanges: [...new Set(targets.map((t) => t.exchange))] };
+  };
+
+  const subscribe = (client: Client, frame: SubscriptionFrame) => {
+    const resolved = resolve(client, frame);
+    if (!resolved) return;
+    const raw = frame.raw ?? true;
+    const depth = frame.depth ?? DEFAULT_VIEW_DEPTH;
+    let added = 0;
+    for (const { exchange, symbol } of resolved.targets) {
+      for (const channel of resolved.channels) {
+        if (!client.subs.has(streamKey(channel, exchange, symbol))) added++;
+      }
+    }
+    if (client.subs.size + added > limits.maxSubscriptions) {
+      fail(
+        client,
+        "too_many_subscriptions",
+        `this would hold ${
+          client.subs.size + added
+        } subscriptions; the limit is ${limits.maxSubscriptions}`,
+        frame.id,
+      );
+      return;
+    }
+    const bookSubs: { exchange: string; symbol: string }[] = [];
+    for (const { exchange, symbol } of resolved.targets) {
+      for (const channel of resolved.channels) {
+        const key = streamKey(channel, exchange, symbol);
+        const previous = client.subs.get(key);
+        if (channel === "book") {
+          if (previous?.depth !== undefined) {
+            books.unsubscribe(client, exchange, symbol, previous.depth);
+          }
+          client.subs.set(key, { raw, depth });
+          bookSubs.push({ exchange, symbol });
+        } else {
+          client.subs.set(key, { raw });
+          index.add(key, client, raw);
+        }
+      }
+    }
+    delivery.send(
+      client,
+      JSON.stringify({
+        type: "subscribed",
+        id: frame.id,
+        symbols: frame.symbols,
+        channels: resolved.channels,
+        exchanges: resolved.exchanges,
+        raw,
+        depth: resolved.channels.includes("book") ? depth : undefined,
+        subscriptions: client.subs.size,
+      }),
+    );
+    for (const exchange of resolved.exchanges) {
+      const status = deps.statusFrame(exchange);
+      if (status) delivery.send(client, status);
+    }
+    for (const { exchange, symbol } of bookSubs) {
+      books.subscribe(client, exchange, symbol, depth, raw);
+    }
+  };
+
+  const unsubscribe = (client: Client, frame: SubscriptionFrame) => {
+    const resolved = resolve(client, frame);
+    if (!resolved) return;
+    let removed = 0;
+    for (const { exchange, symbol } of resolved.targets) {
+      for (const channel of resolved.channels) {
+        const key = streamKey(channel, exchange, symbol);
+        const options = client.subs.get(key);
+        if (!options) continue;
+        removed++;
+        client.subs.delete(key);
+        if (channel === "book") books.unsubscribe(client, exchange, symbol, options.depth!);
+        else index.remove(key, client);
+      }
+    }
+    delivery.send(
+      client,
+      JSON.stringify({
+        type: "unsubscribed",
+        id: frame.id,
+        symbols: frame.symbols,
+        channels: resolved.channels,
+        exchanges: resolved.exchanges,
+        removed,
+        subscriptions: client.subs.size,
+      }),
+    );
+  };
+
+  const list = (client: Client, id?: string | number) => {
+    const subscriptions: SubscriptionInfo[] = [];
+    for (const [key, options] of client.subs) {
+      const [channel, exchange, symbol] = key.split("|");
+      subscriptions.push({
+        exchange,
+        symbol,
+        channel: channel as Channel,
+        raw: options.raw,
+        depth: options.depth,
+      });
+    }
+    delivery.send(client, JSON.stringify({ type: "subscriptions", id, subscriptions }));
+  };
+
+  return {
+    onMessage(client, data) {
+      if (client.closing) return;
+      const now = deps.now();
+      if (now - client.rate.windowStart >= 1000) {
+        client.rate.windowStart = now;
+        client.rate.count = 0;
+      }
+      client.rate.count++;
+      if (client.rate.count > limits.maxClientMessagesPerSecond) {
+        if (client.rate.count > limits.maxClientMessagesPerSecond * 4) {
+          deps.countError("rate_limited");
+          deps.disconnect(client, 1008, "rate_limited");
+          return;
+        }
+        fail(
+          client,
+          "rate_limited",
+          `more than ${limits.maxClientMessagesPerSecond} frames per second; frame ignored`,
+        );
+        return;
+      }
+      if (typeof data !== "string") {
+        fail(client, "binary_not_supported", "binary frames are not accepted; send JSON text");
+        return;
+      }
+      if (byteLength(data) > limits.maxFrameBytes) {
+        fail(
+          client,
+          "frame_too_large",
+          `frame of ${byteLength(data)} bytes exceeds ${limits.maxFrameBytes}`,
+        );
+        return;
+      }
+      const parsed = parseClientFrame(data);
+      if (!parsed.ok) {
+        fail(client, parsed.code, parsed.message, parsed.id);
+        return;
+      }
+      const frame = parsed.frame;
+      switch (frame.action) {
+        case "subscribe":
+          subscribe(client, frame);
+          break;
+        case "unsubscribe":
+          unsubscribe(client, frame);
+          break;
+        case "list":
+          list(client, frame.id);
+          break;
+        case "ping":
+          delivery.send(client, JSON.stringify({ type: "pong", id: frame.id, time: Date.now() }));
+          break;
+      }
+    },
+    onClose(client) {
+      for (const [key, options] of client.subs) {
+        if (options.depth !== undefined && key.startsWith("book|")) {
+          const [, exchange, symbol] = key.split("|");
+          books.unsubscribe(client, exchange, symbol, options.depth);
+        } else {
+          index.remove(key, client);
+        }
+      }
+      client.subs.clear();
+    },
+  };
+}

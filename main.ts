@@ -1,0 +1,96 @@
+/**
+ * Quant-SaaS gateway program.
+ *
+ *   deno task start   live exchanges
+ *   deno task demo    the same gateway on the bundled exchange emulators (offline)
+ *
+ * Settings come from flags (`--port 3000`) or environment (`PORT=3000`); see README.
+ * @module
+ */
+import { ConfigError, loadConfig } from "./core/config.ts";
+import type { Channel } from "./core/events.ts";
+import type { FeedSpec } from "./core/feeds.ts";
+import { startGateway } from "./core/gateway.ts";
+import { getLogger, setupLogging } from "./core/log.ts";
+import { pluginConfig } from "./core/plugin_config.ts";
+import { registry, type RunningEmulator } from "./plugins/registry.ts";
+
+/** Runs the gateway until SIGINT/SIGTERM. */
+export async function main(args: string[]): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig(args, Deno.env.toObject());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const { core } = loaded;
+  await setupLogging(core.logLevel, core.logFormat);
+  const log = getLogger(["quant-saas", "main"]);
+  const names = core.exchanges ?? registry.map((e) => e.plugin.name);
+  const unknown = names.filter((n) => !registry.some((e) => e.plugin.name === n));
+  if (unknown.length > 0) {
+    console.error(
+      `invalid configuration:\n  EXCHANGES: unknown exchange(s) ${unknown.join(", ")}; available: ${
+        registry.map((e) => e.plugin.name).join(", ")
+      }`,
+    );
+    return 2;
+  }
+  const entries = registry.filter((e) => names.includes(e.plugin.name));
+  const env = { ...loaded.env };
+  const emulators: RunningEmulator[] = [];
+  const symbolsFor = (exchange: string) => {
+    const own = env[`${exchange.toUpperCase()}_SYMBOLS`];
+    return own ? own.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean) : core.symbols;
+  };
+  if (core.demo) {
+    for (const entry of entries) {
+      const emu = await entry.emulator(symbolsFor(entry.plugin.name));
+      emulators.push(emu);
+      Object.assign(env, emu.env);
+      log.warning(
+        "DEMO: {exchange} feed uses the bundled local EMULATOR at {url}; its data is synthetic, not real market data",
+        { exchange: entry.plugin.name, url: Object.values(emu.env)[0] },
+      );
+    }
+  }
+  let specs: FeedSpec[];
+  try {
+    specs = entries.map((entry) => ({
+      plugin: entry.plugin,
+      workerUrl: entry.worker,
+      config: pluginConfig(entry.plugin, env, core.demo ? { emulator: true } : {}),
+      symbols: symbolsFor(entry.plugin.name),
+      channels: core.channels as Channel[],
+    }));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      for (const emu of emulators) await emu.close();
+      return 2;
+    }
+    throw err;
+  }
+  const gateway = await startGateway({ config: core, feeds: specs });
+  const { promise, resolve } = Promise.withResolvers<string>();
+  const onSignal = (name: string) => () => resolve(name);
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
+    const handler = onSignal(sig);
+    Deno.addSignalListener(sig, handler);
+    return [sig, handler] as const;
+  });
+  const signal = await promise;
+  log.info("received {signal}, shutting down", { signal });
+  for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+  await gateway.close();
+  for (const emu of emulators) await emu.close();
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,63 @@
+/**
+ * Quant-SaaS public API for exchange-plugin authors.
+ *
+ * A plugin is a {@link FeedPlugin} declared with {@link defineFeed}: a zod config
+ * schema, the environment variables that feed it, the hosts it may reach, and a
+ * `run(ctx)` that turns the exchange's feed into normalized events via
+ * `ctx.emit`. Its folder also has a one-line `worker.ts` calling
+ * {@link serveFeedWorker}, because every plugin runs in its own Worker.
+ *
+ * ```ts
+ * import { defineFeed, hostOf } from "./mod.ts";
+ * import { z } from "zod";
+ *
+ * export const myex = defineFeed({
+ *   name: "myex",
+ *   configSchema: z.object({ wsUrl: z.string().url().default("wss://ws.myex.com") }),
+ *   env: { MYEX_WS_URL: "wsUrl" },
+ *   hosts: (config) => [hostOf(config.wsUrl)],
+ *   async run(ctx) {
+ *     // connect to ctx.config.wsUrl, map frames, ctx.emit(...), until ctx.signal aborts
+ *   },
+ * });
+ * ```
+ * @module
+ */
+export type {
+  BookStatusUpdate,
+  BookUpdate,
+  Channel,
+  EventBase,
+  FeedState,
+  FeedStatusUpdate,
+  GapEvent,
+  Instrument,
+  InstrumentsEvent,
+  KlineEvent,
+  Level,
+  MarketEvent,
+  QuoteEvent,
+  Side,
+  TradeEvent,
+} from "./core/events.ts";
+export { CHANNELS } from "./core/events.ts";
+export { defineFeed, hostOf } from "./core/plugin.ts";
+export type { FeedContext, FeedLogger, FeedPlugin } from "./core/plugin.ts";
+export { createFeedContext, serveFeedWorker } from "./core/feed_worker.ts";
+export type { FeedItem } from "./core/feed_protocol.ts";
+export {
+  applyLevel,
+  applySnapshot,
+  applyUpdate,
+  bestAsk,
+  bestBid,
+  BookError,
+  createBook,
+  isCrossed,
+  topN,
+  truncate,
+} from "./core/book.ts";
+export type { OrderBook } from "./core/book.ts";
+export { startGateway } from "./core/gateway.ts";
+export type { Gateway, GatewayOptions } from "./core/gateway.ts";
+export type { FeedSpec } from "./core/feeds.ts";

@@ -1,0 +1,8 @@
+/**
+ * Worker entry of the Binance feed plugin.
+ * @module
+ */
+import { serveFeedWorker } from "../../core/feed_worker.ts";
+import { binance } from "./mod.ts";
+
+serveFeedWorker(binance);

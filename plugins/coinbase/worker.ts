@@ -1,0 +1,8 @@
+/**
+ * Worker entry of the Coinbase feed plugin.
+ * @module
+ */
+import { serveFeedWorker } from "../../core/feed_worker.ts";
+import { coinbase } from "./mod.ts";
+
+serveFeedWorker(coinbase);
