@@ -48,6 +48,14 @@ export interface LoadgenOptions {
   /** Measurement windows back to back after the warm-up. */
   windows: number;
   ticks: boolean;
+  /** Tick period (ms) with `ticks`. */
+  tickMs: number;
+  /** After subscribing, wait for a `measure` line on stdin before the warm-up. */
+  waitMeasure: boolean;
+  /** After the windows, wait for a `finish` line on stdin before reconnecting and exiting. */
+  waitFinish: boolean;
+  /** Bytes of each client's read buffer (0 = by N: 64 KiB down to 8 KiB). */
+  readBuffer: number;
   /** Ms to wait for every client's first frame (e.g. the subscribe ack) before `ready`. */
   firstFrameTimeoutMs: number;
   label: string;
@@ -78,6 +86,10 @@ function parseOptions(args: string[]): LoadgenOptions {
       "subscribe-on-go": { type: "boolean", default: false },
       windows: { type: "string", default: "1" },
       ticks: { type: "boolean", default: false },
+      "tick-ms": { type: "string", default: "1000" },
+      "wait-measure": { type: "boolean", default: false },
+      "wait-finish": { type: "boolean", default: false },
+      "read-buffer": { type: "string", default: "0" },
       "first-frame-timeout-ms": { type: "string", default: "5000" },
       label: { type: "string", default: "" },
     },
@@ -96,6 +108,10 @@ function parseOptions(args: string[]): LoadgenOptions {
     subscribeOnGo: values["subscribe-on-go"]!,
     windows: Number(values.windows),
     ticks: values.ticks!,
+    tickMs: Number(values["tick-ms"]),
+    waitMeasure: values["wait-measure"]!,
+    waitFinish: values["wait-finish"]!,
+    readBuffer: Number(values["read-buffer"]),
     firstFrameTimeoutMs: Number(values["first-frame-timeout-ms"]),
     label: values.label!,
   };
@@ -150,7 +166,8 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
   let measuring = false;
   let ticking = false;
   let negative = 0;
-  const bufSize = Math.max(8192, Math.min(65536, Math.floor(256 * 1024 * 1024 / o.clients)));
+  const bufSize = o.readBuffer ||
+    Math.max(8192, Math.min(65536, Math.floor(256 * 1024 * 1024 / o.clients)));
   const clients: Client[] = [];
   const subscribeBytes = o.subscribe ? clientFrame(OP.text, o.subscribe) : undefined;
   const errors = new Map<string, number>();
@@ -159,6 +176,7 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
   let totalEvents = 0;
   let totalFrames = 0;
   let totalBytes = 0;
+  let totalReads = 0;
   let recvUs = 0;
   let subscribedAll = false;
   const onStamp = (stamp: number) => {
@@ -216,6 +234,7 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
           const n = await conn.read(buf);
           if (n === null) break;
           recvUs = nowUs();
+          totalReads++;
           parser.push(buf, n);
         }
       } catch (err) {
@@ -302,7 +321,7 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
       tickLatency.reset();
       lastEvents = totalEvents;
       lastT = t;
-    }, 1000);
+    }, o.tickMs);
   }
 
   let subscribeAllMs = 0;
@@ -316,12 +335,14 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
     subscribeAllMs = performance.now() - t;
   }
   const acked = clients.filter((c) => c.gotFrame).length;
+  emit({ event: "subscribed", label: o.label, acked, subscribeAllMs: Math.round(subscribeAllMs) });
+  if (o.waitMeasure) await waitForLine("measure");
 
   await sleep(o.warmupMs);
   const windows = [];
   for (let w = 0; w < o.windows; w++) {
     const perClientStart = clients.map((c) => c.events);
-    const e0 = totalEvents, f0 = totalFrames, b0 = totalBytes;
+    const e0 = totalEvents, f0 = totalFrames, b0 = totalBytes, r0 = totalReads;
     const openAtStart = clients.filter((c) => c.open).length;
     const cpu0 = cpuSeconds();
     latency.reset();
@@ -348,6 +369,7 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
       eventsPerSec: events / elapsed,
       framesPerSec: (totalFrames - f0) / elapsed,
       bytesPerSec: (totalBytes - b0) / elapsed,
+      readsPerSec: (totalReads - r0) / elapsed,
       perClientMin: perClient[0] ?? 0,
       perClientMedian: perClient[perClient.length >> 1] ?? 0,
       latencyMs: summarize(latency),
@@ -357,6 +379,8 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
     emit(result);
     windows.push(result);
   }
+
+  if (o.waitFinish) await waitForLine("finish");
 
   // Reconnect timing under load: close k clients, reopen, time to first stamped event.
   const reconnect = newHistogram();
@@ -409,10 +433,13 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
     windows,
     negativeLatencies: negative,
     connectMs: summarize(connectHist),
+    connectHistogram: hdr.encodeIntoCompressedBase64(connectHist),
     connectAllMs: Math.round(connectAllMs),
     subscribeAllMs: Math.round(subscribeAllMs),
     reconnectHandshakeMs: summarize(reconnectHandshake),
     reconnectFirstEventMs: summarize(reconnect),
+    reconnectHandshakeHistogram: hdr.encodeIntoCompressedBase64(reconnectHandshake),
+    reconnectFirstEventHistogram: hdr.encodeIntoCompressedBase64(reconnect),
     closeCodes: Object.fromEntries(closeCodes),
     errors: Object.fromEntries(errors),
     readBufferBytes: bufSize,
@@ -440,12 +467,35 @@ function cpuSeconds(): number {
   }
 }
 
+const stdinLines: string[] = [];
+let stdinWake: (() => void) | undefined;
+let stdinStarted = false;
+
+/** Resolves once a line equal to `expected` has arrived on stdin (lines are consumed). */
 async function waitForLine(expected: string): Promise<void> {
-  const decoder = new TextDecoder();
-  let text = "";
-  for await (const chunk of Deno.stdin.readable) {
-    text += decoder.decode(chunk, { stream: true });
-    if (text.split("\n").some((l) => l.trim() === expected)) return;
+  if (!stdinStarted) {
+    stdinStarted = true;
+    (async () => {
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of Deno.stdin.readable) {
+        text += decoder.decode(chunk, { stream: true });
+        let nl;
+        while ((nl = text.indexOf("\n")) >= 0) {
+          stdinLines.push(text.slice(0, nl).trim());
+          text = text.slice(nl + 1);
+        }
+        stdinWake?.();
+      }
+    })();
+  }
+  while (true) {
+    const i = stdinLines.indexOf(expected);
+    if (i >= 0) {
+      stdinLines.splice(0, i + 1);
+      return;
+    }
+    await new Promise<void>((r) => (stdinWake = r));
   }
 }
 

@@ -7,10 +7,14 @@
  * bounded (slope over the last half of the slow phase), whether the others'
  * latency was unaffected, and whether the slow client was cut off (after the run
  * it finally reads its socket: a `slow_consumer` error and a close frame at the
- * end of what was queued prove it).
+ * end of what was queued prove it). A control run with the same schedule and no
+ * slow client comes first, so GC/JIT drift of RSS is not mistaken for a leak:
+ * bounded = cut off within the first half of the slow phase, last-half RSS slope
+ * within 6 MiB/min of the control's, and at most 64 MiB more RSS at the end.
  *
  * ```sh
- * deno run -A bench/slow_consumer.ts [--rate 1000] [--clients 100] [--baseline-s 8] [--slow-s 30] [--json]
+ * deno run -A bench/slow_consumer.ts [--rate 1500] [--clients 100] [--baseline-s 8] [--slow-s 40]
+ *   [--slow-clients 1] [--no-control] [--pin] [--json]
  * ```
  * Starts its own emulator (default market + `--rate` stamped bench trades/s) and
  * gateway (all channels). `--pin` pins the gateway to CPU 0, the rest to CPU 1.
@@ -29,12 +33,13 @@ const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"];
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    rate: { type: "string", default: "1000" },
+    rate: { type: "string", default: "1500" },
     clients: { type: "string", default: "100" },
     "baseline-s": { type: "string", default: "8" },
-    "slow-s": { type: "string", default: "30" },
+    "slow-s": { type: "string", default: "40" },
     "slow-clients": { type: "string", default: "1" },
     json: { type: "boolean", default: false },
+    "no-control": { type: "boolean", default: false },
     pin: { type: "boolean", default: false },
   },
 });
@@ -50,18 +55,18 @@ const log = (m: string) => console.error(`[slow ${new Date().toISOString().slice
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-/** Linear-regression slope of y over x. */
+/**
+ * Theil–Sen slope of y over x (median of pairwise slopes): robust to the step
+ * jumps RSS makes when V8 or the allocator grabs a new chunk.
+ */
 function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0, den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    for (let j = i + 1; j < xs.length; j++) {
+      if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
+    }
   }
-  return den === 0 ? NaN : num / den;
+  return median(slopes);
 }
 
 async function metric(port: number, name: string): Promise<number> {
@@ -141,7 +146,7 @@ async function drainSlow(c: SlowClient, quietMs: number) {
   return { frames, trades, bytes, errorCode, closeCode, eof };
 }
 
-async function main(): Promise<Json> {
+async function experiment(slowClients: number): Promise<Json> {
   const emu = spawn("emulator", [
     DENO,
     "run",
@@ -178,6 +183,7 @@ async function main(): Promise<Json> {
       BINANCE_WS_URL: `ws://127.0.0.1:${emuPort}`,
       BINANCE_REST_URL: `http://127.0.0.1:${emuPort}`,
       SYMBOLS: SYMBOLS.join(","),
+      EXCHANGES: "binance",
     },
     cpus: SERVER_CPUS,
     cwd: ROOT,
@@ -209,7 +215,8 @@ async function main(): Promise<Json> {
     "--warmup-ms",
     "1000",
     "--window-ms",
-    String(totalS * 1000),
+    // Longer than the sampling below: RSS drops when the loadgen closes its clients.
+    String((totalS + 3) * 1000),
   ], { cpus: CLIENT_CPUS });
   await lg.waitLine((l) => l.includes('"event":"ready"'), 30_000);
   const ticks: Json[] = [];
@@ -227,14 +234,16 @@ async function main(): Promise<Json> {
   const slow: SlowClient[] = [];
   const cpu0 = cpuOf(gw.pid).total;
   log(
-    `baseline ${BASELINE_S} s with ${N} clients at ${RATE} trades/s, then ${SLOW_CLIENTS} non-reading client(s) for ${SLOW_S} s`,
+    `${
+      slowClients ? "experiment" : "control"
+    }: ${BASELINE_S} s with ${N} clients at ${RATE} trades/s, then ${slowClients} non-reading client(s) for ${SLOW_S} s`,
   );
   for (let s = 0; s < totalS; s++) {
     if (s === BASELINE_S) {
-      for (let i = 0; i < SLOW_CLIENTS; i++) slow.push(await openSlow(url));
+      for (let i = 0; i < slowClients; i++) slow.push(await openSlow(url));
       slowAt = Date.now();
       phase = "slow";
-      log("slow client(s) connected and subscribed to everything; never reading");
+      if (slowClients) log("slow client(s) connected and subscribed to everything; never reading");
     }
     await sleep(Math.max(0, t0 + (s + 1) * 1000 - Date.now()));
     samples.push({
@@ -274,17 +283,17 @@ async function main(): Promise<Json> {
   const withSlowP99 = median(slowTicks.map((t) => t.p99));
   const withSlowP99Max = Math.max(...slowTicks.map((t) => t.p99 ?? 0));
   const disconnectedAt = slowPhase.find((s) => s.slowDisconnects > 0)?.t;
-  const bounded = Number.isFinite(rssSlope) && rssSlope <= 5 && rssMax - rssBase <= 100;
+  const othersConnected = lgResult.openAtEnd === N;
   const othersUnaffected = withSlowP99 <= Math.max(baselineP99 * 1.5, baselineP99 + 2) &&
-    lgResult.openAtEnd === N;
+    othersConnected;
   const disconnected =
     drained.every((d) => d.errorCode === "slow_consumer" || d.closeCode !== undefined) &&
-    samples[samples.length - 1].slowDisconnects >= SLOW_CLIENTS;
+    samples[samples.length - 1].slowDisconnects >= slowClients;
   const summary = [
     `gateway RSS: baseline ${rssBase.toFixed(1)} MiB, max with slow client ${
       rssMax.toFixed(1)
     } MiB, ` +
-    `slope over last half ${rssSlope.toFixed(2)} MiB/min → ${bounded ? "BOUNDED" : "NOT BOUNDED"}`,
+    `slope over last half ${rssSlope.toFixed(2)} MiB/min`,
     `normal clients (${N}): p99 baseline ${baselineP99.toFixed(2)} ms, with slow client median ${
       withSlowP99.toFixed(2)
     } ms (worst second ${
@@ -316,11 +325,11 @@ async function main(): Promise<Json> {
     rssBaselineMiB: rssBase,
     rssMaxMiB: rssMax,
     rssSlopeMiBPerMin: rssSlope,
-    bounded,
     baselineP99,
     withSlowP99,
     withSlowP99Max,
     othersUnaffected,
+    othersConnected,
     disconnected,
     disconnectedAfterS: disconnectedAt !== undefined ? disconnectedAt - slowTickStart : null,
     drained,
@@ -332,7 +341,62 @@ async function main(): Promise<Json> {
       eventsPerSec: t.eventsPerSec,
     })),
     summary,
-    procs: { gateway: gw.pid, emulator: emu.pid },
+    rssEndMiB: median(samples.slice(-5).map((s) => s.rss)),
+    slowClients,
+  };
+}
+
+/** Control run (no slow client) and the run with slow clients; the verdict compares them. */
+async function main(): Promise<Json> {
+  const control = values["no-control"] ? undefined : await experiment(0);
+  if (control) await stopAll();
+  const run = await experiment(SLOW_CLIENTS);
+  const slack = 6; // MiB/min of slope beyond the control's (GC and JIT drift)
+  const cutBeforeLastHalf = run.disconnectedAfterS !== null && run.disconnectedAfterS <= SLOW_S / 2;
+  const extraEnd = control ? run.rssEndMiB - control.rssEndMiB : NaN;
+  const bounded = run.disconnected && cutBeforeLastHalf &&
+    (control
+      ? run.rssSlopeMiBPerMin <= control.rssSlopeMiBPerMin + slack && extraEnd <= 64
+      : run.rssSlopeMiBPerMin <= slack);
+  const refP99 = control ? control.withSlowP99 : run.baselineP99;
+  const othersUnaffected = run.withSlowP99 <= Math.max(refP99 * 1.5, refP99 + 2) &&
+    run.othersConnected;
+  const summary = [
+    run.summary,
+    control
+      ? `control (same schedule, no slow client): RSS end ${
+        control.rssEndMiB.toFixed(1)
+      } MiB, slope over last half ${control.rssSlopeMiBPerMin.toFixed(2)} MiB/min, p99 ${
+        control.withSlowP99.toFixed(2)
+      } ms; RSS per second: ${control.samples.map((s: Json) => s.rss.toFixed(0)).join(" ")}`
+      : "no control run",
+    `VERDICT: RSS ${bounded ? "BOUNDED" : "NOT BOUNDED"} (cut off ${
+      run.disconnectedAfterS ?? "never"
+    } s after subscribing; last-half slope ${run.rssSlopeMiBPerMin.toFixed(2)} vs control ${
+      control?.rssSlopeMiBPerMin.toFixed(2) ?? "–"
+    } MiB/min; RSS at end +${
+      Number.isFinite(extraEnd) ? extraEnd.toFixed(1) : "–"
+    } MiB vs control); ` +
+    `others ${othersUnaffected ? "UNAFFECTED" : "AFFECTED"} (p99 ${
+      run.withSlowP99.toFixed(2)
+    } ms vs ${refP99.toFixed(2)} ms ${control ? "in the control" : "before"}); slow client ${
+      run.disconnected ? "DISCONNECTED (slow_consumer, close 1008)" : "NOT disconnected"
+    }`,
+  ].join("\n");
+  return {
+    ...run,
+    bounded,
+    othersUnaffected,
+    rssExtraAtEndMiB: extraEnd,
+    control: control
+      ? {
+        rssEndMiB: control.rssEndMiB,
+        rssSlopeMiBPerMin: control.rssSlopeMiBPerMin,
+        p99: control.withSlowP99,
+        samples: control.samples,
+      }
+      : undefined,
+    summary,
   };
 }
 

@@ -238,10 +238,13 @@ export function createStampScanner(field: string) {
     onStamp: (us: number) => void,
   ): number => {
     let found = 0;
+    // A view bounds the native search to this payload (the read buffer holds more).
+    const view = p.subarray(start, end);
     let i = start;
     while (true) {
-      const at = p.indexOf(first, i);
-      if (at < 0 || at >= end) return found;
+      const rel = view.indexOf(first, i - start);
+      if (rel < 0) return found;
+      const at = rel + start;
       i = at + 1;
       const s = at - 1;
       if (s < start || s + klen > end) continue;

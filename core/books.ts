@@ -50,8 +50,14 @@ export interface BookEntry {
 export interface Books {
   /** Applies a plugin's update and sends the resulting frames to subscribers. Returns false if rejected. */
   apply(update: BookUpdate): boolean;
-  /** Marks a book as resynchronizing (it is not served until the next snapshot). */
+  /** Marks a book as resynchronizing (updates are refused until a snapshot or {@link Books.markSynced}). */
   markUnsynced(exchange: string, symbol: string): void;
+  /**
+   * The plugin verified that its stream continued without a gap (e.g. after a
+   * reconnect), so the book held is still exact: updates are accepted again.
+   * Returns false when there is no book to resume (a snapshot is then needed).
+   */
+  markSynced(exchange: string, symbol: string): boolean;
   /** Adds a subscriber at `depth`; sends it a snapshot at once if the book is synced. */
   subscribe(client: Client, exchange: string, symbol: string, depth: number, raw: boolean): void;
   unsubscribe(client: Client, exchange: string, symbol: string, depth: number): void;
@@ -194,7 +200,6 @@ export function createBooks(
       entry.lastEventTime = update.eventTime;
       entry.lastReceiveTime = update.receiveTime;
       if (update.snapshot) {
-        if (entry.synced || entry.book.sequence > 0) entry.resyncs++;
         entry.synced = true;
         sendSnapshots(entry);
       } else {
@@ -204,8 +209,14 @@ export function createBooks(
     },
     markUnsynced(exchange, symbol) {
       const entry = entryFor(exchange, symbol);
-      if (entry.synced) entry.resyncs++;
       entry.synced = false;
+      entry.resyncs++;
+    },
+    markSynced(exchange, symbol) {
+      const entry = entries.get(keyOf(exchange, symbol));
+      if (!entry || entry.synced || entry.book.updateId === undefined) return false;
+      entry.synced = true;
+      return true;
     },
     subscribe(client, exchange, symbol, depth, raw) {
       const entry = entryFor(exchange, symbol);

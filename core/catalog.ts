@@ -55,9 +55,15 @@ export function createCatalog(configured: Record<string, readonly string[]>): Ca
     setInstruments(exchange, instruments, streamed) {
       const unified = new Map<string, string>();
       const native = new Map<string, Instrument>();
+      // Client names resolve like configured ones: native, unified (BTC/USDT) or joined (BTCUSDT).
+      for (const instrument of instruments) {
+        const joined = (instrument.base + instrument.quote).toUpperCase();
+        if (!unified.has(joined)) unified.set(joined, instrument.symbol);
+        native.set(instrument.symbol, instrument);
+      }
       for (const instrument of instruments) {
         unified.set(instrument.unified.toUpperCase(), instrument.symbol);
-        native.set(instrument.symbol, instrument);
+        unified.set(instrument.symbol.toUpperCase(), instrument.symbol);
       }
       byUnified.set(exchange, unified);
       byNative.set(exchange, native);

@@ -159,7 +159,12 @@ export interface FeedStatusUpdate {
   emulator?: boolean;
 }
 
-/** Order-book sync state of one symbol as a plugin reports it. */
+/**
+ * Order-book sync state of one symbol as a plugin reports it. After `resyncing`,
+ * the core refuses updates until a snapshot arrives or the plugin reports
+ * `synced` (continuity verified): report `synced` before the first update that
+ * continues the held book.
+ */
 export interface BookStatusUpdate {
   symbol: string;
   state: "syncing" | "synced" | "resyncing";

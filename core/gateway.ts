@@ -33,11 +33,25 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/**
+ * Extra endpoints mounted under a path prefix (e.g. `/binance` for the
+ * Binance-compatible proxy). The extension owns everything below its prefix.
+ */
+export interface GatewayExtension {
+  /** Path prefix, e.g. `/binance`; requests to it and below go to `handle`. */
+  readonly prefix: string;
+  handle(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
+  /** Called on shutdown. */
+  close?(): Promise<void>;
+}
+
 /** Everything a gateway is built from. */
 export interface GatewayOptions {
   config: CoreConfig;
   /** One spec per exchange feed. */
   feeds: FeedSpec[];
+  /** Extra endpoint groups under their own prefixes. */
+  extensions?: GatewayExtension[];
 }
 
 /** Starts a gateway and resolves once it listens. */
@@ -170,6 +184,11 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     onListen: () => {},
   }, (req, info) => {
     const url = new URL(req.url);
+    for (const ext of options.extensions ?? []) {
+      if (url.pathname === ext.prefix || url.pathname.startsWith(ext.prefix + "/")) {
+        return ext.handle(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>);
+      }
+    }
     if (url.pathname === "/metrics") syncCounters();
     if (url.pathname === "/ws") return upgrade(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>);
     return http(req, url);
@@ -200,6 +219,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         } catch { /* closed */ }
       }
       await feeds.stop(config.shutdownGraceMs);
+      for (const ext of options.extensions ?? []) await ext.close?.();
       delivery.close();
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

@@ -175,20 +175,24 @@ export function createHub(deps: HubDeps): Hub {
               symbol: item.symbol,
               reason: item.reason ?? "-",
             });
-            broadcastBookStatus(
+          } else if (item.state === "synced") {
+            // Continuity verified by the plugin: the held book is exact and deltas resume.
+            // (After a fresh snapshot the book is already synced and this is a no-op.)
+            if (!books.markSynced(exchange, item.symbol)) break;
+          } else break;
+          broadcastBookStatus(
+            exchange,
+            item.symbol,
+            JSON.stringify({
+              type: "status",
               exchange,
-              item.symbol,
-              JSON.stringify({
-                type: "status",
-                exchange,
-                symbol: item.symbol,
-                channel: "book",
-                state: item.state,
-                reason: item.reason,
-                timestamp: new Date().toISOString(),
-              }),
-            );
-          }
+              symbol: item.symbol,
+              channel: "book",
+              state: item.state,
+              reason: item.reason,
+              timestamp: new Date().toISOString(),
+            }),
+          );
           break;
         }
         case "malformed":

@@ -5,6 +5,7 @@
  */
 import type { FeedPlugin } from "../core/plugin.ts";
 import { binance } from "./binance/mod.ts";
+import { coinbase } from "./coinbase/mod.ts";
 
 /** A running local emulator and the settings that point its plugin at it. */
 export interface RunningEmulator {
@@ -33,6 +34,19 @@ export const registry: readonly PluginEntry[] = [
       const emu = await startBinanceEmulator({ symbols });
       return {
         env: { BINANCE_WS_URL: emu.wsUrl, BINANCE_REST_URL: emu.restUrl },
+        close: () => emu.close(),
+      };
+    },
+  },
+  {
+    plugin: coinbase,
+    worker: new URL("./coinbase/worker.ts", import.meta.url),
+    async emulator() {
+      // The emulator lists its default products; configured names are matched against them.
+      const { startCoinbaseEmulator } = await import("./coinbase/emulator/mod.ts");
+      const emu = await startCoinbaseEmulator();
+      return {
+        env: { COINBASE_WS_URL: emu.wsUrl, COINBASE_REST_URL: emu.restUrl },
         close: () => emu.close(),
       };
     },

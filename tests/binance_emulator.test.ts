@@ -992,3 +992,123 @@ Deno.test("pause, resume and autoStart:false", async (t) => {
     });
   });
 });
+
+Deno.test("bench options: send stamps and the paced bench rate", async (t) => {
+  const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
+
+  await t.step(
+    "stampField appends the µs send time as the last field of @trade payloads; the mapper keeps it in raw",
+    async () => {
+      await withEmulator(
+        { autoStart: false, tradesPerSecond: 200, stampField: "benchTs" },
+        async (emu, open) => {
+          const c = await open("/stream?streams=btcusdt@trade/btcusdt@aggTrade");
+          const before = nowUs();
+          emu.tick(5);
+          const trade = await c.next((m) => m.stream === "btcusdt@trade");
+          const after = nowUs();
+          assert.deepEqual(keys(trade.data), [
+            "E",
+            "M",
+            "T",
+            "benchTs",
+            "e",
+            "m",
+            "p",
+            "q",
+            "s",
+            "t",
+          ]);
+          assert.ok(Number.isInteger(trade.data.benchTs));
+          assert.ok(
+            trade.data.benchTs >= Math.floor(before) && trade.data.benchTs <= Math.ceil(after),
+            "µs since the epoch, taken when the payload is built",
+          );
+          const text = c.frames.find((f) => f.includes('"btcusdt@trade"'))!;
+          assert.match(text, /,"benchTs":\d{16}\}\}$/);
+          const agg = await c.next((m) => m.stream === "btcusdt@aggTrade");
+          assert.equal(agg.data.benchTs, undefined, "only @trade payloads are stamped");
+
+          // The Binance plugin's mapper accepts the extra field and carries it in `raw`,
+          // which the gateway's wire form sends to clients that asked for raw frames.
+          const { mapBinanceFrame } = await import("../plugins/binance/mapper.ts");
+          const { encodeOnce } = await import("../core/wire.ts");
+          const mapped = mapBinanceFrame(text, Date.now(), new Set(["BTCUSDT"]));
+          assert.equal(mapped.kind, "trade");
+          if (mapped.kind !== "trade") return;
+          assert.equal((mapped.event.raw as Json).benchTs, trade.data.benchTs);
+          const wire = JSON.parse(encodeOnce(mapped.event).withRaw());
+          assert.equal(wire.raw.benchTs, trade.data.benchTs);
+          assert.equal(JSON.parse(encodeOnce(mapped.event).plain()).raw, undefined);
+        },
+      );
+    },
+  );
+
+  await t.step("without stampField trades carry no stamp", async () => {
+    await withEmulator({ autoStart: false, tradesPerSecond: 200 }, async (emu, open) => {
+      const c = await open("/ws/btcusdt@trade");
+      emu.tick(5);
+      assert.equal((await c.next()).benchTs, undefined);
+    });
+  });
+
+  await t.step(
+    "benchTradesPerSecond paces consecutive trades round-robin; the rate can be changed",
+    async () => {
+      await withEmulator(
+        { tradesPerSecond: 0, benchTradesPerSecond: 400, stampField: "benchTs" },
+        async (emu, open) => {
+          const c = await open("/stream?streams=btcusdt@trade/ethusdt@trade");
+          await delay(500);
+          const trades = c.parsed().map((m) => m.data);
+          // 400/s for ~0.5 s; loose bounds, the machine may be busy.
+          assert.ok(trades.length >= 60 && trades.length <= 260, `${trades.length} trades`);
+          for (const symbol of ["BTCUSDT", "ETHUSDT"]) {
+            const ids = trades.filter((x) => x.s === symbol).map((x) => x.t);
+            assert.ok(ids.length >= 30, `${symbol}: ${ids.length}`);
+            for (let i = 1; i < ids.length; i++) assert.equal(ids[i], ids[i - 1] + 1);
+          }
+          const history = await getJson(
+            `${emu.restUrl}/api/v3/historicalTrades?symbol=BTCUSDT&fromId=1&limit=5`,
+          );
+          assert.deepEqual(history.body.map((x: Json) => x.id), [1, 2, 3, 4, 5]);
+
+          const res = await fetch(`${emu.restUrl}/_bench/rate?tradesPerSecond=0`, {
+            method: "POST",
+          });
+          assert.deepEqual([res.status, await res.json()], [200, { tradesPerSecond: 0 }]);
+          await delay(50);
+          const stopped = c.frames.length;
+          await delay(200);
+          assert.equal(c.frames.length, stopped, "rate 0 stops the bench trades");
+
+          emu.setBenchRate(400);
+          await c.next(undefined, 2000);
+          const bad = await fetch(`${emu.restUrl}/_bench/rate?tradesPerSecond=-1`, {
+            method: "POST",
+          });
+          assert.equal(bad.status, 400);
+          await bad.body?.cancel();
+        },
+      );
+    },
+  );
+
+  await t.step("the bench control endpoint exists only in bench mode", async () => {
+    await withEmulator({ autoStart: false }, async (emu) => {
+      const res = await fetch(`${emu.restUrl}/_bench/rate?tradesPerSecond=5`, { method: "POST" });
+      assert.equal(res.status, 404);
+      await res.body?.cancel();
+    });
+  });
+
+  await t.step("CLI flags --stamp-field and --bench-trades-per-second", async () => {
+    const { parseCliOptions } = await import("../plugins/binance/emulator/main.ts");
+    assert.deepEqual(
+      parseCliOptions(["--stamp-field", "benchTs", "--bench-trades-per-second", "1000"]),
+      { stampField: "benchTs", benchTradesPerSecond: 1000 },
+    );
+    assert.throws(() => parseCliOptions(["--stamp-field", "bad name"]), /identifier/);
+  });
+});

@@ -144,8 +144,9 @@ export function createDepthSync(deps: DepthSyncDeps): DepthSync {
           return;
         }
         state = "synced";
-        apply(e);
+        // Report first: the core accepts updates to a resyncing book only once it is synced again.
         deps.bookStatus({ symbol, state: "synced", reason: "continuity verified after reconnect" });
+        apply(e);
         return;
       }
       buffer.push(e);

@@ -137,7 +137,23 @@ export async function startBinanceEmulator(
     now: Date.now,
   });
 
+  // Bench control (only when started with benchTradesPerSecond): POST /_bench/rate?tradesPerSecond=N.
+  const benchControl = options.benchTradesPerSecond !== undefined;
   const server = http.createServer((req, res) => {
+    if (benchControl && req.url?.startsWith("/_bench/rate")) {
+      const value = Number(
+        new URL(req.url, "http://127.0.0.1").searchParams.get("tradesPerSecond"),
+      );
+      try {
+        setBenchRate(value);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ tradesPerSecond: value }));
+      } catch (err) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: String(err) }));
+      }
+      return;
+    }
     const answer = rest(req.method ?? "GET", new URL(req.url ?? "/", "http://127.0.0.1"));
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
@@ -194,9 +210,14 @@ export async function startBinanceEmulator(
   }, 100);
 
   // Bench rate mode: trades due by now at a constant rate, round-robin over symbols.
+  let benchRate = opts.benchTradesPerSecond;
   let benchTimer: ReturnType<typeof setInterval> | undefined;
+  const stopBench = (): void => {
+    clearInterval(benchTimer);
+    benchTimer = undefined;
+  };
   const startBench = (): void => {
-    const rate = opts.benchTradesPerSecond;
+    const rate = benchRate;
     if (!(rate > 0) || benchTimer !== undefined) return;
     const list = [...markets.values()];
     if (list.length === 0) return;
@@ -217,13 +238,20 @@ export async function startBinanceEmulator(
       }
     }, 1);
   };
+  const setBenchRate = (tradesPerSecond: number): void => {
+    if (!(tradesPerSecond >= 0) || !Number.isFinite(tradesPerSecond)) {
+      throw new RangeError("bench rate must be a finite number >= 0");
+    }
+    benchRate = tradesPerSecond;
+    stopBench();
+    if (running) startBench();
+  };
 
   const pause = (): void => {
     running = false;
     clearInterval(tickTimer);
     tickTimer = undefined;
-    clearInterval(benchTimer);
-    benchTimer = undefined;
+    stopBench();
   };
   const resume = (): void => {
     if (running) return;
@@ -269,6 +297,7 @@ export async function startBinanceEmulator(
       };
     },
     lastTradeId: (symbol) => marketOf(symbol).lastTradeId(),
+    setBenchRate,
     connectionCount: () => connections.size,
     totalConnections: () => totalConnections,
     subscriptions: () => [...connections].map((c) => [...c.streams]),

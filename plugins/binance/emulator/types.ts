@@ -46,7 +46,8 @@ export interface BinanceEmulatorOptions {
    * (round-robin), evenly paced by a 1 ms timer with catch-up, generated without the
    * market model (no book sweep, no aggTrade, no kline update; ids stay consecutive
    * and REST `historicalTrades` serves them). 0 (default) turns it off. Combine with
-   * `tradesPerSecond: 0` for a pure, burst-free trade stream.
+   * `tradesPerSecond: 0` for a pure, burst-free trade stream. Setting it (even to 0)
+   * also enables `POST /_bench/rate?tradesPerSecond=N`; see `setBenchRate`.
    */
   benchTradesPerSecond?: number;
 }
@@ -111,6 +112,12 @@ export interface BinanceEmulator {
   book(symbol: string): EmulatorBook;
   /** Id of the last trade generated for `symbol` (ids are consecutive from 1 upward). */
   lastTradeId(symbol: string): number;
+  /**
+   * Benchmarks: changes the bench trade rate (trades per second across all symbols,
+   * 0 stops them); pacing restarts from now. When started with `benchTradesPerSecond`
+   * the emulator also answers `POST /_bench/rate?tradesPerSecond=N` (other processes).
+   */
+  setBenchRate(tradesPerSecond: number): void;
   /** Open WebSocket connections now. */
   connectionCount(): number;
   /** WebSocket connections accepted since start. */
