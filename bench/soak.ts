@@ -185,7 +185,9 @@ async function checkBooks() {
       `${symbol} at ${
         new Date().toISOString()
       } after "${lastFault}": gateway updateId ${rest.updateId} ` +
-        `(synced ${rest.synced}, REST book ${restEqual ? "equal" : "DIFFERENT"}), emulator ${want.lastUpdateId}; bids ${gb.length}/${wb.length} ` +
+        `(synced ${rest.synced}, REST book ${
+          restEqual ? "equal" : "DIFFERENT"
+        }), emulator ${want.lastUpdateId}; bids ${gb.length}/${wb.length} ` +
         `(${firstDiff(gb, wb)}), asks ${ga.length}/${wa.length} (${firstDiff(ga, wa)})`,
     );
   }

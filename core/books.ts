@@ -91,6 +91,7 @@ const keyOf = (exchange: string, symbol: string) => `${exchange}|${symbol}`;
 export function createBooks(
   delivery: Delivery,
   onReject: (update: BookUpdate, reason: string) => void,
+  unifiedOf: (exchange: string, symbol: string) => string | undefined = () => undefined,
 ): Books {
   const entries = new Map<string, BookEntry>();
 
@@ -119,6 +120,7 @@ export function createBooks(
       type: "book",
       exchange: entry.exchange,
       symbol: entry.symbol,
+      unified: unifiedOf(entry.exchange, entry.symbol),
       snapshot: true,
       depth: group.view.depth,
       seq: snap.seq,
@@ -152,6 +154,7 @@ export function createBooks(
         type: "book",
         exchange: entry.exchange,
         symbol: entry.symbol,
+        unified: unifiedOf(entry.exchange, entry.symbol),
         snapshot: false,
         depth: group.view.depth,
         seq: delta.seq,

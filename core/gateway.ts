@@ -9,6 +9,7 @@ import type { CoreConfig } from "./config.ts";
 import { type Client, createClient, createDelivery } from "./client.ts";
 import { createBooks } from "./books.ts";
 import { createCatalog } from "./catalog.ts";
+import { createConsolidator } from "./consolidated.ts";
 import { type FeedSpec, startFeeds } from "./feeds.ts";
 import { createHub } from "./hub.ts";
 import { createHttp, httpError } from "./http.ts";
@@ -103,8 +104,18 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       symbol: update.symbol,
       reason,
     });
+  }, catalog.unified);
+  const consolidator = createConsolidator(catalog, books, market);
+  const hub = createHub({
+    index,
+    books,
+    market,
+    catalog,
+    delivery,
+    clients,
+    metrics,
+    consolidator,
   });
-  const hub = createHub({ index, books, market, catalog, delivery, clients, metrics });
   const feeds = startFeeds(options.feeds, hub.onItem, hub.onState);
 
   let reported = { delivered: 0, conflated: 0, slow: 0 };
@@ -122,6 +133,10 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     catalog,
     delivery,
     limits: config,
+    consolidatedFrame: (unified) => {
+      const quote = consolidator.get(unified);
+      return quote ? JSON.stringify(quote) : undefined;
+    },
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? hub.statusFrame(info) : undefined;
@@ -140,6 +155,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     market,
     catalog,
     metrics,
+    consolidator,
     clientCount: () => clients.size,
     symbols: config.symbols,
     channels: config.channels as Channel[],

@@ -9,6 +9,7 @@ import type { Catalog } from "./catalog.ts";
 import type { Feeds } from "./feeds.ts";
 import type { MarketState } from "./market_state.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Consolidator } from "./consolidated.ts";
 import { MAX_VIEW_DEPTH } from "./book_view.ts";
 
 /** What the REST layer reads. */
@@ -21,6 +22,7 @@ export interface HttpDeps {
   market: MarketState;
   catalog: Catalog;
   metrics: Metrics;
+  consolidator: Consolidator;
   clientCount(): number;
   symbols: readonly string[];
   channels: readonly string[];
@@ -154,7 +156,11 @@ export function createHttp(
       if (symbol !== undefined && data.length === 0) {
         return httpError(404, "unknown_symbol", `no data for symbol "${symbol}"`);
       }
-      return json({ timestamp: new Date().toISOString(), data });
+      // A unified name (BTC/USDT) also gets the best bid and offer across exchanges.
+      const consolidated = symbol?.includes("/") && exchange === undefined
+        ? deps.consolidator.get(symbol)
+        : undefined;
+      return json({ timestamp: new Date().toISOString(), data, consolidated });
     },
     "/api/book": (url) => {
       const q = parseQuery(url, bookQuery);

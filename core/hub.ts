@@ -13,6 +13,7 @@ import type { MarketState } from "./market_state.ts";
 import type { Metrics } from "./metrics.ts";
 import { type StreamIndex, streamKey } from "./streams.ts";
 import { encodeOnce } from "./wire.ts";
+import type { Consolidator } from "./consolidated.ts";
 import { getLogger } from "./log.ts";
 
 /** What the hub works with. */
@@ -24,6 +25,7 @@ export interface HubDeps {
   delivery: Delivery;
   clients: ReadonlySet<Client>;
   metrics: Metrics;
+  consolidator: Consolidator;
 }
 
 /** The hub's entry points. */
@@ -38,7 +40,21 @@ export interface Hub {
 
 /** Creates the hub. */
 export function createHub(deps: HubDeps): Hub {
-  const { index, books, market, catalog, delivery, clients, metrics } = deps;
+  const { index, books, market, catalog, delivery, clients, metrics, consolidator } = deps;
+
+  /** Sends the consolidated quote of the symbol's unified name if it changed and anyone wants it. */
+  const consolidate = (exchange: string, symbol: string) => {
+    const unified = catalog.unified(exchange, symbol);
+    if (unified === undefined) return;
+    const key = streamKey("consolidated", "*", unified);
+    const audience = index.audience(key);
+    if (!audience) return;
+    const quote = consolidator.update(exchange, symbol);
+    if (!quote) return;
+    const text = JSON.stringify(quote);
+    for (const client of audience.plain) delivery.send(client, text, key);
+    for (const client of audience.raw) delivery.send(client, text, key);
+  };
   const log = getLogger(["quant-saas", "hub"]);
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
 
@@ -46,7 +62,7 @@ export function createHub(deps: HubDeps): Hub {
   const fanout = (key: string, event: Parameters<typeof encodeOnce>[0], ckey?: string) => {
     const audience = index.audience(key);
     if (!audience) return;
-    const encoded = encodeOnce(event);
+    const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol));
     if (audience.plain.size > 0) {
       const text = encoded.plain();
       for (const client of audience.plain) delivery.send(client, text, ckey);
@@ -87,6 +103,7 @@ export function createHub(deps: HubDeps): Hub {
     metrics.messagesIn.inc({ exchange: event.exchange, type: "quote" });
     const key = streamKey("quote", event.exchange, event.symbol);
     fanout(key, event, key);
+    consolidate(event.exchange, event.symbol);
   };
 
   return {
@@ -137,6 +154,7 @@ export function createHub(deps: HubDeps): Hub {
           const before = books.get(exchange, item.symbol);
           const wasSynced = before?.synced ?? false;
           if (!books.apply(item)) break;
+          consolidate(exchange, item.symbol);
           if (item.snapshot && wasSynced === false) {
             const text = JSON.stringify({
               type: "status",

@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   invalid_request: "The frame is JSON but not a valid request.",
   unknown_action: "The action is not one of subscribe, unsubscribe, list, ping.",
   unknown_symbol: "No configured exchange lists this symbol.",
-  unknown_channel: "The channel is not one of trade, quote, kline, book.",
+  unknown_channel: "The channel is not one of trade, quote, kline, book, consolidated.",
   unknown_exchange: "No such exchange is configured.",
   frame_too_large: "The frame exceeds the size limit.",
   binary_not_supported: "Binary frames are not accepted; send JSON text.",
@@ -118,18 +118,26 @@ function pickId(data: unknown): string | number | undefined {
   return undefined;
 }
 
+/** Channels a client may name: the per-exchange data channels plus `consolidated`. */
+export type ClientChannel = Channel | "consolidated";
+
+/** Every client channel. */
+export const CLIENT_CHANNELS: readonly ClientChannel[] = [...CHANNELS, "consolidated"];
+
 /** The channels named in a frame, or `["trade"]`; unknown names are returned separately. */
 export function resolveChannels(
   names: readonly string[] | undefined,
-): { channels: Channel[]; unknown: string[] } {
+): { channels: Channel[]; consolidated: boolean; unknown: string[] } {
   const channels: Channel[] = [];
   const unknown: string[] = [];
+  let consolidated = false;
   for (const name of names ?? ["trade"]) {
-    if ((CHANNELS as readonly string[]).includes(name)) {
+    if (name === "consolidated") consolidated = true;
+    else if ((CHANNELS as readonly string[]).includes(name)) {
       if (!channels.includes(name as Channel)) channels.push(name as Channel);
     } else unknown.push(name);
   }
-  return { channels, unknown };
+  return { channels, consolidated, unknown };
 }
 
 /** Serializes an error frame. */

@@ -33,6 +33,8 @@ export interface SessionDeps {
   catalog: Catalog;
   delivery: Delivery;
   limits: SessionLimits;
+  /** Current consolidated quote frame of a unified symbol, if any (sent on subscribe). */
+  consolidatedFrame(unified: string): string | undefined;
   /** Current `status` frame of a feed (sent on subscribe). */
   statusFrame(exchange: string): string | undefined;
   /** Disconnects a client with a close code. */
@@ -46,7 +48,7 @@ export interface SessionDeps {
 interface SubscriptionInfo {
   exchange: string;
   symbol: string;
-  channel: Channel;
+  channel: Channel | "consolidated";
   raw: boolean;
   depth?: number;
 }
@@ -75,9 +77,18 @@ export function createSessions(deps: SessionDeps): Sessions {
 
   /** Resolves a subscription frame into concrete (exchange, native symbol, channel) triples. */
   const resolve = (client: Client, frame: SubscriptionFrame) => {
-    const { channels, unknown } = resolveChannels(frame.channels);
+    const { channels, consolidated, unknown } = resolveChannels(frame.channels);
     if (unknown.length > 0) {
       fail(client, "unknown_channel", `unknown channel(s): ${unknown.join(", ")}`, frame.id);
+      return undefined;
+    }
+    if (consolidated && frame.exchanges !== undefined && !frame.exchanges.includes("*")) {
+      fail(
+        client,
+        "invalid_request",
+        'the consolidated channel spans every exchange: omit "exchanges" or use ["*"]',
+        frame.id,
+      );
       return undefined;
     }
     const configured = catalog.exchanges();
@@ -95,15 +106,17 @@ export function createSessions(deps: SessionDeps): Sessions {
       return undefined;
     }
     const targets: { exchange: string; symbol: string }[] = [];
+    const unified = new Set<string>();
     const unknownSymbols: string[] = [];
     for (const name of frame.symbols) {
       let found = false;
       for (const exchange of wanted) {
         const native = catalog.resolve(exchange, name);
-        if (native !== undefined) {
-          targets.push({ exchange, symbol: native });
-          found = true;
-        }
+        if (native === undefined) continue;
+        found = true;
+        if (channels.length > 0) targets.push({ exchange, symbol: native });
+        const u = catalog.unified(exchange, native);
+        if (consolidated && u !== undefined) unified.add(u);
       }
       if (!found) unknownSymbols.push(name);
     }
@@ -116,7 +129,14 @@ export function createSessions(deps: SessionDeps): Sessions {
       );
       return undefined;
     }
-    return { channels, targets, exchanges: [...new Set(targets.map((t) => t.exchange))] };
+    return {
+      channels,
+      /** Channels as named in acks (data channels plus `consolidated`). */
+      named: consolidated ? [...channels, "consolidated"] : channels,
+      targets,
+      consolidated: [...unified].map((u) => streamKey("consolidated", "*", u)),
+      exchanges: [...new Set(targets.map((t) => t.exchange))],
+    };
   };
 
   const subscribe = (client: Client, frame: SubscriptionFrame) => {
@@ -130,6 +150,7 @@ export function createSessions(deps: SessionDeps): Sessions {
         if (!client.subs.has(streamKey(channel, exchange, symbol))) added++;
       }
     }
+    for (const key of resolved.consolidated) if (!client.subs.has(key)) added++;
     if (client.subs.size + added > limits.maxSubscriptions) {
       fail(
         client,
@@ -158,13 +179,17 @@ export function createSessions(deps: SessionDeps): Sessions {
         }
       }
     }
+    for (const key of resolved.consolidated) {
+      client.subs.set(key, { raw: false });
+      index.add(key, client, false);
+    }
     delivery.send(
       client,
       JSON.stringify({
         type: "subscribed",
         id: frame.id,
         symbols: frame.symbols,
-        channels: resolved.channels,
+        channels: resolved.named,
         exchanges: resolved.exchanges,
         raw,
         depth: resolved.channels.includes("book") ? depth : undefined,
@@ -177,6 +202,10 @@ export function createSessions(deps: SessionDeps): Sessions {
     }
     for (const { exchange, symbol } of bookSubs) {
       books.subscribe(client, exchange, symbol, depth, raw);
+    }
+    for (const key of resolved.consolidated) {
+      const current = deps.consolidatedFrame(key.slice(key.lastIndexOf("|") + 1));
+      if (current) delivery.send(client, current, key);
     }
   };
 
@@ -195,13 +224,18 @@ export function createSessions(deps: SessionDeps): Sessions {
         else index.remove(key, client);
       }
     }
+    for (const key of resolved.consolidated) {
+      if (!client.subs.delete(key)) continue;
+      removed++;
+      index.remove(key, client);
+    }
     delivery.send(
       client,
       JSON.stringify({
         type: "unsubscribed",
         id: frame.id,
         symbols: frame.symbols,
-        channels: resolved.channels,
+        channels: resolved.named,
         exchanges: resolved.exchanges,
         removed,
         subscriptions: client.subs.size,
@@ -216,7 +250,7 @@ export function createSessions(deps: SessionDeps): Sessions {
       subscriptions.push({
         exchange,
         symbol,
-        channel: channel as Channel,
+        channel: channel as Channel | "consolidated",
         raw: options.raw,
         depth: options.depth,
       });

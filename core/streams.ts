@@ -13,7 +13,11 @@ export interface Audience {
 }
 
 /** Key of one stream. */
-export function streamKey(channel: Channel, exchange: string, symbol: string): string {
+export function streamKey(
+  channel: Channel | "consolidated",
+  exchange: string,
+  symbol: string,
+): string {
   return `${channel}|${exchange}|${symbol}`;
 }
 

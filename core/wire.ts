@@ -17,17 +17,17 @@ export interface Encoded {
 }
 
 /** Wraps an event so each form is serialized on first use and then reused. */
-export function encodeOnce(event: StreamEvent): Encoded {
+export function encodeOnce(event: StreamEvent, unified?: string): Encoded {
   let raw: string | undefined;
   let plain: string | undefined;
   return {
-    withRaw: () => raw ??= JSON.stringify(toWire(event, true)),
-    plain: () => plain ??= JSON.stringify(toWire(event, false)),
+    withRaw: () => raw ??= JSON.stringify(toWire(event, true, unified)),
+    plain: () => plain ??= JSON.stringify(toWire(event, false, unified)),
   };
 }
 
-/** The client-facing object of an event, with fields in the seed's order. */
-export function toWire(event: StreamEvent, withRaw: boolean): object {
+/** The client-facing object of an event, with fields in the seed's order; `unified` is the `BASE/QUOTE` name. */
+export function toWire(event: StreamEvent, withRaw: boolean, unified?: string): object {
   switch (event.type) {
     case "trade":
       return {
@@ -37,6 +37,7 @@ export function toWire(event: StreamEvent, withRaw: boolean): object {
         quantity: event.quantity,
         timestamp: event.timestamp,
         exchange: event.exchange,
+        unified,
         tradeId: event.tradeId,
         side: event.side,
         eventTime: event.eventTime,
@@ -53,6 +54,7 @@ export function toWire(event: StreamEvent, withRaw: boolean): object {
         askQuantity: event.askQuantity,
         timestamp: event.timestamp,
         exchange: event.exchange,
+        unified,
         updateId: event.updateId,
         eventTime: event.eventTime,
         receiveTime: event.receiveTime,
@@ -75,6 +77,7 @@ export function toWire(event: StreamEvent, withRaw: boolean): object {
         closed: event.closed,
         timestamp: event.timestamp,
         exchange: event.exchange,
+        unified,
         eventTime: event.eventTime,
         receiveTime: event.receiveTime,
         raw: withRaw ? event.raw : undefined,

@@ -6,6 +6,7 @@
 import type { FeedPlugin } from "../core/plugin.ts";
 import { binance } from "./binance/mod.ts";
 import { coinbase } from "./coinbase/mod.ts";
+import { kraken } from "./kraken/mod.ts";
 
 /** A running local emulator and the settings that point its plugin at it. */
 export interface RunningEmulator {
@@ -49,6 +50,15 @@ export const registry: readonly PluginEntry[] = [
         env: { COINBASE_WS_URL: emu.wsUrl, COINBASE_REST_URL: emu.restUrl },
         close: () => emu.close(),
       };
+    },
+  },
+  {
+    plugin: kraken,
+    worker: new URL("./kraken/worker.ts", import.meta.url),
+    async emulator() {
+      const { startKrakenEmulator } = await import("./kraken/emulator/mod.ts");
+      const emu = await startKrakenEmulator();
+      return { env: { KRAKEN_WS_URL: emu.wsUrl }, close: () => emu.close() };
     },
   },
 ];

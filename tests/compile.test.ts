@@ -17,7 +17,11 @@ function denortAvailable(): { available: boolean; where: string } {
       return { available: true, where: given };
     } catch { /* fall through */ }
   }
-  const info = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
+  const info = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+    stderr: "null",
+  })
     .outputSync();
   const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
   const version = Deno.version.deno;
@@ -45,7 +49,11 @@ Deno.test("the compile task bakes in least-privilege permissions and includes ev
   assert.match(task, /--allow-env(\s|$)/);
   assert.doesNotMatch(task, /(-A|--allow-all|--allow-run|--allow-write|--allow-ffi)(\s|$)/);
   assert.match(task, /--unstable-worker-options/);
-  assert.match(task, /--include plugins\//, "plugin Workers are not statically imported, so they must be included");
+  assert.match(
+    task,
+    /--include plugins\//,
+    "plugin Workers are not statically imported, so they must be included",
+  );
   assert.match(task, /main\.ts$/);
 });
 
@@ -54,9 +62,17 @@ Deno.test({
   ignore: !denort.available,
   async fn() {
     const out = await Deno.makeTempDir();
-    const args = denoJson.tasks.compile.replace(/^deno /, "").replace("dist/quant-saas", `${out}/quant-saas`)
+    const args = denoJson.tasks.compile.replace(/^deno /, "").replace(
+      "dist/quant-saas",
+      `${out}/quant-saas`,
+    )
       .split(/\s+/);
-    const build = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdout: "piped", stderr: "piped" })
+    const build = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    })
       .output();
     assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -81,18 +81,28 @@ const wireLevels = (levels: [string, string][]): Level[] =>
   levels.map(([p, q]) => [Number(p), Number(q)]);
 
 /** Pauses the market and waits until the client's book equals the emulator's, every level. */
-async function assertBooksEqual(emu: BinanceEmulator, client: TestClient, symbol: string, book: ReturnType<typeof clientBook>) {
+async function assertBooksEqual(
+  emu: BinanceEmulator,
+  client: TestClient,
+  symbol: string,
+  book: ReturnType<typeof clientBook>,
+) {
   emu.pause();
   emu.tick(0);
   const expected = emu.book(symbol);
   let last = "";
-  await waitFor(() => {
-    book.sync();
-    const got = book.levels();
-    last = `bids ${got.bids.length}/${expected.bids.length} asks ${got.asks.length}/${expected.asks.length}`;
-    return JSON.stringify(got.bids) === JSON.stringify(wireLevels(expected.bids)) &&
-      JSON.stringify(got.asks) === JSON.stringify(wireLevels(expected.asks));
-  }, 8000, `client book equal to the emulator's (${symbol}): ${last}`);
+  await waitFor(
+    () => {
+      book.sync();
+      const got = book.levels();
+      last =
+        `bids ${got.bids.length}/${expected.bids.length} asks ${got.asks.length}/${expected.asks.length}`;
+      return JSON.stringify(got.bids) === JSON.stringify(wireLevels(expected.bids)) &&
+        JSON.stringify(got.asks) === JSON.stringify(wireLevels(expected.asks));
+    },
+    8000,
+    `client book equal to the emulator's (${symbol}): ${last}`,
+  );
   emu.resume();
 }
 
@@ -142,50 +152,83 @@ Deno.test("gateway + Binance plugin + emulator, end to end", async (t) => {
       assert.equal(kline.closed, k.x);
     });
 
-    await t.step("the status frame and /health say plainly that the feed is the emulator", async () => {
-      const status = await client.next((f) => f.type === "status" && f.state === "connected", 5000, 0);
-      assert.equal(status.emulator, true);
-      const { body } = await getJson(gateway, "/health");
-      const [feed] = body.feeds as Record<string, unknown>[];
-      assert.equal(feed.source, "emulator");
-      assert.equal(feed.state, "connected");
-    });
+    await t.step(
+      "the status frame and /health say plainly that the feed is the emulator",
+      async () => {
+        const status = await client.next(
+          (f) => f.type === "status" && f.state === "connected",
+          5000,
+          0,
+        );
+        assert.equal(status.emulator, true);
+        const { body } = await getJson(gateway, "/health");
+        const [feed] = body.feeds as Record<string, unknown>[];
+        assert.equal(feed.source, "emulator");
+        assert.equal(feed.state, "connected");
+      },
+    );
 
     const book = clientBook(client, "BTCUSDT");
-    await t.step("the book channel: a snapshot, then deltas, equal to the emulator's book at every level", async () => {
-      await client.next((f) => f.type === "book" && f.snapshot === true, 10_000, 0);
-      await client.until((fs) => fs.filter((f) => f.type === "book" && !f.snapshot).length >= 3, 10_000);
-      await assertBooksEqual(emu, client, "BTCUSDT", book);
-    });
+    await t.step(
+      "the book channel: a snapshot, then deltas, equal to the emulator's book at every level",
+      async () => {
+        await client.next((f) => f.type === "book" && f.snapshot === true, 10_000, 0);
+        await client.until(
+          (fs) => fs.filter((f) => f.type === "book" && !f.snapshot).length >= 3,
+          10_000,
+        );
+        await assertBooksEqual(emu, client, "BTCUSDT", book);
+      },
+    );
 
-    await t.step("after a swallowed depth event the gateway resyncs and the client's book is exact again", async () => {
-      const before = book.snapshots();
-      const from = client.frames.length;
-      emu.faults.skipDepthEvent("BTCUSDT");
-      const resync = await client.next((f) => f.type === "status" && f.channel === "book" && f.state === "resyncing", 10_000, from);
-      assert.equal(resync.symbol, "BTCUSDT");
-      await client.next((f) => f.type === "book" && f.snapshot === true, 10_000, from);
-      book.sync();
-      assert.equal(book.snapshots(), before + 1, "a fresh snapshot after the resync");
-      await assertBooksEqual(emu, client, "BTCUSDT", book);
-      const metrics = await (await fetch(gateway.url + "/metrics")).text();
-      assert.match(metrics, /quant_book_resyncs_total\{exchange="binance",symbol="BTCUSDT"\} [1-9]/);
-      const { body } = await getJson(gateway, "/health");
-      const entry = (body.books as { symbol: string; resyncs: number; synced: boolean }[])
-        .find((b) => b.symbol === "BTCUSDT")!;
-      assert.ok(entry.resyncs >= 1);
-      assert.equal(entry.synced, true);
-    });
+    await t.step(
+      "after a swallowed depth event the gateway resyncs and the client's book is exact again",
+      async () => {
+        const before = book.snapshots();
+        const from = client.frames.length;
+        emu.faults.skipDepthEvent("BTCUSDT");
+        const resync = await client.next(
+          (f) => f.type === "status" && f.channel === "book" && f.state === "resyncing",
+          10_000,
+          from,
+        );
+        assert.equal(resync.symbol, "BTCUSDT");
+        await client.next((f) => f.type === "book" && f.snapshot === true, 10_000, from);
+        book.sync();
+        assert.equal(book.snapshots(), before + 1, "a fresh snapshot after the resync");
+        await assertBooksEqual(emu, client, "BTCUSDT", book);
+        const metrics = await (await fetch(gateway.url + "/metrics")).text();
+        assert.match(
+          metrics,
+          /quant_book_resyncs_total\{exchange="binance",symbol="BTCUSDT"\} [1-9]/,
+        );
+        const { body } = await getJson(gateway, "/health");
+        const entry = (body.books as { symbol: string; resyncs: number; synced: boolean }[])
+          .find((b) => b.symbol === "BTCUSDT")!;
+        assert.ok(entry.resyncs >= 1);
+        assert.equal(entry.synced, true);
+      },
+    );
 
     await t.step("GET /api/book returns the same book with its sequence", async () => {
       emu.pause();
       emu.tick(0);
       const expected = emu.book("BTCUSDT");
-      await waitFor(async () => {
-        const { body } = await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1000");
-        return body.updateId === expected.lastUpdateId;
-      }, 5000, "REST book to catch up");
-      const { status, body } = await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=5");
+      await waitFor(
+        async () => {
+          const { body } = await getJson(
+            gateway,
+            "/api/book?exchange=binance&symbol=BTCUSDT&depth=1000",
+          );
+          return body.updateId === expected.lastUpdateId;
+        },
+        5000,
+        "REST book to catch up",
+      );
+      const { status, body } = await getJson(
+        gateway,
+        "/api/book?exchange=binance&symbol=BTCUSDT&depth=5",
+      );
       emu.resume();
       assert.equal(status, 200);
       assert.deepEqual(body.bids, wireLevels(expected.bids.slice(0, 5)));
@@ -204,27 +247,35 @@ Deno.test("gateway + Binance plugin + emulator, end to end", async (t) => {
       await client.next((f) => f.type === "status" && f.state === "reconnecting", 10_000, from);
       await client.next((f) => f.type === "status" && f.state === "connected", 10_000, from);
       const target = emu.lastTradeId("BTCUSDT") + 20;
-      await client.until((fs) => fs.some((f) => f.type === "trade" && (f.tradeId as number) >= target), 20_000);
+      await client.until(
+        (fs) => fs.some((f) => f.type === "trade" && (f.tradeId as number) >= target),
+        20_000,
+      );
       const ids = client.frames.filter((f) => f.type === "trade").map((f) => f.tradeId as number);
-      for (let i = 1; i < ids.length; i++) assert.equal(ids[i], ids[i - 1] + 1, `trade ${ids[i - 1]} then ${ids[i]}`);
+      for (let i = 1; i < ids.length; i++) {
+        assert.equal(ids[i], ids[i - 1] + 1, `trade ${ids[i - 1]} then ${ids[i]}`);
+      }
       assert.equal(client.frames.filter((f) => f.type === "gap").length, 0);
       // The book survives the reconnect too (continuity verified or resynced), level by level.
       await assertBooksEqual(emu, client, "BTCUSDT", book);
       const { body } = await getJson(gateway, "/health");
-      assert.ok(((body.feeds as { reconnects: number }[])[0]).reconnects >= 1);
+      assert.ok((body.feeds as { reconnects: number }[])[0].reconnects >= 1);
       const metrics = await (await fetch(gateway.url + "/metrics")).text();
       assert.match(metrics, /quant_feed_reconnects_total\{exchange="binance"\} [1-9]/);
     });
 
-    await t.step("trades that cannot be backfilled arrive as a gap frame with the missing ids", async () => {
-      const from = client.frames.length;
-      emu.faults.skipTrade("BTCUSDT");
-      emu.faults.forgetTradeHistory("BTCUSDT");
-      const gap = await client.next((f) => f.type === "gap", 20_000, from);
-      assert.equal(gap.symbol, "BTCUSDT");
-      assert.ok((gap.toId as number) >= (gap.fromId as number));
-      emu.faults.reset();
-    });
+    await t.step(
+      "trades that cannot be backfilled arrive as a gap frame with the missing ids",
+      async () => {
+        const from = client.frames.length;
+        emu.faults.skipTrade("BTCUSDT");
+        emu.faults.forgetTradeHistory("BTCUSDT");
+        const gap = await client.next((f) => f.type === "gap", 20_000, from);
+        assert.equal(gap.symbol, "BTCUSDT");
+        assert.ok((gap.toId as number) >= (gap.fromId as number));
+        emu.faults.reset();
+      },
+    );
   } finally {
     await client.close();
     await env.close();

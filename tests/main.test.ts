@@ -63,24 +63,27 @@ Deno.test("deno task demo: the gateway runs offline on the emulator and shuts do
       assert.ok(lines.some((l) => /EMULATOR/.test(l) && /synthetic|not the real exchange/.test(l)));
     });
 
-    await t.step("a subscribed client gets trades, then a close frame (1001) on SIGTERM; exit code 0", async () => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-      const frames: Record<string, unknown>[] = [];
-      const gotTrade = Promise.withResolvers<void>();
-      ws.onmessage = (e) => {
-        const f = JSON.parse(e.data);
-        frames.push(f);
-        if (f.type === "trade") gotTrade.resolve();
-      };
-      const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
-      await new Promise((r) => ws.onopen = r);
-      ws.send(JSON.stringify({ action: "subscribe", symbols: ["BTCUSDT", "ETHUSDT"] }));
-      await gotTrade.promise;
-      child.kill("SIGTERM");
-      assert.equal(await closed, 1001);
-      const status = await child.status;
-      assert.equal(status.code, 0);
-    });
+    await t.step(
+      "a subscribed client gets trades, then a close frame (1001) on SIGTERM; exit code 0",
+      async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+        const frames: Record<string, unknown>[] = [];
+        const gotTrade = Promise.withResolvers<void>();
+        ws.onmessage = (e) => {
+          const f = JSON.parse(e.data);
+          frames.push(f);
+          if (f.type === "trade") gotTrade.resolve();
+        };
+        const closed = new Promise<number>((r) => ws.onclose = (e) => r(e.code));
+        await new Promise((r) => ws.onopen = r);
+        ws.send(JSON.stringify({ action: "subscribe", symbols: ["BTCUSDT", "ETHUSDT"] }));
+        await gotTrade.promise;
+        child.kill("SIGTERM");
+        assert.equal(await closed, 1001);
+        const status = await child.status;
+        assert.equal(status.code, 0);
+      },
+    );
   } finally {
     try {
       child.kill("SIGKILL");
