@@ -7,7 +7,11 @@
  */
 import type { BookStatusUpdate, Channel, FeedStatusUpdate, MarketEvent } from "./events.ts";
 
-/** Name of the process-wide BroadcastChannel for control messages. */
+/**
+ * Prefix of the BroadcastChannel for control messages. BroadcastChannel is
+ * process-wide, so each gateway uses its own channel, `<prefix>:<instance id>`:
+ * one gateway's shutdown never reaches another's plugins in the same process.
+ */
 export const CONTROL_CHANNEL = "quant-saas:control";
 
 /** Control messages broadcast on {@link CONTROL_CHANNEL}. */
@@ -22,6 +26,8 @@ export interface StartMessage {
   symbols: string[];
   channels: Channel[];
   config: unknown;
+  /** Name of this gateway's control BroadcastChannel. */
+  control: string;
 }
 
 /** Main → Worker messages. */

@@ -6,7 +6,6 @@
  */
 import type { FeedContext, FeedPlugin } from "./plugin.ts";
 import {
-  CONTROL_CHANNEL,
   type ControlMessage,
   type FeedItem,
   type FromWorker,
@@ -85,10 +84,7 @@ export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
     }
   };
 
-  const control = new BroadcastChannel(CONTROL_CHANNEL);
-  control.onmessage = (e: MessageEvent<ControlMessage>) => {
-    if (e.data?.type === "shutdown") abort.abort();
-  };
+  let control: BroadcastChannel | undefined;
 
   scope.onmessage = async (e) => {
     const msg = e.data;
@@ -97,6 +93,10 @@ export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
       return;
     }
     if (msg.type !== "start") return;
+    control = new BroadcastChannel(msg.control);
+    control.onmessage = (e: MessageEvent<ControlMessage>) => {
+      if (e.data?.type === "shutdown") abort.abort();
+    };
     let error: string | undefined;
     try {
       const config = plugin.configSchema.parse(msg.config);
@@ -112,6 +112,7 @@ export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
     }
     flush();
     control.close();
+    control = undefined;
     scope.postMessage({ type: "exit", error });
   };
 }

@@ -74,7 +74,8 @@ export function startFeeds(
   onState: StateHandler,
 ): Feeds {
   const log = getLogger(["quant-saas", "feeds"]);
-  const control = new BroadcastChannel(CONTROL_CHANNEL);
+  const controlName = `${CONTROL_CHANNEL}:${crypto.randomUUID()}`;
+  const control = new BroadcastChannel(controlName);
   const infos = new Map<string, FeedInfo>();
   const running = new Map<string, { worker: Worker; exited: Promise<void> }>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -184,6 +185,7 @@ export function startFeeds(
       symbols: spec.symbols,
       channels: spec.channels,
       config: spec.config,
+      control: controlName,
     };
     worker.postMessage(start);
   };

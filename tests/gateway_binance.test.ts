@@ -83,7 +83,7 @@ const wireLevels = (levels: [string, string][]): Level[] =>
 /** Pauses the market and waits until the client's book equals the emulator's, every level. */
 async function assertBooksEqual(
   emu: BinanceEmulator,
-  client: TestClient,
+  _client: TestClient,
   symbol: string,
   book: ReturnType<typeof clientBook>,
 ) {

@@ -45,3 +45,29 @@ Deno.test("a subscribed client receives every trade of a fast feed exactly once,
     await gateway.close();
   }
 });
+
+Deno.test("two gateways in one process: shutting one down does not stop the other's plugins", async () => {
+  const a = await gatewayWith([scriptedFeed(["BTCUSDT"], { tickMs: 10 })]);
+  const b = await gatewayWith([scriptedFeed(["BTCUSDT"], { tickMs: 10 })]);
+  try {
+    await waitFor(
+      async () => {
+        const { body } = await getJson(b, "/health");
+        return (body.feeds as { state: string }[])[0].state === "connected";
+      },
+      5000,
+      "b connected",
+    );
+    await a.close();
+    const before = ((await getJson(b, "/health")).body.feeds as { events: number }[])[0].events;
+    await new Promise((r) => setTimeout(r, 300));
+    const { body } = await getJson(b, "/health");
+    const [feed] = body.feeds as { state: string; events: number; restarts: number }[];
+    assert.equal(feed.state, "connected");
+    assert.equal(feed.restarts, 0);
+    assert.ok(feed.events > before, "b's plugin keeps producing");
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

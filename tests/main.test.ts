@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -13,7 +13,7 @@ async function freePort(): Promise<number> {
 }
 
 Deno.test("deno task demo: the gateway runs offline on the emulator and shuts down gracefully on SIGTERM", async (t) => {
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
