@@ -27,6 +27,18 @@ export interface Backlog {
   trades: number;
 }
 
+/** Per-connection limits from the client's plan (API key) or the per-IP defaults. */
+export interface ClientAccess {
+  /** Key label or `ip:<address>`, for logs. */
+  principal: string;
+  maxSubscriptions: number;
+  messagesPerSecond: number;
+  /** Exchanges allowed; null = all. */
+  exchanges: readonly string[] | null;
+  /** Channels allowed (including `consolidated`); null = all. */
+  channels: readonly string[] | null;
+}
+
 /** A connected client. */
 export interface Client {
   readonly id: number;
@@ -43,6 +55,8 @@ export interface Client {
   closing: boolean;
   /** Batched delivery (opt-in): frames collected this tick, sent as one JSON array. */
   batch: string[] | null;
+  /** Plan limits; null = the gateway-wide limits only. */
+  readonly access: ClientAccess | null;
 }
 
 /** Creates the state of a newly connected client. */
@@ -51,6 +65,7 @@ export function createClient(
   socket: WebSocket,
   remote: string,
   batched = false,
+  access: ClientAccess | null = null,
 ): Client {
   return {
     id,
@@ -61,6 +76,7 @@ export function createClient(
     rate: { windowStart: 0, count: 0 },
     closing: false,
     batch: batched ? [] : null,
+    access,
   };
 }
 

@@ -55,6 +55,26 @@ export const coreConfigSchema = z.object({
   idleTimeout: z.coerce.number().int().min(0).max(3600).default(60),
   /** Grace period for shutdown, ms. */
   shutdownGraceMs: z.coerce.number().int().min(0).default(2000),
+  /** JSON file with plans and key hashes (read once at start; needs `--allow-read=<file>`). */
+  authFile: z.string().min(1).optional(),
+  /** `hash-or-key:plan` pairs, comma-separated. Secrets: never logged. */
+  apiKeys: z.string().optional(),
+  /** Admin keys (hashes or keys), comma-separated: may read `/metrics`. */
+  adminKeys: z.string().optional(),
+  /** Plans as JSON: `{"free":{"maxConnections":2,...}}`. */
+  plans: z.string().optional(),
+  /** Without keys: concurrent WebSocket connections per IP. */
+  ipMaxConnections: z.coerce.number().int().min(1).default(200),
+  /** Without keys: REST requests per minute per IP. */
+  ipRestPerMinute: z.coerce.number().int().min(1).default(1200),
+  /** Without keys: new WebSocket connections per minute per IP. */
+  ipConnectsPerMinute: z.coerce.number().int().min(1).default(600),
+  /** Apply the per-IP limits to loopback clients too (off: local tools are not limited). */
+  ipLimitLoopback: boolish.default(false),
+  /** Browser origins allowed for CORS and WebSocket `Origin`; empty = no CORS, any WS origin; `*` = any. */
+  allowedOrigins: z.string().transform(csv).default([]),
+  /** Who may read `/metrics`: `open`, `admin` (admin key), or `auto` (admin when an admin key exists, else like other routes). */
+  metricsAccess: z.enum(["open", "admin", "auto"]).default("auto"),
 });
 
 /** Validated core configuration. */
@@ -78,6 +98,16 @@ const ENV: Record<keyof CoreConfig, string> = {
   maxQueuedTrades: "MAX_QUEUED_TRADES",
   idleTimeout: "IDLE_TIMEOUT",
   shutdownGraceMs: "SHUTDOWN_GRACE_MS",
+  authFile: "AUTH_FILE",
+  apiKeys: "API_KEYS",
+  adminKeys: "ADMIN_KEYS",
+  plans: "PLANS",
+  ipMaxConnections: "IP_MAX_CONNECTIONS",
+  ipRestPerMinute: "IP_REST_PER_MINUTE",
+  ipConnectsPerMinute: "IP_CONNECTS_PER_MINUTE",
+  ipLimitLoopback: "IP_LIMIT_LOOPBACK",
+  allowedOrigins: "ALLOWED_ORIGINS",
+  metricsAccess: "METRICS_ACCESS",
 };
 
 /** Setting name → command-line flag. */

@@ -5,12 +5,7 @@
  * @module
  */
 import type { FeedContext, FeedPlugin } from "./plugin.ts";
-import {
-  type ControlMessage,
-  type FeedItem,
-  type FromWorker,
-  type ToWorker,
-} from "./feed_protocol.ts";
+import type { ControlMessage, FeedItem, FromWorker, ToWorker } from "./feed_protocol.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;

@@ -19,6 +19,8 @@ import { createSessions } from "./session.ts";
 import { createStreamIndex } from "./streams.ts";
 import { errorFrame } from "./protocol.ts";
 import { getLogger } from "./log.ts";
+import { AuthConfigError, createKeyStore, type KeyStore } from "./auth.ts";
+import { createAccessGate } from "./access.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** A running gateway. */
@@ -56,8 +58,10 @@ export interface GatewayOptions {
 }
 
 /** Starts a gateway and resolves once it listens. */
-export function startGateway(options: GatewayOptions): Promise<Gateway> {
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
+  const store = await loadKeyStore(config);
+  const gate = createAccessGate(store, config);
   const log = getLogger(["quant-saas", "gateway"]);
   const startedAt = Date.now();
   const metrics = createMetrics();
@@ -162,7 +166,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   let shuttingDown = false;
-  const upgrade = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+  const upgrade = async (req: Request, url: URL, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return httpError(426, "upgrade_required", "GET /ws with a WebSocket upgrade");
     }
@@ -170,12 +174,32 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (clients.size >= config.maxClients) {
       return httpError(503, "server_busy", `client limit ${config.maxClients} reached`);
     }
+    const admitted = await gate.websocket(req, url, info.remoteAddr.hostname);
+    if (admitted instanceof Response) {
+      const body = await admitted.clone().json().catch(() => ({}));
+      metrics.clientErrors.inc({ code: body?.error?.code ?? "refused" });
+      return admitted;
+    }
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
-    const { socket, response } = Deno.upgradeWebSocket(req, {
-      idleTimeout: config.idleTimeout,
-    });
-    const batch = new URL(req.url).searchParams.get("batch");
-    const client = createClient(nextClientId++, socket, remote, batch === "1" || batch === "true");
+    let upgraded: ReturnType<typeof Deno.upgradeWebSocket>;
+    try {
+      upgraded = Deno.upgradeWebSocket(req, {
+        idleTimeout: config.idleTimeout,
+        protocol: admitted.protocol,
+      });
+    } catch (err) {
+      admitted.release();
+      return httpError(400, "bad_upgrade", err instanceof Error ? err.message : String(err));
+    }
+    const { socket, response } = upgraded;
+    const batch = url.searchParams.get("batch");
+    const client = createClient(
+      nextClientId++,
+      socket,
+      remote,
+      batch === "1" || batch === "true",
+      admitted.access,
+    );
     socket.onopen = () => {
       clients.add(client);
       metrics.clients.set(clients.size);
@@ -185,6 +209,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       sessions.onMessage(client, e.data);
     };
     socket.onclose = () => {
+      admitted.release();
       client.closing = true;
       sessions.onClose(client);
       clients.delete(client);
@@ -198,16 +223,21 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     port: config.port,
     hostname: config.host,
     onListen: () => {},
-  }, (req, info) => {
+  }, async (req, rawInfo) => {
+    const info = rawInfo as Deno.ServeHandlerInfo<Deno.NetAddr>;
     const url = new URL(req.url);
+    if (url.pathname === "/ws") return upgrade(req, url, info);
+    const preflight = gate.preflight(req);
+    if (preflight) return preflight;
+    const refused = await gate.rest(req, url, info.remoteAddr.hostname);
+    if (refused) return gate.cors(req, refused);
     for (const ext of options.extensions ?? []) {
       if (url.pathname === ext.prefix || url.pathname.startsWith(ext.prefix + "/")) {
-        return ext.handle(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>);
+        return gate.cors(req, await ext.handle(req, info));
       }
     }
     if (url.pathname === "/metrics") syncCounters();
-    if (url.pathname === "/ws") return upgrade(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>);
-    return http(req, url);
+    return gate.cors(req, await http(req, url));
   });
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname;
@@ -216,7 +246,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     port: addr.port,
   });
 
-  return Promise.resolve({
+  return {
     port: addr.port,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
     metrics,
@@ -245,5 +275,34 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       clearTimeout(timer);
       clients.clear();
     },
+  };
+}
+
+/** Reads the auth file (if configured) and builds the key store; secrets are never logged. */
+async function loadKeyStore(config: CoreConfig): Promise<KeyStore> {
+  const log = getLogger(["quant-saas", "auth"]);
+  let file: string | undefined;
+  if (config.authFile !== undefined) {
+    try {
+      file = await Deno.readTextFile(config.authFile);
+    } catch (err) {
+      throw new AuthConfigError(
+        `cannot read AUTH_FILE ${config.authFile}: ${err instanceof Error ? err.message : err}` +
+          " (grant --allow-read=<that file>)",
+      );
+    }
+  }
+  const store = await createKeyStore({
+    file,
+    apiKeys: config.apiKeys,
+    adminKeys: config.adminKeys,
+    plans: config.plans,
   });
+  log.info(
+    store.required
+      ? "API keys required (admin key: {admin})"
+      : "no API keys configured: open access with per-IP limits",
+    { admin: store.hasAdmin },
+  );
+  return store;
 }

@@ -37,8 +37,13 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
 }
 
 /** A JSON error response: `{"error":{"code","message"}}`. */
-export function httpError(status: number, code: string, message: string): Response {
-  return json({ error: { code, message } }, status);
+export function httpError(
+  status: number,
+  code: string,
+  message: string,
+  headers: HeadersInit = {},
+): Response {
+  return json({ error: { code, message } }, status, headers);
 }
 
 const symbolParam = z.string().min(1).max(32).regex(/^[A-Za-z0-9]+([/-][A-Za-z0-9]+)?$/);

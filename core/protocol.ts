@@ -16,11 +16,18 @@ export const ERROR_CODES = {
   unknown_exchange: "No such exchange is configured.",
   frame_too_large: "The frame exceeds the size limit.",
   binary_not_supported: "Binary frames are not accepted; send JSON text.",
-  rate_limited: "Too many frames per second.",
+  rate_limited:
+    "Too many frames per second, new connections or REST requests (HTTP 429 with Retry-After).",
   too_many_subscriptions: "The subscription limit of this connection is reached.",
   slow_consumer: "The client reads too slowly; its backlog exceeded the limit.",
   server_busy: "The gateway has reached its client limit.",
   shutting_down: "The gateway is shutting down.",
+  unauthorized: "No valid API key was presented (HTTP 401).",
+  forbidden: "The key may not use this route, e.g. /metrics without an admin key (HTTP 403).",
+  forbidden_origin: "The browser Origin is not on the allow-list (HTTP 403).",
+  forbidden_exchange: "The key's plan does not include this exchange.",
+  forbidden_channel: "The key's plan does not include this channel.",
+  connection_limit: "The key (or IP) already holds its plan's concurrent connections (HTTP 429).",
 } as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -55,6 +55,9 @@ interface SubscriptionInfo {
 
 const encoder = new TextEncoder();
 
+/** A frame this many times over the size limit is abuse: the connection is closed (1009). */
+export const ABUSIVE_FRAME_FACTOR = 4;
+
 /** Handles frames from clients. */
 export interface Sessions {
   /** A frame arrived from `client`. */
@@ -91,11 +94,40 @@ export function createSessions(deps: SessionDeps): Sessions {
       );
       return undefined;
     }
+    const access = client.access;
+    if (access?.channels) {
+      const named = consolidated ? [...channels, "consolidated"] : channels;
+      const forbidden = named.filter((c) => !access.channels!.includes(c));
+      if (forbidden.length > 0) {
+        fail(
+          client,
+          "forbidden_channel",
+          `your plan does not include channel(s): ${forbidden.join(", ")}`,
+          frame.id,
+        );
+        return undefined;
+      }
+    }
     const configured = catalog.exchanges();
+    const allowed = access?.exchanges
+      ? configured.filter((e) => access.exchanges!.includes(e))
+      : configured;
     const wanted = frame.exchanges === undefined || frame.exchanges.includes("*")
-      ? configured
+      ? allowed
       : frame.exchanges.map((e) => e.toLowerCase());
     const badExchanges = wanted.filter((e) => !configured.includes(e));
+    const forbiddenExchanges = wanted.length === 0 && configured.length > 0
+      ? configured
+      : wanted.filter((e) => configured.includes(e) && !allowed.includes(e));
+    if (forbiddenExchanges.length > 0) {
+      fail(
+        client,
+        "forbidden_exchange",
+        `your plan does not include exchange(s): ${forbiddenExchanges.join(", ")}`,
+        frame.id,
+      );
+      return undefined;
+    }
     if (badExchanges.length > 0) {
       fail(
         client,
@@ -151,13 +183,14 @@ export function createSessions(deps: SessionDeps): Sessions {
       }
     }
     for (const key of resolved.consolidated) if (!client.subs.has(key)) added++;
-    if (client.subs.size + added > limits.maxSubscriptions) {
+    const maxSubscriptions = client.access?.maxSubscriptions ?? limits.maxSubscriptions;
+    if (client.subs.size + added > maxSubscriptions) {
       fail(
         client,
         "too_many_subscriptions",
         `this would hold ${
           client.subs.size + added
-        } subscriptions; the limit is ${limits.maxSubscriptions}`,
+        } subscriptions; the limit is ${maxSubscriptions}`,
         frame.id,
       );
       return;
@@ -267,29 +300,28 @@ export function createSessions(deps: SessionDeps): Sessions {
         client.rate.count = 0;
       }
       client.rate.count++;
-      if (client.rate.count > limits.maxClientMessagesPerSecond) {
-        if (client.rate.count > limits.maxClientMessagesPerSecond * 4) {
+      const perSecond = client.access?.messagesPerSecond ?? limits.maxClientMessagesPerSecond;
+      if (client.rate.count > perSecond) {
+        if (client.rate.count > perSecond * 4) {
           deps.countError("rate_limited");
           deps.disconnect(client, 1008, "rate_limited");
           return;
         }
-        fail(
-          client,
-          "rate_limited",
-          `more than ${limits.maxClientMessagesPerSecond} frames per second; frame ignored`,
-        );
+        fail(client, "rate_limited", `more than ${perSecond} frames per second; frame ignored`);
         return;
       }
       if (typeof data !== "string") {
         fail(client, "binary_not_supported", "binary frames are not accepted; send JSON text");
         return;
       }
-      if (byteLength(data) > limits.maxFrameBytes) {
-        fail(
-          client,
-          "frame_too_large",
-          `frame of ${byteLength(data)} bytes exceeds ${limits.maxFrameBytes}`,
-        );
+      const size = byteLength(data);
+      if (size > limits.maxFrameBytes) {
+        if (size > limits.maxFrameBytes * ABUSIVE_FRAME_FACTOR) {
+          deps.countError("frame_too_large");
+          deps.disconnect(client, 1009, "frame_too_large");
+          return;
+        }
+        fail(client, "frame_too_large", `frame of ${size} bytes exceeds ${limits.maxFrameBytes}`);
         return;
       }
       const parsed = parseClientFrame(data);

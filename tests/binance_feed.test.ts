@@ -436,7 +436,11 @@ Deno.test("trade tracker", async (t) => {
       log: QUIET_LOG,
       signal: abort.signal,
     });
-    const settle = () => new Promise((r) => setTimeout(r, 5));
+    /** Waits until `done` holds (default: 5 ms passed), polling; the machine may be busy. */
+    const settle = async (done: () => boolean = () => true) => {
+      await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+    };
     const seq = () => out.map((e) => e.type === "trade" ? e.tradeId : `gap ${e.fromId}-${e.toId}`);
     return { tracker, out, calls, abort, settle, seq };
   };
@@ -449,7 +453,7 @@ Deno.test("trade tracker", async (t) => {
         trades: Array.from({ length: limit }, (_, i) => trade(fromId + i, false)),
       }));
       for (const id of [10, 11, 14, 15, 15, 12]) s.tracker.onLive(trade(id));
-      await s.settle();
+      await s.settle(() => s.out.length === 6);
       s.tracker.onLive(trade(16));
       assert.deepEqual(s.seq(), [10, 11, 12, 13, 14, 15, 16]);
       assert.deepEqual(s.calls, [[13, 1]], "12 arrived live; only 13 was fetched");
@@ -466,7 +470,7 @@ Deno.test("trade tracker", async (t) => {
     const s = setup((_fromId, _limit) => ({ ok: true, trades: [trade(4, false)] }));
     s.tracker.onLive(trade(1));
     s.tracker.onLive(trade(6));
-    await s.settle();
+    await s.settle(() => s.out.length === 5);
     assert.deepEqual(s.seq(), [1, "gap 2-3", 4, "gap 5-5", 6]);
     s.abort.abort();
   });
@@ -475,7 +479,7 @@ Deno.test("trade tracker", async (t) => {
     const s = setup(() => ({ ok: false, reason: "HTTP 503", retryable: true }));
     s.tracker.onLive(trade(1));
     s.tracker.onLive(trade(3));
-    await s.settle();
+    await s.settle(() => s.out.length === 3);
     assert.equal(s.calls.length, 2);
     assert.deepEqual(s.seq(), [1, "gap 2-2", 3]);
     assert.match((s.out[1] as GapEvent).reason, /HTTP 503/);
