@@ -127,6 +127,7 @@ export function createDelivery(
   /** Batched clients with frames collected since the last flush. */
   const batched = new Set<Client>();
   let flushScheduled = false;
+  let batchTimer: ReturnType<typeof setTimeout> | undefined;
 
   const write = (client: Client, text: string | (() => string)) => {
     try {
@@ -231,8 +232,9 @@ export function createDelivery(
         client.batch.push(typeof text === "string" ? text : text());
         batched.add(client);
         if (!flushScheduled) {
+          // Collect for one millisecond: every frame then carries all events of that window.
           flushScheduled = true;
-          queueMicrotask(flushBatches);
+          batchTimer = setTimeout(flushBatches, 1);
         }
         return;
       }
@@ -241,6 +243,7 @@ export function createDelivery(
     drain,
     backlogged: () => slow.size,
     close() {
+      clearTimeout(batchTimer);
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       slow.clear();
