@@ -75,7 +75,18 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const gateway = await startGateway({ config: core, feeds: specs });
+  const extensions = entries.flatMap((entry) => entry.extensions?.(env) ?? []);
+  let gateway;
+  try {
+    gateway = await startGateway({ config: core, feeds: specs, extensions });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      for (const emu of emulators) await emu.close();
+      return 2;
+    }
+    throw err;
+  }
   const { promise, resolve } = Promise.withResolvers<string>();
   const onSignal = (name: string) => () => resolve(name);
   const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {

@@ -201,3 +201,30 @@ export function median(xs: Array<number | null | undefined>): number {
   const m = v.length >> 1;
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
+
+/** Busy and total jiffies per CPU (cpu0, cpu1, ...) from /proc/stat. */
+export function cpuTimes(): Array<{ busy: number; total: number }> {
+  const out: Array<{ busy: number; total: number }> = [];
+  try {
+    for (const line of Deno.readTextFileSync("/proc/stat").split("\n")) {
+      const m = /^cpu(\d+) (.*)$/.exec(line);
+      if (!m) continue;
+      const f = m[2].trim().split(/\s+/).map(Number);
+      const idle = f[3] + (f[4] ?? 0);
+      const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+      out[Number(m[1])] = { busy: total - idle, total };
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
+/** Busy % per CPU between two `cpuTimes()` readings. */
+export function busyPct(
+  a: Array<{ busy: number; total: number }>,
+  b: Array<{ busy: number; total: number }>,
+): number[] {
+  return b.map((x, i) => {
+    const dt = x.total - (a[i]?.total ?? 0);
+    return dt > 0 ? (x.busy - (a[i]?.busy ?? 0)) / dt * 100 : NaN;
+  });
+}

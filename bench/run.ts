@@ -23,13 +23,24 @@
  * probed briefly for its memory growth (full run, N=1000).
  *
  * Options: --quick, --no-pin, --windows K, --window-ms, --warmup-ms,
- * --only <substring of cell ids>, --skip-slow, --profile (gateway CPU profile of
+ * --only <comma-separated substrings of cell ids, e.g. gateway-1000-p,idle>, --skip-slow, --profile (gateway CPU profile of
  * the N=1000 saturate cell into bench/results/prof/), --out <dir>.
  * @module
  */
 import { parseArgs } from "node:util";
 import * as hdr from "hdr-histogram-js";
-import { cpuOf, median, openFileLimit, type Proc, rssMiB, sleep, spawn, stopAll } from "./procs.ts";
+import {
+  busyPct,
+  cpuOf,
+  cpuTimes,
+  median,
+  openFileLimit,
+  type Proc,
+  rssMiB,
+  sleep,
+  spawn,
+  stopAll,
+} from "./procs.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = new URL(".", import.meta.url).pathname;
@@ -89,6 +100,8 @@ interface WindowSample {
   emulatorCpuPct: number;
   rssMiB: number;
   rssMaxMiB: number;
+  /** Busy % of each CPU over the window (all processes, ours and others'). */
+  coreBusyPct: number[];
   histogram: string;
 }
 
@@ -327,6 +340,8 @@ type Json = any;
 
 /** Clients per load-generator process: Deno's per-tick cost grows with pending reads. */
 const CLIENTS_PER_LOADGEN = 2500;
+/** Handshakes in flight at once, over all load generators. */
+const CONNECT_CONCURRENCY = 256;
 
 async function runLoad(
   o: LoadOptions,
@@ -355,6 +370,9 @@ async function runLoad(
       STAMP,
       "--label",
       `lg${i}`,
+      // Same total handshake concurrency whatever the split (listen backlogs are finite).
+      "--concurrency",
+      String(Math.ceil(CONNECT_CONCURRENCY / k)),
     ];
     args.push(o.subscribe ? "--subscribe-on-go" : "--no-subscribe");
     if (o.tickMs) args.push("--ticks", "--tick-ms", String(o.tickMs));
@@ -393,6 +411,7 @@ async function runLoad(
       if (line.includes('"event":"window_start"')) {
         cur = {
           t0: performance.now(),
+          cores0: cpuTimes(),
           cpu0: cpuOf(o.server.pid),
           emu0: o.emulator ? cpuOf(o.emulator.pid).total : NaN,
           rssMax: rssMiB(o.server.pid),
@@ -409,6 +428,7 @@ async function runLoad(
           threads[k] = round((v - (cur.cpu0.threads[k] ?? 0)) / dt * 100, 1);
         }
         samples.push({
+          coreBusyPct: busyPct(cur.cores0, cpuTimes()).map((x) => round(x, 0)),
           serverCpuPct: (cpu1.total - cur.cpu0.total) / dt * 100,
           serverThreadsPct: threads,
           emulatorCpuPct: o.emulator ? (cpuOf(o.emulator.pid).total - cur.emu0) / dt * 100 : NaN,
@@ -535,6 +555,15 @@ function offeredEvents(cell: Cell): number {
 const TICK_MS = 500;
 /** Loadgen CPU (% of its core) from which a cell is flagged as possibly client-bound. */
 const CLIENT_BOUND_PCT = 90;
+/** Busy % of the client CPU (all processes) from which a cell is flagged as client-bound. */
+const CLIENT_CORE_BUSY_PCT = 95;
+
+/** The client side (loadgen, or the client CPU with everyone else on it) was saturated. */
+function clientBound(r: CellResult | undefined): boolean {
+  if (!r) return false;
+  const core = PIN ? median(r.windows.map((w) => w.coreBusyPct[1])) : NaN;
+  return r.median.loadgenCpuPct >= CLIENT_BOUND_PCT || core >= CLIENT_CORE_BUSY_PCT;
+}
 
 /** Waits until `count` more ticks than `from` have arrived; returns them. */
 async function nextTicks(
@@ -767,6 +796,7 @@ async function runCell(cell: Cell): Promise<CellResult> {
       emulatorCpuPct: samples[i]?.emulatorCpuPct ?? NaN,
       rssMiB: samples[i]?.rssMiB ?? NaN,
       rssMaxMiB: samples[i]?.rssMaxMiB ?? NaN,
+      coreBusyPct: samples[i]?.coreBusyPct ?? [],
       histogram: w.latencyHistogram,
     }));
     const pick = (f: (w: WindowSample) => number | null) => median(windows.map(f));
@@ -994,10 +1024,10 @@ function targets(idle: IdleResult[], slow: Json | undefined): TargetRow[] {
   const cp = find("ceiling", 1000, "paced");
   const rpc = find("relay", 1000, "paced");
   const cpuShare = cpuPerDelivery(cp) / cpuPerDelivery(gp);
-  const clientBound = [gwSat, ceil].some((r) => r && r.median.loadgenCpuPct >= CLIENT_BOUND_PCT);
+  const anyClientBound = [gwSat, ceil].some(clientBound);
   rows.push({
     metric: `… share of the per-write ceiling (bare Deno.serve, 200-B pre-encoded: ${fmtInt(c)}/s${
-      clientBound ? " ⚠ client-bound" : ""
+      anyClientBound ? " ⚠ client-bound" : ""
     }); by delivered rate / by server CPU per delivery at 100k/s paced (${
       fmt(cpuPerDelivery(gp))
     } vs ${fmt(cpuPerDelivery(cp))} µs)`,
@@ -1011,9 +1041,9 @@ function targets(idle: IdleResult[], slow: Json | undefined): TargetRow[] {
     ratio: "",
     verdict: verdict(
       gwSat && ceil
-        ? (clientBound && Number.isFinite(cpuShare) ? cpuShare : d / c) >= 0.85
+        ? (anyClientBound && Number.isFinite(cpuShare) ? cpuShare : d / c) >= 0.85
         : undefined,
-      clientBound ? "judged by CPU per delivery" : undefined,
+      anyClientBound ? "judged by CPU per delivery" : undefined,
     ),
   });
   const b = find("gateway", 1000, "saturate", true);
@@ -1157,13 +1187,14 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
     "Deliveries = trade events received by clients (batched frames count each event). Latency = client receive − emulator send stamp (ms). " +
       "CPU in % of one core. *saturate*: the emulator rate is ramped (×1.25 steps from 60% of the ceiling) until a step delivers < 95% " +
       "of the offered rate, then held at the largest rate delivered (the capacity); the ceiling is a closed loop. " +
-      `⚠ = loadgen ≥ ${CLIENT_BOUND_PCT}% of its core: the figure may be client-bound (a lower bound for the server).`,
+      `⚠ = loadgen ≥ ${CLIENT_BOUND_PCT}% of its core or the client CPU ≥ ${CLIENT_CORE_BUSY_PCT}% busy (other users included): ` +
+      "the figure may be client-bound (a lower bound for the server). CPU0/CPU1 busy = whole-core utilisation by every process.",
   );
   out.push("");
   out.push(
-    "| Server | N | Load | Offered/s | Delivered/s | vs ws | Events/frame | p50 | p99 | p99.9 | Server CPU (main/worker) | Server CPU µs/delivery | RSS MiB (max) | Loadgen CPU | Connect p50/p99 ms | Reconnect→1st event p50/p99 ms | Closes |",
+    "| Server | N | Load | Offered/s | Delivered/s | vs ws | Events/frame | p50 | p99 | p99.9 | Server CPU (main/worker) | Server CPU µs/delivery | RSS MiB (max) | Loadgen CPU | CPU0/CPU1 busy | Connect p50/p99 ms | Reconnect→1st event p50/p99 ms | Closes |",
   );
-  out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const order: ServerKind[] = ["gateway", "relay", "ceiling"];
   const sorted = [...results].sort((a, b) =>
     a.n - b.n || a.mode.localeCompare(b.mode) || Number(a.batch) - Number(b.batch) ||
@@ -1190,11 +1221,13 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
         fmt(m.p999)
       } | ${fmt(m.serverCpuPct, 0)}%${thr} | ${fmt(cpuPerDelivery(r), 2)} | ${fmt(m.rssMiB, 0)} (${
         fmt(m.rssMaxMiB, 0)
-      }) | ${fmt(m.loadgenCpuPct, 0)}%${m.loadgenCpuPct >= CLIENT_BOUND_PCT ? " ⚠" : ""} | ${
-        fmt(r.connectMs.p50, 1)
-      }/${fmt(r.connectMs.p99, 1)} | ${fmt(r.reconnectFirstEventMs.p50, 1)}/${
-        fmt(r.reconnectFirstEventMs.p99, 1)
-      } | ${r.error ? `ERROR: ${r.error.slice(0, 80)}` : closes} |`,
+      }) | ${fmt(m.loadgenCpuPct, 0)}%${clientBound(r) ? " ⚠" : ""} | ${
+        fmt(median(r.windows.map((w) => w.coreBusyPct[0])), 0)
+      }/${fmt(median(r.windows.map((w) => w.coreBusyPct[1])), 0)}% | ${fmt(r.connectMs.p50, 1)}/${
+        fmt(r.connectMs.p99, 1)
+      } | ${fmt(r.reconnectFirstEventMs.p50, 1)}/${fmt(r.reconnectFirstEventMs.p99, 1)} | ${
+        r.error ? `ERROR: ${r.error.slice(0, 80)}` : closes
+      } |`,
     );
   }
   out.push("");
@@ -1233,7 +1266,7 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
             fmt(w.serverCpuPct, 0)
           }% rss ${fmt(w.rssMiB, 0)} lg ${fmt(w.loadgenCpuPct, 0)}% emu ${
             fmt(w.emulatorCpuPct, 0)
-          }%]`
+          }% cores ${w.coreBusyPct.map((x) => fmt(x, 0)).join("/")}%]`
         ).join(" "),
     );
   }
@@ -1242,6 +1275,10 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
 }
 
 // ---------------------------------------------------------------- main
+
+function onlyTokens(): string[] {
+  return (args.only ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+}
 
 function cells(): Cell[] {
   const list: Cell[] = [];
@@ -1265,7 +1302,9 @@ function cells(): Cell[] {
   }
   add("gateway", 1000, "saturate", true);
   if (!QUICK) add("gateway", 100, "saturate", true);
-  return args.only ? list.filter((c) => c.id.includes(args.only!)) : list;
+  if (!args.only) return list;
+  const tokens = onlyTokens();
+  return list.filter((c) => tokens.some((t) => c.id.includes(t)));
 }
 
 async function main(): Promise<number> {
@@ -1289,18 +1328,18 @@ async function main(): Promise<number> {
 
   const idle: IdleResult[] = [];
   const runAll = !args.only;
-  if (runAll || "idle".includes(args.only!)) {
+  if (runAll || onlyTokens().includes("idle")) {
     idle.push(await runIdle("gateway", QUICK ? 1000 : 10_000, QUICK ? 1000 : 2000));
   }
   for (const cell of cells()) {
     log(`cell ${cell.id}`);
     await runCell(cell);
   }
-  if (!QUICK && (runAll || "idle".includes(args.only!))) {
+  if (!QUICK && (runAll || onlyTokens().includes("idle"))) {
     idle.push(await runIdle("relay", 10_000, 2000));
   }
   let slow: Json | undefined;
-  if (!QUICK && !args["skip-slow"] && (runAll || "slow".includes(args.only!))) {
+  if (!QUICK && !args["skip-slow"] && (runAll || onlyTokens().includes("slow"))) {
     slow = await runSlow();
   }
 

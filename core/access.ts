@@ -55,7 +55,8 @@ export interface AccessGate {
   /** Answers a CORS preflight, or undefined if `req` is not one. */
   preflight(req: Request): Response | undefined;
   /** Adds CORS headers to a response for an allowed `Origin`. */
-  cors(req: Request, res: Response): Response;
+  /** Adds CORS headers for `origin` (read before the request was handed on: an upgraded request can no longer be read). */
+  cors(origin: string | null, res: Response): Response;
 }
 
 /** True for 127.0.0.0/8 and ::1 (also IPv4-mapped). */
@@ -227,8 +228,8 @@ export function createAccessGate(
       });
     },
 
-    cors(req, res) {
-      const origin = req.headers.get("origin");
+    cors(origin, res) {
+      if (res.status === 101) return res;
       if (origin === null || origins.length === 0 || !originAllowed(origin)) return res;
       try {
         res.headers.set("access-control-allow-origin", origin);

@@ -227,17 +227,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const info = rawInfo as Deno.ServeHandlerInfo<Deno.NetAddr>;
     const url = new URL(req.url);
     if (url.pathname === "/ws") return upgrade(req, url, info);
+    const origin = req.headers.get("origin");
     const preflight = gate.preflight(req);
     if (preflight) return preflight;
     const refused = await gate.rest(req, url, info.remoteAddr.hostname);
-    if (refused) return gate.cors(req, refused);
+    if (refused) return gate.cors(origin, refused);
     for (const ext of options.extensions ?? []) {
       if (url.pathname === ext.prefix || url.pathname.startsWith(ext.prefix + "/")) {
-        return gate.cors(req, await ext.handle(req, info));
+        return gate.cors(origin, await ext.handle(req, info));
       }
     }
     if (url.pathname === "/metrics") syncCounters();
-    return gate.cors(req, await http(req, url));
+    return gate.cors(origin, await http(req, url));
   });
   const addr = server.addr as Deno.NetAddr;
   const host = addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname;

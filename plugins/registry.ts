@@ -3,8 +3,10 @@
  * one entry here.
  * @module
  */
+import type { GatewayExtension } from "../core/gateway.ts";
 import type { FeedPlugin } from "../core/plugin.ts";
-import { binance } from "./binance/mod.ts";
+import { binance, binanceConfigSchema } from "./binance/mod.ts";
+import { createBinanceProxy } from "./binance/proxy/mod.ts";
 import { coinbase } from "./coinbase/mod.ts";
 import { kraken } from "./kraken/mod.ts";
 
@@ -23,6 +25,12 @@ export interface PluginEntry {
   worker: URL;
   /** Starts the bundled emulator of this exchange on 127.0.0.1. */
   emulator(symbols: string[]): Promise<RunningEmulator>;
+  /**
+   * Extra endpoints this exchange serves on the gateway's port (mounted under
+   * their own path prefix), built from the plugin settings in `env` (the
+   * emulator's in demo mode).
+   */
+  extensions?(env: Record<string, string | undefined>): GatewayExtension[];
 }
 
 /** Shipped plugins, by exchange id. */
@@ -37,6 +45,15 @@ export const registry: readonly PluginEntry[] = [
         env: { BINANCE_WS_URL: emu.wsUrl, BINANCE_REST_URL: emu.restUrl },
         close: () => emu.close(),
       };
+    },
+    extensions(env) {
+      // The Binance-compatible proxy under /binance (off with BINANCE_PROXY=false).
+      if (/^(false|0|off|no)$/i.test(env.BINANCE_PROXY ?? "")) return [];
+      const { wsUrl, restUrl } = binanceConfigSchema.parse({
+        wsUrl: env.BINANCE_WS_URL,
+        restUrl: env.BINANCE_REST_URL,
+      });
+      return [createBinanceProxy({ wsUrl, restUrl })];
     },
   },
   {
