@@ -46,6 +46,9 @@ export type BinanceFrame =
   | { kind: "error"; id: RequestId; code?: number; message: string }
   | { kind: "malformed"; reason: string };
 
+/** Largest frame accepted, in characters; anything longer is malformed (never parsed). */
+export const MAX_FRAME_CHARS = 1024 * 1024;
+
 /**
  * Maps one WebSocket text frame. Never throws: anything that is not a well-formed
  * Binance frame for a symbol in `symbols` (uppercase) becomes `{kind:"malformed"}`.
@@ -58,6 +61,9 @@ export function mapBinanceFrame(
   symbols: ReadonlySet<string>,
   validate = true,
 ): BinanceFrame {
+  if (text.length > MAX_FRAME_CHARS) {
+    return malformed(`frame of ${text.length} characters exceeds ${MAX_FRAME_CHARS}`);
+  }
   let msg: unknown;
   try {
     msg = JSON.parse(text);

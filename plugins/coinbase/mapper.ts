@@ -52,6 +52,9 @@ export type CoinbaseFrame =
    */
   | { kind: "malformed"; reason: string; seq?: number; channel?: string; products?: string[] };
 
+/** Largest frame accepted, in characters; anything longer is malformed (never parsed). */
+export const MAX_FRAME_CHARS = 64 * 1024 * 1024;
+
 /**
  * Maps one WebSocket text frame. Never throws: anything that is not a
  * well-formed Coinbase frame for a product in `products` becomes
@@ -62,6 +65,12 @@ export function mapCoinbaseFrame(
   receiveTime: number,
   products: ReadonlySet<string>,
 ): CoinbaseFrame {
+  if (text.length > MAX_FRAME_CHARS) {
+    return {
+      kind: "malformed",
+      reason: `frame of ${text.length} characters exceeds ${MAX_FRAME_CHARS}`,
+    };
+  }
   let msg: unknown;
   try {
     msg = JSON.parse(text);

@@ -83,6 +83,9 @@ export type KrakenFrame =
 
 type Json = Record<string, unknown>;
 
+/** Largest frame accepted, in characters; anything longer is malformed (never parsed). */
+export const MAX_FRAME_CHARS = 8 * 1024 * 1024;
+
 /**
  * Maps one WebSocket text frame. Never throws: anything that is not a
  * well-formed Kraken v2 frame for a symbol in `symbols` becomes
@@ -93,6 +96,9 @@ export function mapKrakenFrame(
   receiveTime: number,
   symbols: ReadonlySet<string>,
 ): KrakenFrame {
+  if (text.length > MAX_FRAME_CHARS) {
+    return malformed(`frame of ${text.length} characters exceeds ${MAX_FRAME_CHARS}`);
+  }
   let msg: unknown;
   try {
     msg = JSON.parse(text);
