@@ -17,6 +17,8 @@ interface QueuedFrame {
   /** Conflation key (quote/kline/book); undefined for trades, which are never conflated. */
   key?: string;
   text: string | (() => string);
+  /** Trades this frame holds (a batched frame holds many); counted against the bound. */
+  weight?: number;
 }
 
 /** What a slow client has waiting. */
@@ -138,7 +140,12 @@ export function createDelivery(
     }
   };
 
-  const enqueue = (client: Client, text: string | (() => string), key?: string) => {
+  const enqueue = (
+    client: Client,
+    text: string | (() => string),
+    key?: string,
+    weight = 1,
+  ) => {
     const backlog: Backlog = client.backlog ??= {
       queue: [],
       byKey: new Map(),
@@ -156,15 +163,15 @@ export function createDelivery(
       backlog.queue.push(frame);
       return;
     }
-    if (backlog.trades >= policy.maxQueuedTrades) {
+    if (backlog.trades + weight > policy.maxQueuedTrades) {
       stats.slowDisconnects++;
       slow.delete(client);
       client.backlog = null;
       disconnect(client, 1008, "slow_consumer");
       return;
     }
-    backlog.trades++;
-    backlog.queue.push({ text });
+    backlog.trades += weight;
+    backlog.queue.push({ text, weight });
   };
 
   const drain = () => {
@@ -180,7 +187,7 @@ export function createDelivery(
       while (i < queue.length && client.socket.bufferedAmount < policy.highWaterMark / 2) {
         const frame = queue[i++];
         if (frame.key !== undefined) backlog.byKey.delete(frame.key);
-        else backlog.trades--;
+        else backlog.trades -= frame.weight ?? 1;
         write(client, frame.text);
       }
       queue.splice(0, i);
@@ -195,14 +202,19 @@ export function createDelivery(
     }
   };
 
-  const direct = (client: Client, text: string | (() => string), key?: string) => {
+  const direct = (
+    client: Client,
+    text: string | (() => string),
+    key?: string,
+    weight = 1,
+  ) => {
     if (client.backlog !== null) {
-      enqueue(client, text, key);
+      enqueue(client, text, key, weight);
       return;
     }
     if (client.socket.bufferedAmount > policy.highWaterMark) {
       slow.add(client);
-      enqueue(client, text, key);
+      enqueue(client, text, key, weight);
       timer ??= setInterval(drain, 5);
       return;
     }
@@ -217,7 +229,12 @@ export function createDelivery(
       if (!frames || frames.length === 0) continue;
       client.batch = [];
       if (!client.closing) {
-        direct(client, frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`);
+        direct(
+          client,
+          frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`,
+          undefined,
+          frames.length,
+        );
         stats.delivered += frames.length - 1;
       }
     }
@@ -228,7 +245,8 @@ export function createDelivery(
     stats,
     send(client, text, key) {
       if (client.closing) return;
-      if (client.batch !== null && client.backlog === null) {
+      if (client.batch !== null) {
+        // Batched clients always get arrays; while slow, whole batches queue (weighted by events).
         client.batch.push(typeof text === "string" ? text : text());
         batched.add(client);
         if (!flushScheduled) {
