@@ -17,7 +17,7 @@ import { startBinanceEmulator } from "../plugins/binance/emulator/mod.ts";
 import type { BinanceEmulator, BinanceEmulatorOptions } from "../plugins/binance/emulator/types.ts";
 import { binance } from "../plugins/binance/mod.ts";
 import { runBinanceFeed } from "../plugins/binance/feed.ts";
-import { backoffDelay } from "../plugins/binance/backoff.ts";
+import { backoffDelay } from "../plugins/shared/backoff.ts";
 import { createLimitedSender } from "../plugins/binance/rate_limiter.ts";
 import { createDepthSync } from "../plugins/binance/depth_sync.ts";
 import { createTradeTracker, type HistoryPage } from "../plugins/binance/trades.ts";

@@ -20,7 +20,7 @@ import type { FeedLogger } from "../../core/plugin.ts";
 import type { DepthSnapshot } from "./rest_mapper.ts";
 import { isoTime } from "./iso_time.ts";
 import { EXCHANGE } from "./mapper.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../shared/sleep.ts";
 
 /** What a depth sync needs from the feed. */
 export interface DepthSyncDeps {

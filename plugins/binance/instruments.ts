@@ -6,7 +6,7 @@
 import type { FeedContext } from "../../core/plugin.ts";
 import { type RestClient, WEIGHT } from "./rest.ts";
 import { type ExchangeInfoResult, mapExchangeInfo } from "./rest_mapper.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../shared/sleep.ts";
 
 /** What the feed learns at start-up. */
 export interface StartupInfo extends ExchangeInfoResult {

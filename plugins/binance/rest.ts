@@ -5,7 +5,7 @@
  * @module
  */
 import type { FeedLogger } from "../../core/plugin.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../shared/sleep.ts";
 
 /** Request weights of the endpoints the feed calls (Binance Spot docs). */
 export const WEIGHT = {

@@ -9,7 +9,7 @@
 import type { GapEvent, TradeEvent } from "../../core/events.ts";
 import type { FeedLogger } from "../../core/plugin.ts";
 import { EXCHANGE } from "./mapper.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../shared/sleep.ts";
 
 /** Result of fetching historical trades. */
 export type HistoryPage =

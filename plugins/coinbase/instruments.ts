@@ -7,7 +7,7 @@ import type { Instrument } from "../../core/events.ts";
 import type { FeedContext } from "../../core/plugin.ts";
 import { mapProducts, PRODUCTS_PATH } from "./products.ts";
 import { restGet } from "./rest.ts";
-import { sleep } from "./sleep.ts";
+import { sleep } from "../shared/sleep.ts";
 
 /** What the feed learns at start-up. */
 export interface StartupInfo {

@@ -9,7 +9,7 @@
  */
 import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
 import type { FeedLogger } from "../../core/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { backoffDelay, type BackoffOptions } from "../shared/backoff.ts";
 import { type ChannelSubscription, missingSubscriptions, subscriptionMessage } from "./channels.ts";
 import type { CoinbaseFrame } from "./mapper.ts";
 import { createSendLimiter, type SendLimit } from "./send_limiter.ts";

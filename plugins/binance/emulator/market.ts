@@ -14,7 +14,7 @@ import {
   KLINE_INTERVALS,
   type KlineInterval,
 } from "./klines.ts";
-import { createRng, hashString } from "./prng.ts";
+import { createRng, hashString } from "../../shared/prng.ts";
 import type { SymbolSpec } from "./symbols.ts";
 
 /** One executed trade (price in ticks, quantity in steps). */

@@ -6,7 +6,7 @@
  * @module
  */
 import { type BookSide, createBookSide, type Side } from "./book.ts";
-import { createRng, hashString } from "./prng.ts";
+import { createRng, hashString } from "../../shared/prng.ts";
 import type { ProductSpec } from "./products.ts";
 
 /** One executed trade (price in ticks, size in steps). */

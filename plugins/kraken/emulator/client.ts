@@ -21,7 +21,7 @@ import {
   tickerMessage,
   tradeMessage,
 } from "./payloads.ts";
-import { createRng } from "./prng.ts";
+import { createRng } from "../../shared/prng.ts";
 import {
   acknowledgement,
   failure,

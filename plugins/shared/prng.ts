@@ -4,7 +4,7 @@
  * @module
  */
 
-/** Seeded random source. */
+/** Seeded random source with the distributions the emulator needs. */
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -32,8 +32,11 @@ export function createRng(seed: number): Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const normal = (): number =>
-    Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  const normal = (): number => {
+    const u = 1 - next();
+    const v = next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
   return {
     next,
     int: (n) => Math.floor(next() * n),
@@ -42,7 +45,9 @@ export function createRng(seed: number): Rng {
     pareto: (min, alpha) => min * Math.pow(1 - next(), -1 / alpha),
     poisson(mean) {
       if (mean <= 0) return 0;
-      if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal()));
+      if (mean > 30) {
+        return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal()));
+      }
       const limit = Math.exp(-mean);
       let k = 0;
       let p = next();
@@ -60,7 +65,7 @@ export function createRng(seed: number): Rng {
   };
 }
 
-/** Stable 32-bit hash of a string (FNV-1a), to derive per-symbol seeds. */
+/** Stable 32-bit hash of a string (FNV-1a), to derive per-instrument seeds. */
 export function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
