@@ -224,19 +224,21 @@ export function createDelivery(
   /** Sends each batched client's collected frames as one array frame. */
   const flushBatches = () => {
     flushScheduled = false;
+    // Clients with the same subscriptions collected the very same frame strings: join each
+    // distinct batch once and share the text (memory and CPU stay per batch, not per client).
+    let lastFrames: string[] | undefined;
+    let lastText = "";
     for (const client of batched) {
       const frames = client.batch;
       if (!frames || frames.length === 0) continue;
       client.batch = [];
-      if (!client.closing) {
-        direct(
-          client,
-          frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`,
-          undefined,
-          frames.length,
-        );
-        stats.delivered += frames.length - 1;
+      if (client.closing) continue;
+      if (!sameFrames(frames, lastFrames)) {
+        lastFrames = frames;
+        lastText = frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
       }
+      direct(client, lastText, undefined, frames.length);
+      stats.delivered += frames.length - 1;
     }
     batched.clear();
   };
@@ -267,4 +269,11 @@ export function createDelivery(
       slow.clear();
     },
   };
+}
+
+/** True when both lists hold the same strings (by reference first, which is the common case). */
+function sameFrames(a: readonly string[], b: readonly string[] | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
