@@ -67,7 +67,7 @@ export async function runBinanceFeed(
     );
   }
   if (info.unknown.length > 0) {
-    log.error(`unknown Binance symbols skipped: ${info.unknown.join(", ")}`, {
+    log.warn(`unknown Binance symbols skipped: ${info.unknown.join(", ")}`, {
       symbols: info.unknown,
     });
   }

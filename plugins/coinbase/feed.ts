@@ -61,7 +61,7 @@ export async function runCoinbaseFeed(
   }
   const choice = chooseProducts(ctx.symbols, info.instruments);
   if (choice.unknown.length > 0) {
-    log.error(`unknown Coinbase products skipped: ${choice.unknown.join(", ")}`, {
+    log.warn(`unknown Coinbase products skipped: ${choice.unknown.join(", ")}`, {
       symbols: choice.unknown,
     });
   }

@@ -178,7 +178,7 @@ function createRouter(ctx: FeedContext<KrakenConfig>, o: RouterOptions): Router 
     }));
     const match = matchSymbols(ctx.symbols, instruments);
     if (match.unknown.length > 0) {
-      log.error(`unknown Kraken symbols skipped: ${match.unknown.join(", ")}`, {
+      log.warn(`unknown Kraken symbols skipped: ${match.unknown.join(", ")}`, {
         symbols: match.unknown,
       });
     }
