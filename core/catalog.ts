@@ -48,8 +48,9 @@ export function createCatalog(configured: Record<string, readonly string[]>): Ca
       const listing = listings.get(exchange);
       if (!listing) return undefined;
       const upper = name.toUpperCase();
-      const native = upper.includes("/") ? byUnified.get(exchange)?.get(upper) : upper;
-      return native !== undefined && listing.streamed.includes(native) ? native : undefined;
+      // Native, unified (BTC/USDT) or joined (BTCUSDT) names, once the instruments are known.
+      const native = byUnified.get(exchange)?.get(upper) ?? upper;
+      return listing.streamed.includes(native) ? native : undefined;
     },
     unified: (exchange, native) => byNative.get(exchange)?.get(native)?.unified,
     setInstruments(exchange, instruments, streamed) {

@@ -183,6 +183,7 @@ export function createHub(deps: HubDeps): Hub {
         }
         case "instruments":
           catalog.setInstruments(exchange, item.instruments, item.streamed);
+          reresolve(exchange, item.streamed);
           break;
         case "book_status": {
           if (item.state === "resyncing") {
@@ -229,6 +230,41 @@ export function createHub(deps: HubDeps): Hub {
       }
     },
   };
+
+  /**
+   * Until a feed reports its instruments, client names resolve against the configured
+   * names as given. Once the list arrives, subscriptions made under a name the exchange
+   * streams differently (`BTCUSDT` on Coinbase is `BTC-USDT`) move to the native symbol;
+   * a name the exchange does not list is dropped with an `unknown_symbol` error frame.
+   */
+  function reresolve(exchange: string, streamed: readonly string[]) {
+    for (const client of clients) {
+      for (const [key, options] of [...client.subs]) {
+        const [channel, ex, symbol] = key.split("|");
+        if (ex !== exchange || streamed.includes(symbol)) continue;
+        client.subs.delete(key);
+        if (channel === "book") books.unsubscribe(client, ex, symbol, options.depth!);
+        else index.remove(key, client);
+        const native = catalog.resolve(exchange, symbol);
+        if (native === undefined) {
+          delivery.send(
+            client,
+            JSON.stringify({
+              type: "error",
+              code: "unknown_symbol",
+              message: `${exchange} does not list ${symbol}; that subscription was dropped`,
+            }),
+          );
+          continue;
+        }
+        const moved = streamKey(channel as "trade", exchange, native);
+        client.subs.set(moved, options);
+        if (channel === "book") {
+          books.subscribe(client, exchange, native, options.depth!, options.raw);
+        } else index.add(moved, client, options.raw);
+      }
+    }
+  }
 
   function broadcastBookStatus(exchange: string, symbol: string, text: string) {
     const entry = books.get(exchange, symbol);

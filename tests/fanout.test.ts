@@ -78,3 +78,27 @@ Deno.test("batched clients (?batch=1) receive JSON arrays holding the same event
     await gateway.close();
   }
 });
+
+Deno.test("a subscription made before a feed reports its instruments moves to the exchange's native symbol", async () => {
+  // The feed streams BTC-USDT and ETH-USDT but only says so after 300 ms.
+  const gateway = await gatewayWith([
+    scriptedFeed(["BTCUSDT", "ETHUSDT"], { dashed: true, instrumentsDelayMs: 300, tickMs: 10 }),
+  ]);
+  const client = await connect(gateway);
+  try {
+    client.send({ action: "subscribe", symbols: ["BTCUSDT"], id: "early" });
+    await client.next((f) => f.type === "subscribed" && f.id === "early");
+    const trade = await client.next((f) => f.type === "trade", 5000);
+    assert.equal(trade.symbol, "BTC-USDT");
+    assert.equal(trade.unified, "BTC/USDT");
+    client.send({ action: "list", id: "l" });
+    const list = await client.next((f) => f.type === "subscriptions" && f.id === "l");
+    assert.deepEqual(
+      (list.subscriptions as { symbol: string }[]).map((s) => s.symbol),
+      ["BTC-USDT"],
+    );
+  } finally {
+    await client.close();
+    await gateway.close();
+  }
+});

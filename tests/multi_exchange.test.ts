@@ -168,6 +168,12 @@ Deno.test("one symbol space across Binance, Coinbase and Kraken, with a consolid
       },
     );
 
+    await t.step("a joined name (BTCUSDT) reaches every exchange that lists the pair", async () => {
+      client.send({ action: "subscribe", symbols: ["BTCUSDT"], channels: ["quote"], id: "j" });
+      const ack = await client.next((f) => f.type === "subscribed" && f.id === "j");
+      assert.deepEqual((ack.exchanges as string[]).sort(), ["binance", "coinbase", "kraken"]);
+    });
+
     await t.step(
       "exchange-native names keep working, and every event carries the native symbol",
       async () => {
