@@ -6,7 +6,8 @@
  */
 // @ts-types="@types/ws"
 import type { WebSocket } from "ws";
-import { type ControlCommand, errorReply, parseControl, resultReply } from "./control.ts";
+import { type ControlCommand, errorReply, parseControl, resultReply } from "../control.ts";
+import { parseStream } from "./streams.ts";
 import type { Hub, Subscriber } from "./hub.ts";
 import { combinedFrame, serverShutdownFrame, type TimeMultiplier } from "./payloads.ts";
 
@@ -143,7 +144,7 @@ export function attachConnection(deps: ConnectionDeps): Connection {
   ws.on("message", (data, isBinary) => {
     if (closing || !countIncoming()) return;
     const text = isBinary ? "" : String(data);
-    const parsed = parseControl(text);
+    const parsed = parseControl(text, (name) => parseStream(name) !== undefined);
     send(parsed.ok ? run(parsed.command) : parsed.reply);
   });
   ws.on("ping", () => {

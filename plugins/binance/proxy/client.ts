@@ -8,7 +8,8 @@
  * reader never grows the proxy's memory.
  * @module
  */
-import { type ControlCommand, errorReply, parseControl, resultReply } from "./control.ts";
+import { type ControlCommand, errorReply, parseControl, resultReply } from "../control.ts";
+import { parseStreamName } from "./stream_names.ts";
 import type { StreamHub, Subscriber } from "./stream_hub.ts";
 
 /** Per-client limits. */
@@ -149,7 +150,10 @@ export function attachClient(deps: ClientDeps): DownstreamClient {
   };
   socket.onmessage = (e: MessageEvent) => {
     if (gone || !countIncoming()) return;
-    const parsed = parseControl(typeof e.data === "string" ? e.data : "");
+    const parsed = parseControl(
+      typeof e.data === "string" ? e.data : "",
+      (name) => parseStreamName(name) !== undefined,
+    );
     const reply = parsed.ok ? run(parsed.command) : parsed.reply;
     replies = replies.then(() => reply).then(send, () => {});
   };

@@ -1,9 +1,10 @@
 /**
- * Parsing of WebSocket control messages (SUBSCRIBE, UNSUBSCRIBE,
- * LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY) and Binance's replies.
+ * Binance's WebSocket control messages (SUBSCRIBE, UNSUBSCRIBE,
+ * LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY) and Binance's replies and
+ * error objects, byte for byte. Shared by the emulator and the proxy; each
+ * passes its own stream-name grammar.
  * @module
  */
-import { parseStream } from "./streams.ts";
 
 /** A request id: 64-bit integer, alphanumeric string of up to 36 characters, or null. */
 export type ControlId = number | string | null;
@@ -61,7 +62,10 @@ const invalid = (msg: string, id: ControlId): ControlParse => ({
 });
 
 /** Parses one text frame into a control command, or the exact error reply. */
-export function parseControl(text: string): ControlParse {
+export function parseControl(
+  text: string,
+  isStream: (name: string) => boolean,
+): ControlParse {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -96,7 +100,7 @@ export function parseControl(text: string): ControlParse {
       if (params === undefined) return invalid("missing field `params`", id);
       const streams: string[] = [];
       for (const item of list) {
-        if (typeof item !== "string" || parseStream(item) === undefined) {
+        if (typeof item !== "string" || !isStream(item)) {
           return invalid("invalid stream", id);
         }
         if (!streams.includes(item)) streams.push(item);
