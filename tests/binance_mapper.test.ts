@@ -7,7 +7,7 @@ import {
 } from "../plugins/binance/mapper.ts";
 import { mapDepthSnapshot, mapExchangeInfo, mapRestTrade } from "../plugins/binance/rest_mapper.ts";
 import { decimal, stepDecimals } from "../plugins/binance/checks.ts";
-import { isoTime } from "../plugins/binance/iso_time.ts";
+import { isoTime } from "../plugins/shared/iso_time.ts";
 
 const SYMBOLS: ReadonlySet<string> = new Set(["BNBBTC", "BTCUSDT"]);
 const RECEIVED = 1672515782200;

@@ -18,7 +18,7 @@
 import type { BookStatusUpdate, BookUpdate } from "../../core/events.ts";
 import type { FeedLogger } from "../../core/plugin.ts";
 import type { DepthSnapshot } from "./rest_mapper.ts";
-import { isoTime } from "./iso_time.ts";
+import { isoTime } from "../shared/iso_time.ts";
 import { EXCHANGE } from "./mapper.ts";
 import { sleep } from "../shared/sleep.ts";
 

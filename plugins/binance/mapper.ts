@@ -6,7 +6,7 @@
  */
 import type { BookUpdate, KlineEvent, Level, QuoteEvent, TradeEvent } from "../../core/events.ts";
 import { decimal, isId, isRecord, isTime } from "./checks.ts";
-import { isoTime } from "./iso_time.ts";
+import { isoTime } from "../shared/iso_time.ts";
 
 /** Exchange id carried by every event. */
 export const EXCHANGE = "binance";

@@ -6,7 +6,7 @@
 import type { Instrument, TradeEvent } from "../../core/events.ts";
 import { decimal, isId, isRecord, isTime, stepDecimals } from "./checks.ts";
 import { EXCHANGE, mapLevels } from "./mapper.ts";
-import { isoTime } from "./iso_time.ts";
+import { isoTime } from "../shared/iso_time.ts";
 import type { Level } from "../../core/events.ts";
 
 /** A validated depth snapshot (`GET /api/v3/depth`). */

@@ -6,8 +6,6 @@
  */
 
 const DAY_MS = 86_400_000;
-/** Last millisecond of the year 9999. */
-const MAX_FAST_MS = 253_402_300_799_999;
 
 /** Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
 function daysFromCivil(y: number, m: number, d: number): number {
@@ -62,37 +60,5 @@ export function parseTime(value: unknown): number {
   return daysFromCivil(y, mo, d) * DAY_MS + h * 3_600_000 + mi * 60_000 + se * 1000 + ms;
 }
 
-function pad2(n: number): string {
-  return n < 10 ? "0" + n : "" + n;
-}
-
-function pad3(n: number): string {
-  return n < 10 ? "00" + n : n < 100 ? "0" + n : "" + n;
-}
-
-/** `new Date(ms).toISOString()` for an integer `ms`, e.g. `"2023-10-06T17:35:55.440Z"`. */
-export function isoTime(ms: number): string {
-  if (!(ms >= 0 && ms <= MAX_FAST_MS)) return new Date(ms).toISOString();
-  const days = Math.floor(ms / DAY_MS);
-  let rem = ms - days * DAY_MS;
-  const hour = Math.floor(rem / 3_600_000);
-  rem -= hour * 3_600_000;
-  const minute = Math.floor(rem / 60_000);
-  rem -= minute * 60_000;
-  const second = Math.floor(rem / 1000);
-  const milli = rem - second * 1000;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  const y = year < 1000 ? ("000" + year).slice(-4) : "" + year;
-  return y + "-" + pad2(month) + "-" + pad2(day) + "T" + pad2(hour) + ":" + pad2(minute) + ":" +
-    pad2(second) + "." + pad3(milli) + "Z";
-}
+/** `new Date(ms).toISOString()` without a `Date` (one implementation for every plugin). */
+export { isoTime } from "../shared/iso_time.ts";
