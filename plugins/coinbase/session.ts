@@ -14,7 +14,7 @@ import { type ChannelSubscription, missingSubscriptions, subscriptionMessage } f
 import type { CoinbaseFrame } from "./mapper.ts";
 import { createSendLimiter, type SendLimit } from "./send_limiter.ts";
 import { createSequenceTracker, type SequenceTracker } from "./sequence.ts";
-import { type FeedSocket, openSocket } from "./socket.ts";
+import { type FeedSocket, openSocket } from "../shared/socket.ts";
 
 /** Options of {@link createSession}. */
 export interface SessionOptions {

@@ -1,16 +1,11 @@
 /**
- * One client WebSocket: open with a deadline, hand each text frame on with its
- * receive time, report an unrequested close once, send JSON requests.
+ * Kraken's client socket: the shared WebSocket wrapper (deadline, receive time,
+ * one close report), with every request sent as JSON.
  * @module
  */
+import { openSocket as openTextSocket, type SocketHandlers } from "../shared/socket.ts";
 
-/** Callbacks of one socket. None is called after `close()`. */
-export interface SocketHandlers {
-  onOpen(): void;
-  onFrame(text: string, receiveTime: number): void;
-  /** The socket failed to open or was closed by the peer / network; called once. */
-  onClose(reason: string): void;
-}
+export type { SocketHandlers } from "../shared/socket.ts";
 
 /** An open (or opening) socket. */
 export interface KrakenSocket {
@@ -27,80 +22,10 @@ export function openSocket(
   handlers: SocketHandlers,
   options: { connectTimeoutMs: number; now: () => number },
 ): KrakenSocket {
-  let live = true;
-  let closedResolve!: () => void;
-  const closed = new Promise<void>((resolve) => (closedResolve = resolve));
-  const decoder = new TextDecoder();
-  let ws: WebSocket;
-  try {
-    ws = new WebSocket(url);
-  } catch (err) {
-    queueMicrotask(() => handlers.onClose(`cannot open: ${String(err)}`));
-    return { send: () => false, close: () => Promise.resolve(), isOpen: () => false };
-  }
-  ws.binaryType = "arraybuffer";
-  let lastError = "";
-
-  const finish = (reason: string) => {
-    if (!live) return;
-    live = false;
-    clearTimeout(deadline);
-    handlers.onClose(reason);
-  };
-
-  const deadline = setTimeout(() => {
-    finish(`no connection within ${options.connectTimeoutMs} ms`);
-    try {
-      ws.close();
-    } catch { /* already closing */ }
-  }, options.connectTimeoutMs);
-
-  ws.onopen = () => {
-    clearTimeout(deadline);
-    if (live) handlers.onOpen();
-  };
-  ws.onmessage = (e: MessageEvent) => {
-    if (!live) return;
-    const receiveTime = options.now();
-    const data = e.data;
-    handlers.onFrame(
-      typeof data === "string" ? data : decoder.decode(data as ArrayBuffer),
-      receiveTime,
-    );
-  };
-  ws.onerror = (e: Event) => {
-    lastError = (e as ErrorEvent).message ?? "error";
-  };
-  ws.onclose = (e: CloseEvent) => {
-    closedResolve();
-    const detail = e.reason ? ` ${e.reason}` : lastError ? ` (${lastError})` : "";
-    finish(`connection closed: code ${e.code}${detail}`);
-  };
-
+  const socket = openTextSocket(url, handlers, options);
   return {
-    send(message) {
-      if (!live || ws.readyState !== WebSocket.OPEN) return false;
-      ws.send(JSON.stringify(message));
-      return true;
-    },
-    async close(reason = "closing") {
-      if (live) {
-        live = false;
-        clearTimeout(deadline);
-      }
-      if (ws.readyState === WebSocket.CLOSED) return;
-      if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) {
-        try {
-          ws.close(1000, reason.slice(0, 100));
-        } catch { /* already closing */ }
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        closed,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000))),
-      ]);
-      clearTimeout(timer);
-    },
-    isOpen: () => live && ws.readyState === WebSocket.OPEN,
+    send: (message) => socket.send(JSON.stringify(message)),
+    close: (reason) => socket.close(reason),
+    isOpen: () => socket.isOpen(),
   };
 }

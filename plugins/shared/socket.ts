@@ -1,6 +1,7 @@
 /**
  * One client WebSocket: open with a deadline, hand each text frame on with its
- * receive time, and report an unrequested close once.
+ * receive time, and report an unrequested close once. Used by the Coinbase and
+ * Kraken plugins.
  * @module
  */
 
