@@ -5,7 +5,7 @@
  * Every level change gets the next update id; trades get consecutive ids from 1.
  * @module
  */
-import { type BookSide, createBookSide, type Side } from "./book.ts";
+import { type BookSide, createBookSide, type Side } from "../../shared/emulator_book.ts";
 import { createIdRing, type IdRing } from "./id_ring.ts";
 import {
   type Candle,

@@ -5,7 +5,7 @@
  * numeric trade ids, a 5-minute candle and 24 h ticker statistics.
  * @module
  */
-import { type BookSide, createBookSide, type Side } from "./book.ts";
+import { type BookSide, createBookSide, type Side } from "../../shared/emulator_book.ts";
 import { createRng, hashString } from "../../shared/prng.ts";
 import type { ProductSpec } from "./products.ts";
 

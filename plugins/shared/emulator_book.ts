@@ -1,32 +1,45 @@
 /**
- * One side of an L2 order book in integer units: levels kept best-first in a
- * sorted array plus a price → quantity map.
+ * A price-level order book side for the exchange emulators (Binance, Coinbase):
+ * levels kept best-first in a sorted array plus a price → quantity map. Prices
+ * are integer ticks, quantities integer steps.
  * @module
  */
 
 /** Which side of the book. */
 export type Side = "bid" | "ask";
 
-/** One side of an L2 book (prices in ticks, quantities in steps). */
+/** One side of an L2 book. */
 export interface BookSide {
   readonly side: Side;
+  /** Number of levels. */
   size(): number;
   /** Quantity at `price`, 0 when there is no level. */
   qty(price: number): number;
   /** Price of the level at `index` (0 = best), undefined past the end. */
   priceAt(index: number): number | undefined;
+  /** Best price, undefined when empty. */
   best(): number | undefined;
+  /** Worst (farthest) price, undefined when empty. */
   worst(): number | undefined;
   /** Sets a level's quantity (0 removes it); returns the previous quantity. */
   set(price: number, qty: number): number;
   /** Up to `limit` levels best-first as `[price, qty]`. */
   levels(limit?: number): Array<[number, number]>;
+  /** A deep copy. */
+  clone(): BookSide;
 }
 
-/** Creates an empty side: bids best-first descending, asks ascending. */
+/** Creates an empty book side. Bids are best-first descending, asks ascending. */
 export function createBookSide(side: Side): BookSide {
-  const ranks: number[] = []; // ascending; a bid's rank is -price so best comes first
-  const quantities = new Map<number, number>();
+  return buildSide(side, [], new Map());
+}
+
+function buildSide(
+  side: Side,
+  ranks: number[],
+  quantities: Map<number, number>,
+): BookSide {
+  // Ranks are ascending; a bid's rank is -price so that best comes first on both sides.
   const toRank = side === "bid" ? (p: number) => -p : (p: number) => p;
   const search = (rank: number): number => {
     let lo = 0;
@@ -38,7 +51,7 @@ export function createBookSide(side: Side): BookSide {
     }
     return lo;
   };
-  return {
+  const self: BookSide = {
     side,
     size: () => ranks.length,
     qty: (price) => quantities.get(price) ?? 0,
@@ -65,5 +78,7 @@ export function createBookSide(side: Side): BookSide {
       }
       return out;
     },
+    clone: () => buildSide(side, ranks.slice(), new Map(quantities)),
   };
+  return self;
 }
