@@ -42,6 +42,27 @@ export interface Hub {
 export function createHub(deps: HubDeps): Hub {
   const { index, books, market, catalog, delivery, clients, metrics, consolidator } = deps;
 
+  // Labelled counter children are looked up once per (exchange, type), not hashed per event.
+  const counters = new Map<string, { inc(): void }>();
+  const countIn = (exchange: string, type: string) => {
+    const key = `${exchange}|${type}`;
+    let counter = counters.get(key);
+    if (!counter) {
+      counter = metrics.messagesIn.labels({ exchange, type });
+      counters.set(key, counter);
+    }
+    counter.inc();
+  };
+  const lagGauges = new Map<string, { set(value: number): void }>();
+  const setLag = (exchange: string, lagMs: number) => {
+    let gauge = lagGauges.get(exchange);
+    if (!gauge) {
+      gauge = metrics.feedLag.labels({ exchange });
+      lagGauges.set(exchange, gauge);
+    }
+    gauge.set(lagMs);
+  };
+
   /** Sends the consolidated quote of the symbol's unified name if it changed and anyone wants it. */
   const consolidate = (exchange: string, symbol: string) => {
     const unified = catalog.unified(exchange, symbol);
@@ -100,7 +121,7 @@ export function createHub(deps: HubDeps): Hub {
 
   const onQuote = (event: QuoteEvent) => {
     market.quote(event);
-    metrics.messagesIn.inc({ exchange: event.exchange, type: "quote" });
+    countIn(event.exchange, "quote");
     const key = streamKey("quote", event.exchange, event.symbol);
     fanout(key, event, key);
     consolidate(event.exchange, event.symbol);
@@ -126,8 +147,8 @@ export function createHub(deps: HubDeps): Hub {
       switch (item.type) {
         case "trade":
           market.trade(item);
-          metrics.messagesIn.inc({ exchange, type: "trade" });
-          metrics.feedLag.set({ exchange }, item.receiveTime - item.eventTime);
+          countIn(exchange, "trade");
+          setLag(exchange, item.receiveTime - item.eventTime);
           fanout(streamKey("trade", exchange, item.symbol), item);
           break;
         case "quote": {
@@ -142,7 +163,7 @@ export function createHub(deps: HubDeps): Hub {
         }
         case "kline":
           market.entry(exchange, item.symbol).counts.kline++;
-          metrics.messagesIn.inc({ exchange, type: "kline" });
+          countIn(exchange, "kline");
           {
             const key = streamKey("kline", exchange, item.symbol);
             fanout(key, item, `${key}|${item.interval}`);
@@ -150,7 +171,7 @@ export function createHub(deps: HubDeps): Hub {
           break;
         case "book": {
           market.entry(exchange, item.symbol).counts.book++;
-          metrics.messagesIn.inc({ exchange, type: "book" });
+          countIn(exchange, "book");
           const before = books.get(exchange, item.symbol);
           const wasSynced = before?.synced ?? false;
           if (!books.apply(item)) break;
