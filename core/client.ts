@@ -27,7 +27,12 @@ export interface Backlog {
   byKey: Map<string, QueuedFrame>;
   /** Trades in `queue`. */
   trades: number;
+  /** Estimated bytes the backlog holds (entries plus batched texts), for the memory budget. */
+  bytes: number;
 }
+
+/** Estimated cost of one backlog entry whose text is shared with other clients. */
+export const BACKLOG_ENTRY_BYTES = 64;
 
 /** Per-connection limits from the client's plan (API key) or the per-IP defaults. */
 export interface ClientAccess {
@@ -106,6 +111,13 @@ export interface Delivery {
   send(client: Client, text: string | (() => string), key?: string): void;
   /** Sends frames held back for slow clients whose sockets have drained. */
   drain(): void;
+  /**
+   * Lowers (or restores) the high-water mark in force; the memory budget tightens it
+   * under pressure so more clients conflate instead of buffering. Never above the policy's.
+   */
+  setHighWaterMark(bytes: number): void;
+  /** The high-water mark in force now. */
+  highWaterMark(): number;
   /** Number of clients with a backlog. */
   backlogged(): number;
   /** Stops the drain timer. */
@@ -126,6 +138,7 @@ export function createDelivery(
   const stats: DeliveryStats = { delivered: 0, conflated: 0, slowDisconnects: 0 };
   const slow = new Set<Client>();
   let timer: ReturnType<typeof setInterval> | undefined;
+  let hwm = policy.highWaterMark;
   /** Batched clients with frames collected since the last flush. */
   const batched = new Set<Client>();
   let flushScheduled = false;
@@ -150,6 +163,7 @@ export function createDelivery(
       queue: [],
       byKey: new Map(),
       trades: 0,
+      bytes: 0,
     };
     if (key !== undefined) {
       const existing = backlog.byKey.get(key);
@@ -161,6 +175,7 @@ export function createDelivery(
       const frame = { key, text };
       backlog.byKey.set(key, frame);
       backlog.queue.push(frame);
+      backlog.bytes += BACKLOG_ENTRY_BYTES;
       return;
     }
     if (backlog.trades + weight > policy.maxQueuedTrades) {
@@ -171,6 +186,7 @@ export function createDelivery(
       return;
     }
     backlog.trades += weight;
+    backlog.bytes += entryBytes(text, weight);
     backlog.queue.push({ text, weight });
   };
 
@@ -184,10 +200,15 @@ export function createDelivery(
       }
       let i = 0;
       const { queue } = backlog;
-      while (i < queue.length && client.socket.bufferedAmount < policy.highWaterMark / 2) {
+      while (i < queue.length && client.socket.bufferedAmount < hwm / 2) {
         const frame = queue[i++];
-        if (frame.key !== undefined) backlog.byKey.delete(frame.key);
-        else backlog.trades -= frame.weight ?? 1;
+        if (frame.key !== undefined) {
+          backlog.byKey.delete(frame.key);
+          backlog.bytes -= BACKLOG_ENTRY_BYTES;
+        } else {
+          backlog.trades -= frame.weight ?? 1;
+          backlog.bytes -= entryBytes(frame.text, frame.weight ?? 1);
+        }
         write(client, frame.text);
       }
       queue.splice(0, i);
@@ -212,7 +233,7 @@ export function createDelivery(
       enqueue(client, text, key, weight);
       return;
     }
-    if (client.socket.bufferedAmount > policy.highWaterMark) {
+    if (client.socket.bufferedAmount > hwm) {
       slow.add(client);
       enqueue(client, text, key, weight);
       timer ??= setInterval(drain, 5);
@@ -261,6 +282,10 @@ export function createDelivery(
       direct(client, text, key);
     },
     drain,
+    setHighWaterMark(bytes) {
+      hwm = Math.max(1, Math.min(policy.highWaterMark, bytes));
+    },
+    highWaterMark: () => hwm,
     backlogged: () => slow.size,
     close() {
       clearTimeout(batchTimer);
@@ -269,6 +294,16 @@ export function createDelivery(
       slow.clear();
     },
   };
+}
+
+/**
+ * Bytes a queued frame is counted for: a single frame's text is shared by every client
+ * that receives it (one reference each); a batched array may be unique to few clients.
+ */
+function entryBytes(text: string | (() => string), weight: number): number {
+  return weight > 1 && typeof text === "string"
+    ? BACKLOG_ENTRY_BYTES + text.length
+    : BACKLOG_ENTRY_BYTES;
 }
 
 /** True when both lists hold the same strings (by reference first, which is the common case). */

@@ -51,6 +51,11 @@ export const coreConfigSchema = z.object({
   highWaterMark: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Trades queued for a slow client before it is disconnected. */
   maxQueuedTrades: z.coerce.number().int().min(1).default(10_000),
+  /**
+   * Bytes held for all clients together (socket buffers + backlogs) before the gateway
+   * tightens the high-water mark (from half) and sheds the biggest holders (above); 0 = off.
+   */
+  memoryBudget: z.coerce.number().int().min(0).default(256 * 1024 * 1024),
   /** Idle WebSocket timeout, seconds (Deno pings at half of it). 0 disables. */
   idleTimeout: z.coerce.number().int().min(0).max(3600).default(60),
   /** Grace period for shutdown, ms. */
@@ -96,6 +101,7 @@ const ENV: Record<keyof CoreConfig, string> = {
   maxClients: "MAX_CLIENTS",
   highWaterMark: "HIGH_WATER_MARK",
   maxQueuedTrades: "MAX_QUEUED_TRADES",
+  memoryBudget: "MEMORY_BUDGET",
   idleTimeout: "IDLE_TIMEOUT",
   shutdownGraceMs: "SHUTDOWN_GRACE_MS",
   authFile: "AUTH_FILE",

@@ -7,6 +7,7 @@
 import type { Channel } from "./events.ts";
 import type { CoreConfig } from "./config.ts";
 import { type Client, createClient, createDelivery } from "./client.ts";
+import { type BudgetState, createMemoryBudget } from "./budget.ts";
 import { createBooks } from "./books.ts";
 import { createCatalog } from "./catalog.ts";
 import { createConsolidator } from "./consolidated.ts";
@@ -68,23 +69,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clients = new Set<Client>();
   let nextClientId = 1;
 
-  const disconnect = (client: Client, code: number, reason: string) => {
+  /** Sockets the gateway closed whose close has not completed (a peer that does not read). */
+  const lingering = new Set<WebSocket>();
+  const disconnect = (client: Client, code: number, reason: string, detail?: string) => {
     if (client.closing) return;
     client.closing = true;
+    const message = detail ??
+      (reason === "slow_consumer"
+        ? `backlog exceeded ${config.maxQueuedTrades} trades; disconnecting`
+        : undefined);
     if (reason === "slow_consumer" && client.socket.readyState === WebSocket.OPEN) {
       // Best effort: the socket may be too full for this frame to leave.
       try {
-        client.socket.send(errorFrame(
-          "slow_consumer",
-          `backlog exceeded ${config.maxQueuedTrades} trades; disconnecting`,
-        ));
+        client.socket.send(errorFrame("slow_consumer", message!));
       } catch { /* closed */ }
     }
-    log.warning("disconnecting client {id} ({remote}): {reason}", {
+    log.warning("disconnecting client {id} ({remote}): {reason}{detail}", {
       id: client.id,
       remote: client.remote,
       reason,
+      detail: message ? ` (${message})` : "",
     });
+    if (client.socket.readyState !== WebSocket.CLOSED) lingering.add(client.socket);
     try {
       client.socket.close(code, reason);
     } catch { /* already closed */ }
@@ -97,6 +103,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     { highWaterMark: config.highWaterMark, maxQueuedTrades: config.maxQueuedTrades },
     disconnect,
   );
+  const budget = createMemoryBudget(
+    { budget: config.memoryBudget, highWaterMark: config.highWaterMark },
+    delivery,
+    (client, detail) => {
+      metrics.budgetDisconnects.inc();
+      disconnect(client, 1008, "slow_consumer", detail);
+    },
+  );
+  let lastPressure: BudgetState["pressure"] = "normal";
+  const budgetTimer = config.memoryBudget > 0
+    ? setInterval(() => {
+      const state = budget.sample(clients, lingering);
+      metrics.heldBytes.set(state.held);
+      if (state.pressure !== lastPressure) {
+        const level = state.pressure === "normal" ? "info" : "warning";
+        log[level](
+          "memory budget: {pressure} ({held} of {budget} bytes held for clients, {lingering} in closing sockets; high-water mark {hwm})",
+          {
+            pressure: state.pressure,
+            held: state.held,
+            budget: state.budget,
+            lingering: state.lingering,
+            hwm: state.highWaterMark,
+          },
+        );
+        lastPressure = state.pressure;
+      }
+    }, 100)
+    : undefined;
   const index = createStreamIndex();
   const market = createMarketState();
   const configured: Record<string, string[]> = {};
@@ -161,6 +196,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
     clientCount: () => clients.size,
+    delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),
     symbols: config.symbols,
     channels: config.channels as Channel[],
   });
@@ -173,6 +209,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (shuttingDown) return httpError(503, "shutting_down", "the gateway is shutting down");
     if (clients.size >= config.maxClients) {
       return httpError(503, "server_busy", `client limit ${config.maxClients} reached`);
+    }
+    if (budget.overloaded()) {
+      metrics.clientErrors.inc({ code: "overloaded" });
+      return httpError(
+        503,
+        "overloaded",
+        "the gateway's memory budget for client buffers is exhausted; retry later",
+        { "retry-after": "5" },
+      );
     }
     const admitted = await gate.websocket(req, url, info.remoteAddr.hostname);
     if (admitted instanceof Response) {
@@ -209,6 +254,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sessions.onMessage(client, e.data);
     };
     socket.onclose = () => {
+      lingering.delete(socket);
       admitted.release();
       client.closing = true;
       sessions.onClose(client);
@@ -268,6 +314,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await feeds.stop(config.shutdownGraceMs);
       for (const ext of options.extensions ?? []) await ext.close?.();
       delivery.close();
+      clearInterval(budgetTimer);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         server.shutdown(),

@@ -24,6 +24,8 @@ export interface HttpDeps {
   metrics: Metrics;
   consolidator: Consolidator;
   clientCount(): number;
+  /** Client-buffer state: the memory budget's last sample and backlogged clients. */
+  delivery?(): Record<string, unknown>;
   symbols: readonly string[];
   channels: readonly string[];
 }
@@ -130,6 +132,7 @@ export function createHttp(
         status: healthy ? "ok" : "degraded",
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         clients: deps.clientCount(),
+        ...(deps.delivery ? { delivery: deps.delivery() } : {}),
         feeds: list,
         books: books.entries().map((b) => ({
           exchange: b.exchange,

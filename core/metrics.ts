@@ -32,6 +32,10 @@ export interface Metrics {
   slowDisconnects: Counter<never>;
   /** Updates conflated for slow clients. */
   conflated: Counter<never>;
+  /** Bytes held for clients (socket buffers + backlogs), last budget sample. */
+  heldBytes: Gauge<never>;
+  /** Clients disconnected by the process-wide memory budget. */
+  budgetDisconnects: Counter<never>;
   /** Connected WebSocket clients. */
   clients: Gauge<never>;
   /** Per feed: gateway receive time minus exchange event time of the last event, ms. */
@@ -114,6 +118,16 @@ export function createMetrics(): Metrics {
     conflated: new Counter({
       name: "quant_conflated_updates_total",
       help: "Quote/book/kline updates conflated for slow clients",
+      registers,
+    }),
+    heldBytes: new Gauge({
+      name: "quant_client_held_bytes",
+      help: "Bytes held for clients: socket buffers, slow-client backlogs, closing sockets",
+      registers,
+    }),
+    budgetDisconnects: new Counter({
+      name: "quant_budget_disconnects_total",
+      help: "Clients disconnected because the process-wide memory budget was exceeded",
       registers,
     }),
     clients: new Gauge({

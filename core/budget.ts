@@ -1,0 +1,144 @@
+/**
+ * The process-wide memory budget for data held on behalf of clients: bytes waiting in
+ * socket buffers (Deno's `bufferedAmount`, which `send()` grows without bound) plus the
+ * slow-consumer backlogs. The per-client high-water mark bounds one client; this bounds
+ * all of them together, however many are slow.
+ *
+ * Sampled periodically (all sockets, one cheap read each):
+ * - below half the budget: nothing changes;
+ * - from half the budget: the high-water mark in force drops to an eighth (at least
+ *   16 KiB), so clients that fall behind switch to conflation (latest quote/book per
+ *   symbol, trades queued by reference) instead of growing socket buffers;
+ * - above the budget: the clients holding the most are disconnected (`slow_consumer`,
+ *   close 1008) until the total is back under three quarters of it, and new WebSocket
+ *   connections are refused (HTTP 503, `overloaded`) while it stays above.
+ *
+ * Sockets already closed by the gateway whose peer still does not read are counted too:
+ * Deno cannot free them before the peer or the kernel gives up (deno-runtime-notes §1).
+ * @module
+ */
+import type { Client, Delivery } from "./client.ts";
+
+/** Budget settings. */
+export interface BudgetPolicy {
+  /** Bytes held for all clients together before the budget applies; 0 = no budget. */
+  budget: number;
+  /** The configured per-client high-water mark (restored when pressure falls). */
+  highWaterMark: number;
+}
+
+/** What the last sample found. */
+export interface BudgetState {
+  /** Bytes held for clients (socket buffers + backlogs + closed-but-stuck sockets). */
+  held: number;
+  /** `held` in closed sockets the peer still does not read. */
+  lingering: number;
+  /** The budget, bytes (0 = none). */
+  budget: number;
+  /** `normal`, `tight` (high-water mark lowered) or `over` (shedding clients, refusing new ones). */
+  pressure: "normal" | "tight" | "over";
+  /** High-water mark in force, bytes. */
+  highWaterMark: number;
+  /** Clients disconnected by the budget since start. */
+  disconnects: number;
+}
+
+/** The budget's sampler. */
+export interface MemoryBudget {
+  /**
+   * Measures what is held and applies the policy. `lingering` are sockets the gateway
+   * has closed whose close has not completed.
+   */
+  sample(clients: Iterable<Client>, lingering: Iterable<WebSocket>): BudgetState;
+  /** The last sample. */
+  state(): BudgetState;
+  /** True while new connections should be refused. */
+  overloaded(): boolean;
+}
+
+/** Smallest high-water mark the budget tightens to. */
+const MIN_TIGHT_HWM = 16 * 1024;
+
+/**
+ * Creates the budget. `disconnect` closes a client with the given detail (the gateway's
+ * slow-consumer disconnect).
+ */
+export function createMemoryBudget(
+  policy: BudgetPolicy,
+  delivery: Pick<Delivery, "setHighWaterMark" | "highWaterMark">,
+  disconnect: (client: Client, detail: string) => void,
+): MemoryBudget {
+  const tightHwm = Math.max(MIN_TIGHT_HWM, Math.floor(policy.highWaterMark / 8));
+  let state: BudgetState = {
+    held: 0,
+    lingering: 0,
+    budget: policy.budget,
+    pressure: "normal",
+    highWaterMark: policy.highWaterMark,
+    disconnects: 0,
+  };
+
+  const heldBy = (client: Client): number =>
+    safeBuffered(client.socket) + (client.backlog?.bytes ?? 0);
+
+  return {
+    sample(clients, lingering) {
+      let lingeringBytes = 0;
+      for (const socket of lingering) lingeringBytes += safeBuffered(socket);
+      let held = lingeringBytes;
+      const holders: { client: Client; bytes: number }[] = [];
+      for (const client of clients) {
+        const bytes = heldBy(client);
+        if (bytes === 0) continue;
+        held += bytes;
+        holders.push({ client, bytes });
+      }
+      let disconnects = state.disconnects;
+      const budget = policy.budget;
+      if (budget > 0 && held > budget) {
+        // Shed the biggest holders that are really behind (above the tightened mark);
+        // a client with a few frames in flight is never shed. Their socket part keeps
+        // counting (as lingering) until the close completes, so later samples stay honest.
+        holders.sort((a, b) => b.bytes - a.bytes);
+        let projected = held;
+        for (const { client, bytes } of holders) {
+          if (projected <= budget * 0.75 || bytes < tightHwm) break;
+          disconnect(
+            client,
+            `gateway memory budget (${budget} bytes) exceeded; this connection held the most (${bytes} bytes)`,
+          );
+          disconnects++;
+          projected -= bytes;
+        }
+      }
+      const pressure: BudgetState["pressure"] = budget === 0
+        ? "normal"
+        : held > budget
+        ? "over"
+        : held >= budget / 2
+        ? "tight"
+        : "normal";
+      delivery.setHighWaterMark(pressure === "normal" ? policy.highWaterMark : tightHwm);
+      state = {
+        held,
+        lingering: lingeringBytes,
+        budget,
+        pressure,
+        highWaterMark: delivery.highWaterMark(),
+        disconnects,
+      };
+      return state;
+    },
+    state: () => state,
+    overloaded: () => state.pressure === "over",
+  };
+}
+
+/** A socket's buffered bytes, 0 when it can no longer be asked. */
+function safeBuffered(socket: WebSocket): number {
+  try {
+    return socket.bufferedAmount;
+  } catch {
+    return 0;
+  }
+}
