@@ -107,6 +107,8 @@ interface WindowSample {
   /** No other process took more than FOREIGN_MAX_PCT of a core. */
   clean?: boolean;
   histogram: string;
+  /** In-gateway latency (plugin emit → every send() issued) over the window, from /metrics. */
+  fanoutMs?: { p50: number; p99: number; count: number };
 }
 
 interface CellResult {
@@ -130,6 +132,9 @@ interface CellResult {
     rssMiB: number;
     rssMaxMiB: number;
     receiving: number;
+    /** In-gateway latency (plugin emit → every send() issued), ms; NaN when not read. */
+    fanoutP50: number;
+    fanoutP99: number;
   };
   /** All windows' latency merged. */
   latencyMerged: { p50: number; p99: number; p999: number; max: number } | null;
@@ -332,6 +337,8 @@ interface LoadOptions {
   beforeMeasure?: (ticks: Tick[]) => Promise<void>;
   /** Runs after the last window, before the loadgen reconnects and exits. */
   afterWindows?: (ticks: Tick[]) => Promise<void>;
+  /** The gateway's `/metrics` URL: its fan-out latency histogram is read around each window. */
+  metricsUrl?: string;
 }
 
 /** One live figure from the loadgen (`--ticks`). */
@@ -413,8 +420,11 @@ async function runLoad(
       })
     );
     // Server samples follow the first loadgen's windows (all start together on `measure`/`go`).
+    const fanoutReads: Promise<void>[] = [];
+    let fanoutAtStart: Promise<Buckets | undefined> | undefined;
     lgs[0].onLine((line) => {
       if (line.includes('"event":"window_start"')) {
+        if (o.metricsUrl) fanoutAtStart = readFanoutBuckets(o.metricsUrl);
         cur = {
           t0: performance.now(),
           cores0: cpuTimes(),
@@ -433,14 +443,23 @@ async function runLoad(
         for (const [k, v] of Object.entries(cpu1.threads)) {
           threads[k] = round((v - (cur.cpu0.threads[k] ?? 0)) / dt * 100, 1);
         }
-        samples.push({
+        const sample: Json = {
           coreBusyPct: busyPct(cur.cores0, cpuTimes()).map((x) => round(x, 0)),
           serverCpuPct: (cpu1.total - cur.cpu0.total) / dt * 100,
           serverThreadsPct: threads,
           emulatorCpuPct: o.emulator ? (cpuOf(o.emulator.pid).total - cur.emu0) / dt * 100 : NaN,
           rssMiB: rssMiB(o.server.pid),
           rssMaxMiB: Math.max(cur.rssMax, rssMiB(o.server.pid)),
-        });
+        };
+        samples.push(sample);
+        if (o.metricsUrl && fanoutAtStart) {
+          const start = fanoutAtStart;
+          fanoutReads.push(
+            Promise.all([start, readFanoutBuckets(o.metricsUrl)]).then(([a, b]) => {
+              if (a && b) sample.fanoutMs = bucketPercentiles(a, b);
+            }),
+          );
+        }
         cur = undefined;
       }
     });
@@ -463,10 +482,56 @@ async function runLoad(
       60_000 + o.warmupMs + o.windows * o.windowMs + o.n * 5,
     ) as string[];
     clearInterval(rssTimer);
+    await Promise.all(fanoutReads);
     return { result: mergeResults(lines.map((l) => JSON.parse(l))), samples, rssConnected };
   } finally {
     await all((lg) => lg.stop());
   }
+}
+
+/** Cumulative bucket counts of `quant_fanout_latency_seconds` (upper bound s → count). */
+type Buckets = [number, number][];
+
+/** Reads the gateway's fan-out latency histogram (undefined when unavailable). */
+async function readFanoutBuckets(url: string): Promise<Buckets | undefined> {
+  try {
+    const text = await (await fetch(url)).text();
+    const out: Buckets = [];
+    for (
+      const m of text.matchAll(/^quant_fanout_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)
+    ) {
+      out.push([m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2])]);
+    }
+    return out.length > 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * p50/p99 (ms) of the observations between two cumulative bucket readings, linearly
+ * interpolated inside the bucket (resolution: the bucket bounds, 50 µs–1 ms below 5 ms).
+ */
+function bucketPercentiles(a: Buckets, b: Buckets): { p50: number; p99: number; count: number } {
+  const delta = b.map(([le, c], i) => [le, c - (a[i]?.[1] ?? 0)] as [number, number]);
+  const count = delta[delta.length - 1][1];
+  const at = (q: number) => {
+    const rank = q * count;
+    let prevLe = 0;
+    let prevC = 0;
+    for (const [le, c] of delta) {
+      if (c >= rank) {
+        if (!Number.isFinite(le)) return prevLe * 1000;
+        const inBucket = c - prevC;
+        const f = inBucket > 0 ? (rank - prevC) / inBucket : 1;
+        return (prevLe + (le - prevLe) * f) * 1000;
+      }
+      prevLe = le;
+      prevC = c;
+    }
+    return NaN;
+  };
+  return { p50: round(at(0.5), 3), p99: round(at(0.99), 3), count };
 }
 
 /** One loadgen result from several (sums; latency and connect times from merged histograms). */
@@ -738,6 +803,8 @@ async function runCell(cell: Cell): Promise<CellResult> {
       rssMiB: NaN,
       rssMaxMiB: NaN,
       receiving: NaN,
+      fanoutP50: NaN,
+      fanoutP99: NaN,
     },
     latencyMerged: null,
     connected: 0,
@@ -786,6 +853,9 @@ async function runCell(cell: Cell): Promise<CellResult> {
       reconnect: cell.reconnect,
       server: server.proc,
       emulator: emu?.proc,
+      metricsUrl: cell.server === "gateway"
+        ? server.url.replace(/^ws/, "http").replace(/\/ws$/, "/metrics")
+        : undefined,
       tickMs: ramped ? TICK_MS : undefined,
       beforeMeasure: ramped
         ? async (ticks) => {
@@ -817,6 +887,7 @@ async function runCell(cell: Cell): Promise<CellResult> {
       rssMaxMiB: samples[i]?.rssMaxMiB ?? NaN,
       coreBusyPct: samples[i]?.coreBusyPct ?? [],
       histogram: w.latencyHistogram,
+      fanoutMs: samples[i]?.fanoutMs,
     }));
     // Windows where other users' processes took > 15% of a core are left out of the
     // medians when at least one window is clean.
@@ -845,6 +916,8 @@ async function runCell(cell: Cell): Promise<CellResult> {
       rssMiB: pick((w) => w.rssMiB),
       rssMaxMiB: pick((w) => w.rssMaxMiB),
       receiving: pick((w) => w.receiving),
+      fanoutP50: pick((w) => w.fanoutMs?.p50 ?? NaN),
+      fanoutP99: pick((w) => w.fanoutMs?.p99 ?? NaN),
     };
     base.latencyMerged = mergeLatency(windows.map((w) => w.histogram));
     base.connected = result.connected;
@@ -1111,6 +1184,36 @@ function targets(idle: IdleResult[], slow: Json | undefined): TargetRow[] {
     verdict: verdict(p ? p.median.p99 <= 5 : undefined, `${fmt(p?.median.p99)} ms`),
   });
   rows.push({
+    metric:
+      "… in the gateway (plugin emit → every client send() issued; /metrics histogram) p50 / p99 ms",
+    target: "≤ 1 / ≤ 5 ms",
+    measured: p ? `${fmt(p.median.fanoutP50, 2)} / ${fmt(p.median.fanoutP99, 2)}` : "",
+    relay: "",
+    ratio: "",
+    verdict: verdict(
+      p && Number.isFinite(p.median.fanoutP50)
+        ? p.median.fanoutP50 <= 1 && p.median.fanoutP99 <= 5
+        : undefined,
+      `${fmt(p?.median.fanoutP50, 2)} / ${fmt(p?.median.fanoutP99, 2)} ms`,
+    ),
+  });
+  rows.push({
+    metric: `… end to end minus the bare Deno.serve ceiling at the same load (${
+      fmt(cp?.median.p50)
+    } / ${fmt(cp?.median.p99)} ms) p50 / p99 ms`,
+    target: "≤ 1 / ≤ 5 ms",
+    measured: p && cp
+      ? `${fmt(p.median.p50 - cp.median.p50)} / ${fmt(p.median.p99 - cp.median.p99)}`
+      : "",
+    relay: rp && cp
+      ? `${fmt(rp.median.p50 - cp.median.p50)} / ${fmt(rp.median.p99 - cp.median.p99)}`
+      : "",
+    ratio: "",
+    verdict: verdict(
+      p && cp ? p.median.p50 - cp.median.p50 <= 1 && p.median.p99 - cp.median.p99 <= 5 : undefined,
+    ),
+  });
+  rows.push({
     metric: "… p99.9 ms (informative)",
     target: "",
     measured: fmt(p?.median.p999),
@@ -1225,9 +1328,9 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
   );
   out.push("");
   out.push(
-    "| Server | N | Load | Offered/s | Delivered/s | vs ws | Events/frame | p50 | p99 | p99.9 | Server CPU (main/worker) | Server CPU µs/delivery | RSS MiB (max) | Loadgen CPU | CPU0/CPU1 busy | Connect p50/p99 ms | Reconnect→1st event p50/p99 ms | Closes | Clean windows |",
+    "| Server | N | Load | Offered/s | Delivered/s | vs ws | Events/frame | p50 | p99 | p99.9 | In-gateway p50/p99 | Server CPU (main/worker) | Server CPU µs/delivery | RSS MiB (max) | Loadgen CPU | CPU0/CPU1 busy | Connect p50/p99 ms | Reconnect→1st event p50/p99 ms | Closes | Clean windows |",
   );
-  out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   const order: ServerKind[] = ["gateway", "relay", "ceiling"];
   const sorted = [...results].sort((a, b) =>
     a.n - b.n || a.mode.localeCompare(b.mode) || Number(a.batch) - Number(b.batch) ||
@@ -1252,6 +1355,8 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
         relay ? ratio(m.deliveriesPerSec, relay.median.deliveriesPerSec) : ""
       } | ${fmt(m.deliveriesPerSec / m.framesPerSec, 2)} | ${fmt(m.p50)} | ${fmt(m.p99)} | ${
         fmt(m.p999)
+      } | ${
+        Number.isFinite(m.fanoutP50) ? `${fmt(m.fanoutP50, 2)}/${fmt(m.fanoutP99, 2)}` : "–"
       } | ${fmt(m.serverCpuPct, 0)}%${thr} | ${fmt(cpuPerDelivery(r), 2)} | ${fmt(m.rssMiB, 0)} (${
         fmt(m.rssMaxMiB, 0)
       }) | ${fmt(m.loadgenCpuPct, 0)}%${clientBound(r) ? " ⚠" : ""} | ${

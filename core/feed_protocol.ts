@@ -54,6 +54,11 @@ export interface BatchMessage {
   type: "batch";
   seq: number;
   items: FeedItem[];
+  /**
+   * When the batch's first item was emitted in the Worker: epoch ms with sub-ms
+   * precision (`performance.timeOrigin + performance.now()`, comparable across isolates).
+   */
+  at: number;
 }
 
 /** Worker → main: the plugin's `run` failed or returned; the core restarts it. */

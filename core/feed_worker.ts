@@ -63,18 +63,21 @@ export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
   let pending: FeedItem[] = [];
   let scheduled = false;
 
+  let firstAt = 0;
   const flush = () => {
     scheduled = false;
+    const at = firstAt;
     while (pending.length > 0) {
       const items = pending.length > MAX_BATCH ? pending.splice(0, MAX_BATCH) : pending;
       if (items === pending) pending = [];
-      scope.postMessage({ type: "batch", seq: ++seq, items });
+      scope.postMessage({ type: "batch", seq: ++seq, items, at });
     }
   };
   const sink = (item: FeedItem) => {
     pending.push(item);
     if (!scheduled) {
       scheduled = true;
+      firstAt = performance.timeOrigin + performance.now();
       queueMicrotask(flush);
     }
   };

@@ -56,6 +56,12 @@ export type ItemHandler = (exchange: string, item: FeedItem) => void;
 /** Notified when a feed's state changes. */
 export type StateHandler = (info: FeedInfo) => void;
 
+/**
+ * Called after a batch of market events has been handed to the hub (every client
+ * `send()` for it issued) with the ms since its first item was emitted in the Worker.
+ */
+export type BatchDoneHandler = (exchange: string, ms: number) => void;
+
 /** Running feeds. */
 export interface Feeds {
   info(): FeedInfo[];
@@ -72,6 +78,7 @@ export function startFeeds(
   specs: readonly FeedSpec[],
   onItem: ItemHandler,
   onState: StateHandler,
+  onBatchDone?: BatchDoneHandler,
 ): Feeds {
   const log = getLogger(["quant-saas", "feeds"]);
   const controlName = `${CONTROL_CHANNEL}:${crypto.randomUUID()}`;
@@ -153,6 +160,7 @@ export function startFeeds(
         });
       }
       expected = msg.seq + 1;
+      let events = 0;
       for (const item of msg.items) {
         switch (item.type) {
           case "status":
@@ -165,10 +173,14 @@ export function startFeeds(
           case "log":
             break;
           default:
+            events++;
             info.events++;
             info.lastMessageAt = Date.now();
         }
         onItem(spec.plugin.name, item);
+      }
+      if (onBatchDone && events > 0 && msg.at > 0) {
+        onBatchDone(spec.plugin.name, performance.timeOrigin + performance.now() - msg.at);
       }
     };
     worker.onerror = (e: ErrorEvent) => {

@@ -155,7 +155,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
   });
-  const feeds = startFeeds(options.feeds, hub.onItem, hub.onState);
+  const feeds = startFeeds(
+    options.feeds,
+    hub.onItem,
+    hub.onState,
+    (_exchange, ms) => metrics.fanoutLatency.observe(ms / 1000),
+  );
 
   let reported = { delivered: 0, conflated: 0, slow: 0 };
   const syncCounters = () => {

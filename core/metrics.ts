@@ -3,7 +3,7 @@
  * Hot-path counts are plain fields bumped in place; prom-client reads them at scrape time.
  * @module
  */
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** The gateway's metrics. */
 export interface Metrics {
@@ -38,6 +38,12 @@ export interface Metrics {
   budgetDisconnects: Counter<never>;
   /** Connected WebSocket clients. */
   clients: Gauge<never>;
+  /**
+   * Per batch of market events: seconds from its first event's emission in the plugin
+   * Worker until the hub has issued every client `send()` for it (the gateway's own
+   * share of the latency; the socket write itself follows when the event loop yields).
+   */
+  fanoutLatency: Histogram<never>;
   /** Per feed: gateway receive time minus exchange event time of the last event, ms. */
   feedLag: Gauge<"exchange">;
   /** Per feed: 1 while connected, else 0. */
@@ -45,6 +51,29 @@ export interface Metrics {
   /** Per feed: ms since the last message. */
   feedLastMessageAge: Gauge<"exchange">;
 }
+
+/** Histogram buckets of `quant_fanout_latency_seconds`: fine below 5 ms, where the targets are. */
+export const FANOUT_BUCKETS: readonly number[] = [
+  0.00005,
+  0.0001,
+  0.0002,
+  0.0003,
+  0.0005,
+  0.00075,
+  0.001,
+  0.0015,
+  0.002,
+  0.003,
+  0.004,
+  0.005,
+  0.0075,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  1,
+];
 
 /** Creates a fresh registry with every gateway metric. */
 export function createMetrics(): Metrics {
@@ -133,6 +162,13 @@ export function createMetrics(): Metrics {
     clients: new Gauge({
       name: "quant_clients",
       help: "Connected WebSocket clients",
+      registers,
+    }),
+    fanoutLatency: new Histogram({
+      name: "quant_fanout_latency_seconds",
+      help:
+        "Plugin Worker emit -> every client send() issued, per batch of market events (its oldest event)",
+      buckets: [...FANOUT_BUCKETS],
       registers,
     }),
     feedLag: new Gauge({

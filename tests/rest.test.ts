@@ -116,6 +116,22 @@ Deno.test("REST endpoints", async (t) => {
         assert.match(text, /quant_feed_lag_ms\{exchange="scripted"\} -?\d+/);
       },
     );
+
+    await t.step(
+      "GET /metrics times the gateway's own share of latency: plugin emit to every send issued",
+      async () => {
+        const text = await (await fetch(gateway.url + "/metrics")).text();
+        const count = Number(/^quant_fanout_latency_seconds_count (\S+)$/m.exec(text)?.[1]);
+        const sum = Number(/^quant_fanout_latency_seconds_sum (\S+)$/m.exec(text)?.[1]);
+        assert.ok(count > 0, "every batch of market events is timed");
+        assert.ok(sum / count > 0 && sum / count < 0.5, `mean ${sum / count} s`);
+        const under1s = Number(
+          /^quant_fanout_latency_seconds_bucket\{le="1"\} (\S+)$/m.exec(text)?.[1],
+        );
+        assert.equal(under1s, count, "an idle gateway hands every batch on within a second");
+        assert.match(text, /quant_fanout_latency_seconds_bucket\{le="0\.001"\} \d+/);
+      },
+    );
   } finally {
     await gateway.close();
   }
