@@ -38,6 +38,7 @@ const { values } = parseArgs({
     "baseline-s": { type: "string", default: "8" },
     "slow-s": { type: "string", default: "40" },
     "slow-clients": { type: "string", default: "1" },
+    "memory-budget": { type: "string", default: "" },
     json: { type: "boolean", default: false },
     "no-control": { type: "boolean", default: false },
     pin: { type: "boolean", default: false },
@@ -54,6 +55,16 @@ const log = (m: string) => console.error(`[slow ${new Date().toISOString().slice
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
+
+/** How many slow clients ended with which error/close code. */
+function tally(drained: { errorCode?: string; closeCode?: number }[]): string {
+  const counts = new Map<string, number>();
+  for (const d of drained) {
+    const k = `error=${d.errorCode ?? "none"}, close=${d.closeCode ?? "none"}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n}× ${k}`).join("; ");
+}
 
 /**
  * Theil–Sen slope of y over x (median of pairwise slopes): robust to the step
@@ -184,6 +195,7 @@ async function experiment(slowClients: number): Promise<Json> {
       BINANCE_REST_URL: `http://127.0.0.1:${emuPort}`,
       SYMBOLS: SYMBOLS.join(","),
       EXCHANGES: "binance",
+      ...(values["memory-budget"] ? { MEMORY_BUDGET: values["memory-budget"] } : {}),
     },
     cpus: SERVER_CPUS,
     cwd: ROOT,
@@ -226,12 +238,20 @@ async function experiment(slowClients: number): Promise<Json> {
   await lg.write("go\n");
   await lg.waitLine((l) => l.includes('"event":"window_start"'), 30_000);
   const t0 = Date.now();
-  const samples: Array<
-    { t: number; rss: number; clients: number; slowDisconnects: number; phase: string }
-  > = [];
+  const samples: Array<{
+    t: number;
+    rss: number;
+    clients: number;
+    slowDisconnects: number;
+    budgetDisconnects: number;
+    heldMiB: number;
+    phase: string;
+  }> = [];
   let phase = "baseline";
   let slowAt = 0;
   const slow: SlowClient[] = [];
+  let refused = 0;
+  let refusal: string | undefined;
   const cpu0 = cpuOf(gw.pid).total;
   log(
     `${
@@ -240,7 +260,15 @@ async function experiment(slowClients: number): Promise<Json> {
   );
   for (let s = 0; s < totalS; s++) {
     if (s === BASELINE_S) {
-      for (let i = 0; i < slowClients; i++) slow.push(await openSlow(url));
+      for (let i = 0; i < slowClients; i++) {
+        try {
+          slow.push(await openSlow(url));
+        } catch (err) {
+          // The memory budget refuses new upgrades (503) while it is exhausted.
+          refused++;
+          refusal ??= err instanceof Error ? err.message : String(err);
+        }
+      }
       slowAt = Date.now();
       phase = "slow";
       if (slowClients) log("slow client(s) connected and subscribed to everything; never reading");
@@ -251,6 +279,8 @@ async function experiment(slowClients: number): Promise<Json> {
       rss: rssMiB(gw.pid),
       clients: await metric(port, "quant_clients"),
       slowDisconnects: await metric(port, "quant_slow_client_disconnects_total"),
+      budgetDisconnects: await metric(port, "quant_budget_disconnects_total"),
+      heldMiB: await metric(port, "quant_client_held_bytes") / 2 ** 20,
       phase,
     });
     const last = samples[samples.length - 1];
@@ -258,7 +288,9 @@ async function experiment(slowClients: number): Promise<Json> {
       log(
         `t=${last.t.toFixed(0)}s RSS ${
           last.rss.toFixed(1)
-        } MiB, clients ${last.clients}, slow disconnects ${last.slowDisconnects}`,
+        } MiB, clients ${last.clients}, slow disconnects ${last.slowDisconnects} + ${last.budgetDisconnects} by the budget, held for clients ${
+          last.heldMiB.toFixed(1)
+        } MiB`,
       );
     }
   }
@@ -282,13 +314,15 @@ async function experiment(slowClients: number): Promise<Json> {
   const baselineP99 = median(baseTicks.map((t) => t.p99));
   const withSlowP99 = median(slowTicks.map((t) => t.p99));
   const withSlowP99Max = Math.max(...slowTicks.map((t) => t.p99 ?? 0));
-  const disconnectedAt = slowPhase.find((s) => s.slowDisconnects > 0)?.t;
+  const cutOff = (s: (typeof samples)[number]) => s.slowDisconnects + (s.budgetDisconnects || 0);
+  const disconnectedAt = slowPhase.find((s) => cutOff(s) > 0)?.t;
+  const heldMax = Math.max(...slowPhase.map((s) => s.heldMiB || 0));
   const othersConnected = lgResult.openAtEnd === N;
   const othersUnaffected = withSlowP99 <= Math.max(baselineP99 * 1.5, baselineP99 + 2) &&
     othersConnected;
   const disconnected =
     drained.every((d) => d.errorCode === "slow_consumer" || d.closeCode !== undefined) &&
-    samples[samples.length - 1].slowDisconnects >= slowClients;
+    cutOff(samples[samples.length - 1]) >= slow.length;
   const summary = [
     `gateway RSS: baseline ${rssBase.toFixed(1)} MiB, max with slow client ${
       rssMax.toFixed(1)
@@ -298,21 +332,28 @@ async function experiment(slowClients: number): Promise<Json> {
       withSlowP99.toFixed(2)
     } ms (worst second ${
       withSlowP99Max.toFixed(2)
-    } ms), ${lgResult.openAtEnd}/${N} still connected → ${
+    } ms), ${lgResult.openAtEnd}/${N} still connected (closes: ${
+      JSON.stringify(lgResult.closeCodes ?? {})
+    }) → ${
       othersUnaffected ? "UNAFFECTED" : "AFFECTED"
     }`,
-    `slow client: gateway counted ${
+    `slow client(s) (${slowClients}): gateway counted ${
       samples[samples.length - 1].slowDisconnects
-    } slow-consumer disconnect(s)` +
+    } slow-consumer disconnect(s) + ${
+      samples[samples.length - 1].budgetDisconnects || 0
+    } by the memory budget, held for clients at most ${heldMax.toFixed(1)} MiB` +
+    (refused > 0 ? `; ${refused} of ${slowClients} upgrades refused (${refusal})` : "") +
     (disconnectedAt !== undefined
       ? ` (first seen ${(disconnectedAt - slowTickStart).toFixed(0)} s after it subscribed)`
       : "") +
     `; conflated updates ${conflated}; on finally reading, it got ${
-      drained.map((d) =>
-        `${d.frames} frames (${d.trades} trades, ${(d.bytes / 1048576).toFixed(1)} MiB), error=${
-          d.errorCode ?? "none"
-        }, close=${d.closeCode ?? "none"}, eof=${d.eof}`
-      ).join("; ")
+      drained.length > 3
+        ? tally(drained)
+        : drained.map((d) =>
+          `${d.frames} frames (${d.trades} trades, ${(d.bytes / 1048576).toFixed(1)} MiB), error=${
+            d.errorCode ?? "none"
+          }, close=${d.closeCode ?? "none"}, eof=${d.eof}`
+        ).join("; ")
     }`,
     `gateway CPU ${gwCpuPct.toFixed(0)}% over the run; RSS per second: ${
       samples.map((s) => s.rss.toFixed(0)).join(" ")

@@ -4,12 +4,16 @@
  * slow-consumer backlogs. The per-client high-water mark bounds one client; this bounds
  * all of them together, however many are slow.
  *
+ * Socket memory is estimated as payload plus ~1 KiB per queued message
+ * ({@link bufferedCost}): for small frames the per-message cost dominates.
+ *
  * Sampled periodically (all sockets, one cheap read each):
  * - below half the budget: nothing changes;
  * - from half the budget: the high-water mark in force drops to an eighth (at least
  *   16 KiB), so clients that fall behind switch to conflation (latest quote/book per
  *   symbol, trades queued by reference) instead of growing socket buffers;
- * - above the budget: the clients holding the most are disconnected (`slow_consumer`,
+ * - above the budget: the clients holding the most that have been over their
+ *   high-water mark for at least `graceMs` (1 s) are disconnected (`slow_consumer`,
  *   close 1008) until the total is back under three quarters of it, and new WebSocket
  *   connections are refused (HTTP 503, `overloaded`) while it stays above.
  *
@@ -17,7 +21,7 @@
  * Deno cannot free them before the peer or the kernel gives up (deno-runtime-notes §1).
  * @module
  */
-import type { Client, Delivery } from "./client.ts";
+import { bufferedCost, type Client, type Delivery } from "./client.ts";
 
 /** Budget settings. */
 export interface BudgetPolicy {
@@ -25,6 +29,11 @@ export interface BudgetPolicy {
   budget: number;
   /** The configured per-client high-water mark (restored when pressure falls). */
   highWaterMark: number;
+  /**
+   * How long a client must have been over its high-water mark before the budget may
+   * shed it, ms: a reader briefly behind (the gateway's own pause) is never shed.
+   */
+  graceMs?: number;
 }
 
 /** What the last sample found. */
@@ -49,7 +58,7 @@ export interface MemoryBudget {
    * Measures what is held and applies the policy. `lingering` are sockets the gateway
    * has closed whose close has not completed.
    */
-  sample(clients: Iterable<Client>, lingering: Iterable<WebSocket>): BudgetState;
+  sample(clients: Iterable<Client>, lingering: Iterable<Client>, now?: number): BudgetState;
   /** The last sample. */
   state(): BudgetState;
   /** True while new connections should be refused. */
@@ -78,13 +87,12 @@ export function createMemoryBudget(
     disconnects: 0,
   };
 
-  const heldBy = (client: Client): number =>
-    safeBuffered(client.socket) + (client.backlog?.bytes ?? 0);
+  const heldBy = (client: Client): number => bufferedCost(client) + (client.backlog?.bytes ?? 0);
 
   return {
-    sample(clients, lingering) {
+    sample(clients, lingering, now = performance.now()) {
       let lingeringBytes = 0;
-      for (const socket of lingering) lingeringBytes += safeBuffered(socket);
+      for (const client of lingering) lingeringBytes += bufferedCost(client);
       let held = lingeringBytes;
       const holders: { client: Client; bytes: number }[] = [];
       for (const client of clients) {
@@ -101,8 +109,11 @@ export function createMemoryBudget(
         // counting (as lingering) until the close completes, so later samples stay honest.
         holders.sort((a, b) => b.bytes - a.bytes);
         let projected = held;
+        const graceMs = policy.graceMs ?? 1000;
         for (const { client, bytes } of holders) {
           if (projected <= budget * 0.75 || bytes < tightHwm) break;
+          // Only clients that have stayed behind (conflating) for the grace period.
+          if (client.slowSince === 0 || now - client.slowSince < graceMs) continue;
           disconnect(
             client,
             `gateway memory budget (${budget} bytes) exceeded; this connection held the most (${bytes} bytes)`,
@@ -132,13 +143,4 @@ export function createMemoryBudget(
     state: () => state,
     overloaded: () => state.pressure === "over",
   };
-}
-
-/** A socket's buffered bytes, 0 when it can no longer be asked. */
-function safeBuffered(socket: WebSocket): number {
-  try {
-    return socket.bufferedAmount;
-  } catch {
-    return 0;
-  }
 }

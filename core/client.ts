@@ -64,6 +64,11 @@ export interface Client {
   batch: string[] | null;
   /** Plan limits; null = the gateway-wide limits only. */
   readonly access: ClientAccess | null;
+  /** `performance.now()` when the client last went over its high-water mark; 0 while it keeps up. */
+  slowSince: number;
+  /** Frames and UTF-16 code units written to the socket (for the mean frame size). */
+  sentFrames: number;
+  sentBytes: number;
 }
 
 /** Creates the state of a newly connected client. */
@@ -84,12 +89,38 @@ export function createClient(
     closing: false,
     batch: batched ? [] : null,
     access,
+    slowSince: 0,
+    sentFrames: 0,
+    sentBytes: 0,
   };
+}
+
+/**
+ * Memory one queued server-side message costs beyond its payload: Deno 2.9.6 keeps a
+ * buffer and a write task per `send()` until the peer reads (measured ≈ 1 KiB each;
+ * README "Slow consumers"). `bufferedAmount` counts only payload bytes.
+ */
+export const QUEUED_MESSAGE_OVERHEAD = 1024;
+
+/**
+ * Estimated memory the socket holds for `client`: buffered payload plus the per-message
+ * overhead, the message count estimated from the client's mean frame size.
+ */
+export function bufferedCost(client: Client): number {
+  let buffered: number;
+  try {
+    buffered = client.socket.bufferedAmount;
+  } catch {
+    return 0;
+  }
+  if (buffered === 0) return 0;
+  const meanFrame = client.sentFrames > 0 ? client.sentBytes / client.sentFrames : 256;
+  return buffered + Math.ceil(buffered / Math.max(1, meanFrame)) * QUEUED_MESSAGE_OVERHEAD;
 }
 
 /** Slow-consumer policy settings. */
 export interface DeliveryPolicy {
-  /** Bytes buffered in a socket above which frames are held back. */
+  /** Estimated bytes held in a socket ({@link bufferedCost}) above which frames are held back. */
   highWaterMark: number;
   /** Trades a slow client may have waiting before it is disconnected. */
   maxQueuedTrades: number;
@@ -146,7 +177,10 @@ export function createDelivery(
 
   const write = (client: Client, text: string | (() => string)) => {
     try {
-      client.socket.send(typeof text === "string" ? text : text());
+      const frame = typeof text === "string" ? text : text();
+      client.socket.send(frame);
+      client.sentFrames++;
+      client.sentBytes += frame.length;
       stats.delivered++;
     } catch {
       // socket already closed: its close handler cleans up
@@ -200,7 +234,7 @@ export function createDelivery(
       }
       let i = 0;
       const { queue } = backlog;
-      while (i < queue.length && client.socket.bufferedAmount < hwm / 2) {
+      while (i < queue.length && bufferedCost(client) < hwm / 2) {
         const frame = queue[i++];
         if (frame.key !== undefined) {
           backlog.byKey.delete(frame.key);
@@ -214,6 +248,7 @@ export function createDelivery(
       queue.splice(0, i);
       if (queue.length === 0) {
         client.backlog = null;
+        client.slowSince = 0;
         slow.delete(client);
       }
     }
@@ -233,8 +268,9 @@ export function createDelivery(
       enqueue(client, text, key, weight);
       return;
     }
-    if (client.socket.bufferedAmount > hwm) {
+    if (bufferedCost(client) > hwm) {
       slow.add(client);
+      client.slowSince = performance.now();
       enqueue(client, text, key, weight);
       timer ??= setInterval(drain, 5);
       return;

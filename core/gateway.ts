@@ -70,7 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let nextClientId = 1;
 
   /** Sockets the gateway closed whose close has not completed (a peer that does not read). */
-  const lingering = new Set<WebSocket>();
+  const lingering = new Set<Client>();
   const disconnect = (client: Client, code: number, reason: string, detail?: string) => {
     if (client.closing) return;
     client.closing = true;
@@ -90,7 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       reason,
       detail: message ? ` (${message})` : "",
     });
-    if (client.socket.readyState !== WebSocket.CLOSED) lingering.add(client.socket);
+    if (client.socket.readyState !== WebSocket.CLOSED) lingering.add(client);
     try {
       client.socket.close(code, reason);
     } catch { /* already closed */ }
@@ -259,7 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sessions.onMessage(client, e.data);
     };
     socket.onclose = () => {
-      lingering.delete(socket);
+      lingering.delete(client);
       admitted.release();
       client.closing = true;
       sessions.onClose(client);

@@ -4,7 +4,13 @@
  * every trade, and new connections are refused while the budget is exhausted.
  */
 import assert from "node:assert/strict";
-import { type Client, createClient, createDelivery } from "../core/client.ts";
+import {
+  bufferedCost,
+  type Client,
+  createClient,
+  createDelivery,
+  QUEUED_MESSAGE_OVERHEAD,
+} from "../core/client.ts";
 import { createMemoryBudget } from "../core/budget.ts";
 import { connect, gatewayWith, getJson, scriptedFeed, waitFor } from "./helpers.ts";
 import { maskedFrame, rawUpgrade, write } from "./raw_ws.ts";
@@ -21,10 +27,20 @@ function fakeSocket(bufferedAmount = 0) {
   return { socket, sent };
 }
 
-function fakeClient(id: number, bufferedAmount = 0) {
+/**
+ * A client whose socket holds `bufferedAmount` payload bytes, having sent frames of
+ * `meanFrame` bytes on average (default: one huge frame, so the per-message overhead
+ * is a single {@link QUEUED_MESSAGE_OVERHEAD}).
+ */
+function fakeClient(id: number, bufferedAmount = 0, meanFrame = 1 << 30) {
   const fake = fakeSocket(bufferedAmount);
-  return { ...fake, client: createClient(id, fake.socket as unknown as WebSocket, `c${id}`) };
+  const client = createClient(id, fake.socket as unknown as WebSocket, `c${id}`);
+  client.sentFrames = 1;
+  client.sentBytes = meanFrame;
+  return { ...fake, client };
 }
+
+const OVERHEAD = QUEUED_MESSAGE_OVERHEAD;
 
 Deno.test("memory budget policy", async (t) => {
   const KiB = 1024;
@@ -38,7 +54,7 @@ Deno.test("memory budget policy", async (t) => {
     );
     const state = budget.sample([fakeClient(1, 100 * KiB).client], []);
     assert.equal(state.pressure, "normal");
-    assert.equal(state.held, 100 * KiB);
+    assert.equal(state.held, 100 * KiB + OVERHEAD);
     assert.equal(delivery.highWaterMark(), 256 * KiB);
     assert.equal(budget.overloaded(), false);
     delivery.close();
@@ -88,14 +104,37 @@ Deno.test("memory budget policy", async (t) => {
         fakeClient(3, 300 * KiB),
         fakeClient(4, 8 * KiB),
       ];
-      const state = budget.sample(clients.map((c) => c.client), []);
-      assert.equal(state.held, 1208 * KiB);
+      // All of them have been over their high-water mark for 5 s.
+      for (const { client } of clients) client.slowSince = 1;
+      const state = budget.sample(clients.map((c) => c.client), [], 5001);
+      assert.equal(state.held, 1208 * KiB + 4 * OVERHEAD);
       assert.equal(state.pressure, "over");
       assert.equal(budget.overloaded(), true);
       // 1208 → shed 500 (708 ≤ 768): one client is enough to get under three quarters.
       assert.deepEqual(cut.map(([id]) => id), [2]);
       assert.match(cut[0][1], /memory budget .* exceeded; this connection held the most/);
       assert.equal(state.disconnects, 1);
+      delivery.close();
+    },
+  );
+
+  await t.step(
+    "a reader only briefly behind (under the 1 s grace) is never shed, even if it holds the most",
+    () => {
+      const delivery = createDelivery({ highWaterMark: 256 * KiB, maxQueuedTrades: 100 }, () => {});
+      const cut: number[] = [];
+      const budget = createMemoryBudget(
+        { budget: 1024 * KiB, highWaterMark: 256 * KiB },
+        delivery,
+        (client: Client) => cut.push(client.id),
+      );
+      const reader = fakeClient(1, 700 * KiB).client; // behind for 200 ms: a pause of ours
+      reader.slowSince = 4800;
+      const stuck = fakeClient(2, 600 * KiB).client; // behind for 5 s
+      stuck.slowSince = 1;
+      const fresh = fakeClient(3, 500 * KiB).client; // not over its mark at all
+      budget.sample([reader, stuck, fresh], [], 5000);
+      assert.deepEqual(cut, [2]);
       delivery.close();
     },
   );
@@ -109,9 +148,9 @@ Deno.test("memory budget policy", async (t) => {
         delivery,
         () => assert.fail("only lingering sockets hold memory: nothing to shed"),
       );
-      const stuck = fakeSocket(1100 * KiB).socket as unknown as WebSocket;
+      const stuck = fakeClient(2, 1100 * KiB).client;
       const state = budget.sample([fakeClient(1, 0).client], [stuck]);
-      assert.equal(state.lingering, 1100 * KiB);
+      assert.equal(state.lingering, 1100 * KiB + OVERHEAD);
       assert.equal(state.pressure, "over", "new connections are refused until it is released");
       delivery.close();
     },
@@ -127,10 +166,23 @@ Deno.test("memory budget policy", async (t) => {
     const slow = fakeClient(1, 2000);
     for (let i = 0; i < 10; i++) delivery.send(slow.client, `t${i}`);
     assert.ok(slow.client.backlog);
-    assert.equal(budget.sample([slow.client], []).held, 2000 + slow.client.backlog.bytes);
+    assert.equal(
+      budget.sample([slow.client], []).held,
+      2000 + OVERHEAD + slow.client.backlog.bytes,
+    );
     assert.ok(slow.client.backlog.bytes >= 10 * 64);
     delivery.close();
   });
+});
+
+Deno.test("a socket's cost counts every queued message, not just its payload bytes", () => {
+  // Deno keeps ~1 KiB per queued send besides the payload: 100 KiB of 200-byte frames
+  // is 512 messages, so it costs 100 KiB + 512 KiB, while one 100 KiB snapshot costs 101 KiB.
+  const small = fakeClient(1, 100 * 1024, 200).client;
+  const big = fakeClient(2, 100 * 1024, 100 * 1024).client;
+  assert.equal(bufferedCost(small), 100 * 1024 + 512 * OVERHEAD);
+  assert.equal(bufferedCost(big), 100 * 1024 + OVERHEAD);
+  assert.equal(bufferedCost(fakeClient(3, 0, 200).client), 0);
 });
 
 Deno.test({
