@@ -157,8 +157,19 @@ interface CellResult {
     seconds: number;
     rssStartMiB: number;
     rssEndMiB: number;
+    /** RSS per second of the probe, MiB. */
+    rssSeries: number[];
+    rssMaxMiB: number;
+    /** Growth over the last half of the probe (0 = flat). */
+    mibPerSecLastHalf: number;
     mibPerSec: number;
     delivered: number;
+    /** Gateway only: bytes held for clients at the end, disconnects by the slow-consumer policy / budget. */
+    heldMiB?: number;
+    slowDisconnects?: number;
+    budgetDisconnects?: number;
+    heapUsedMiB?: number;
+    heapTotalMiB?: number;
   };
   error?: string;
 }
@@ -350,6 +361,9 @@ interface Tick {
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
+
+/** Seconds the overload probe offers 2× capacity. */
+const OVERLOAD_S = 10;
 
 /** Clients per load-generator process: Deno's per-tick cost grows with pending reads. */
 const CLIENTS_PER_LOADGEN = 2500;
@@ -750,31 +764,63 @@ async function overloadProbe(
   ticks: Tick[],
   server: Proc,
   capacity: number,
+  metricsUrl?: string,
 ) {
   const offered = 2 * capacity;
   const rssStart = rssMiB(server.pid);
   const t0 = performance.now();
   const from = ticks.length;
   await setRate(offered / cell.n);
-  await sleep(3000);
-  const rssEnd = rssMiB(server.pid);
+  const rssSeries: number[] = [];
+  for (let i = 0; i < OVERLOAD_S; i++) {
+    await sleep(Math.max(0, t0 + (i + 1) * 1000 - performance.now()));
+    rssSeries.push(round(rssMiB(server.pid), 1));
+  }
+  const rssEnd = rssSeries[rssSeries.length - 1];
   const seconds = (performance.now() - t0) / 1000;
+  const scrape = metricsUrl ? await fetch(metricsUrl).then((r) => r.text()).catch(() => "") : "";
   await setRate(0);
+  const metric = (name: string) => {
+    const m = new RegExp(`^${name} (\\S+)$`, "m").exec(scrape);
+    return m ? Number(m[1]) : undefined;
+  };
+  const metricLabelled = (name: string, kind: string) => {
+    const m = new RegExp(`^${name}\\{kind="${kind}"\\} (\\S+)$`, "m").exec(scrape);
+    return m ? Number(m[1]) : undefined;
+  };
   const got = ticks.slice(from);
   const delivered = got.length ? got.reduce((a, t) => a + t.eventsPerSec, 0) / got.length : NaN;
-  log(
-    `${cell.id} overload (offered ${fmtInt(offered)}/s): RSS ${fmt(rssStart, 0)} → ${
-      fmt(rssEnd, 0)
-    } MiB in ${fmt(seconds, 1)} s`,
-  );
-  return {
+  const half = rssSeries.slice(Math.floor(rssSeries.length / 2));
+  const mibPerSecLastHalf = half.length > 1
+    ? (half[half.length - 1] - half[0]) / (half.length - 1)
+    : NaN;
+  const held = metric("quant_client_held_bytes");
+  const out = {
     offered,
     seconds,
     rssStartMiB: rssStart,
     rssEndMiB: rssEnd,
+    rssSeries,
+    rssMaxMiB: Math.max(rssStart, ...rssSeries),
+    mibPerSecLastHalf,
     mibPerSec: (rssEnd - rssStart) / seconds,
     delivered,
+    heldMiB: held === undefined ? undefined : held / 2 ** 20,
+    heapUsedMiB: (metricLabelled("quant_process_memory_bytes", "heap_used") ?? NaN) / 2 ** 20,
+    heapTotalMiB: (metricLabelled("quant_process_memory_bytes", "heap_total") ?? NaN) / 2 ** 20,
+    slowDisconnects: metric("quant_slow_client_disconnects_total"),
+    budgetDisconnects: metric("quant_budget_disconnects_total"),
   };
+  log(
+    `${cell.id} overload (offered ${fmtInt(offered)}/s for ${fmt(seconds, 1)} s): RSS ${
+      fmt(rssStart, 0)
+    } → ${rssSeries.map((x) => fmt(x, 0)).join(" ")} MiB; held ${
+      fmt(out.heldMiB, 1)
+    } MiB; main heap ${fmt(out.heapUsedMiB, 0)}/${fmt(out.heapTotalMiB, 0)} MiB; slow ${
+      out.slowDisconnects ?? "–"
+    } + budget ${out.budgetDisconnects ?? "–"} disconnects`,
+  );
+  return out;
 }
 
 async function runCell(cell: Cell): Promise<CellResult> {
@@ -866,7 +912,16 @@ async function runCell(cell: Cell): Promise<CellResult> {
         : undefined,
       afterWindows: ramped && !QUICK && cell.n === 1000 && !cell.batch
         ? async (ticks) => {
-          base.overload = await overloadProbe(cell, setRate, ticks, srv.proc, base.ramp!.capacity);
+          base.overload = await overloadProbe(
+            cell,
+            setRate,
+            ticks,
+            srv.proc,
+            base.ramp!.capacity,
+            cell.server === "gateway"
+              ? srv.url.replace(/^ws/, "http").replace(/\/ws$/, "/metrics")
+              : undefined,
+          );
         }
         : undefined,
     });
@@ -1367,6 +1422,28 @@ function render(idle: IdleResult[], slow: Json | undefined, meta: Json): string 
         r.error ? `ERROR: ${r.error.slice(0, 80)}` : closes
       } | ${r.cleanWindows ?? "–"}/${r.windows.length} |`,
     );
+  }
+  const overloaded = sorted.filter((r) => r.overload);
+  if (overloaded.length > 0) {
+    out.push("");
+    out.push(`## Overload: 2× the capacity found, offered for ${OVERLOAD_S} s`);
+    out.push("");
+    out.push(
+      "| Server | N | Offered/s | Delivered/s | RSS MiB: start → each second | Last-half growth MiB/s | Held for clients MiB | Main heap used/total MiB | Disconnects slow / budget |",
+    );
+    out.push("|---|---|---|---|---|---|---|---|---|");
+    for (const r of overloaded) {
+      const o = r.overload!;
+      out.push(
+        `| ${r.server} | ${fmtInt(r.n)} | ${fmtInt(o.offered)} | ${fmtInt(o.delivered)} | ${
+          fmt(o.rssStartMiB, 0)
+        } → ${(o.rssSeries ?? []).map((x) => fmt(x, 0)).join(" ")} | ${
+          fmt(o.mibPerSecLastHalf, 1)
+        } | ${fmt(o.heldMiB, 1)} | ${fmt(o.heapUsedMiB, 0)}/${fmt(o.heapTotalMiB, 0)} | ${
+          o.slowDisconnects ?? "–"
+        } / ${o.budgetDisconnects ?? "–"} |`,
+      );
+    }
   }
   out.push("");
   out.push("## Idle memory");

@@ -36,6 +36,8 @@ export interface Metrics {
   heldBytes: Gauge<never>;
   /** Clients disconnected by the process-wide memory budget. */
   budgetDisconnects: Counter<never>;
+  /** Process memory at scrape time (`Deno.memoryUsage()`): rss, heap_total, heap_used, external. */
+  memory: Gauge<"kind">;
   /** Connected WebSocket clients. */
   clients: Gauge<never>;
   /**
@@ -153,6 +155,20 @@ export function createMetrics(): Metrics {
       name: "quant_client_held_bytes",
       help: "Bytes held for clients: socket buffers, slow-client backlogs, closing sockets",
       registers,
+    }),
+    memory: new Gauge({
+      name: "quant_process_memory_bytes",
+      help:
+        "Process memory at scrape time: rss, and the main isolate's heap_total, heap_used, external",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const m = Deno.memoryUsage();
+        this.set({ kind: "rss" }, m.rss);
+        this.set({ kind: "heap_total" }, m.heapTotal);
+        this.set({ kind: "heap_used" }, m.heapUsed);
+        this.set({ kind: "external" }, m.external);
+      },
     }),
     budgetDisconnects: new Counter({
       name: "quant_budget_disconnects_total",
