@@ -2,9 +2,10 @@
  * `deno bench -A bench/binance_mapper.bench.ts`
  *
  * Cost of turning one Binance combined-stream frame (text, as received) into a
- * normalized event: our mapper with and without validation, a zod-validated
- * variant, bare `JSON.parse`, ccxt pro's Binance handlers and tardis-dev's Binance
- * mappers, on the same frames. Each iteration maps a batch of {@link BATCH}
+ * normalized event: our mapper with and without validation, its generic path
+ * alone (`JSON.parse` + `mapBinanceMessage`, i.e. without the depth-frame
+ * scanner), a zod-validated variant, bare `JSON.parse`, ccxt pro's Binance
+ * handlers and tardis-dev's Binance mappers, on the same frames. Each iteration maps a batch of {@link BATCH}
  * distinct frames, so time/iter ÷ BATCH is the cost of one frame.
  *
  * ccxt and tardis-dev are loaded dynamically: tardis-dev's dependencies read
@@ -13,7 +14,7 @@
  * @module
  */
 import { z } from "zod";
-import { mapBinanceFrame } from "../plugins/binance/mapper.ts";
+import { mapBinanceFrame, mapBinanceMessage } from "../plugins/binance/mapper.ts";
 
 /** Frames per bench iteration. */
 const BATCH = 256;
@@ -38,6 +39,12 @@ const levels = (mid: number, n: number, dir: number) =>
   Array.from(
     { length: n },
     (_, i) => [(mid + dir * (i + 1) * 0.01).toFixed(2), rnd() < 0.2 ? "0.00000000" : qty()],
+  );
+/** Levels as Binance Spot writes them for BTCUSDT: 8 decimals on both strings. */
+const levels8 = (mid: number, n: number, dir: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => [(mid + dir * (i + 1) * 0.01).toFixed(8), (rnd() < 0.2 ? 0 : rnd() * 2).toFixed(8)],
   );
 
 /** Recorded-style frames: what `wss://stream.binance.com:9443/stream?streams=...` sends. */
@@ -110,10 +117,24 @@ const frames = {
         },
       },
     })),
+  /** The same 16 levels with Binance's 8-decimal strings (longer frames). */
+  depthUpdate8dp: Array.from({ length: BATCH }, (_, i) =>
+    JSON.stringify({
+      stream: "btcusdt@depth@100ms",
+      data: {
+        e: "depthUpdate",
+        E: T0 + i * 100,
+        s: "BTCUSDT",
+        U: 70_000_000_000 + i * 20,
+        u: 70_000_000_000 + i * 20 + 19,
+        b: levels8(86_999, 8, -1),
+        a: levels8(87_001, 8, 1),
+      },
+    })),
 };
 
 type Kind = keyof typeof frames;
-const KINDS: Kind[] = ["trade", "bookTicker", "depthUpdate", "kline"];
+const KINDS: Kind[] = ["trade", "bookTicker", "depthUpdate", "depthUpdate8dp", "kline"];
 let sink = 0;
 
 for (const kind of KINDS) {
@@ -126,6 +147,16 @@ for (const kind of KINDS) {
       const now = Date.now();
       for (let i = 0; i < BATCH; i++) {
         if (mapBinanceFrame(batch[i], now, SYMBOLS).kind !== "malformed") sink++;
+      }
+    },
+  });
+  Deno.bench({
+    name: `${kind}: generic path (JSON.parse + mapBinanceMessage)`,
+    group: kind,
+    fn() {
+      const now = Date.now();
+      for (let i = 0; i < BATCH; i++) {
+        if (mapBinanceMessage(JSON.parse(batch[i]), now, SYMBOLS).kind !== "malformed") sink++;
       }
     },
   });

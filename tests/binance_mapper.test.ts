@@ -7,6 +7,7 @@ import {
 } from "../plugins/binance/mapper.ts";
 import { mapDepthSnapshot, mapExchangeInfo, mapRestTrade } from "../plugins/binance/rest_mapper.ts";
 import { decimal, stepDecimals } from "../plugins/binance/checks.ts";
+import { scanDepthUpdate } from "../plugins/binance/depth_scan.ts";
 import { isoTime } from "../plugins/shared/iso_time.ts";
 
 const SYMBOLS: ReadonlySet<string> = new Set(["BNBBTC", "BTCUSDT"]);
@@ -316,6 +317,301 @@ Deno.test("mapBinanceFrame properties", async (t) => {
           assert.equal(frame.event.side, m ? "sell" : "buy");
         },
       ),
+    );
+  });
+});
+
+/** The mapper without its depth fast path: `JSON.parse` + `mapBinanceMessage`. */
+function viaJsonParse(text: string): BinanceFrame {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { kind: "malformed", reason: "invalid JSON" };
+  }
+  return mapBinanceMessage(msg, RECEIVED, SYMBOLS);
+}
+
+/**
+ * Asserts that `mapBinanceFrame` gives exactly what the `JSON.parse` path gives
+ * (event, `raw` down to its key order, or rejection reason); returns whether
+ * the depth scanner took the frame.
+ */
+function assertSameAsJsonParse(text: string): boolean {
+  const expected = viaJsonParse(text);
+  const actual = map(text);
+  assert.deepEqual(actual, expected, text);
+  if (actual.kind === "depth" && expected.kind === "depth") {
+    assert.equal(JSON.stringify(actual.event.raw), JSON.stringify(expected.event.raw), text);
+  }
+  const scanned = scanDepthUpdate(text, SYMBOLS) !== undefined;
+  if (scanned) assert.equal(expected.kind, "depth", text);
+  return scanned;
+}
+
+Deno.test("depth frames: the in-place scanner agrees with the JSON.parse path", async (t) => {
+  const digits = (min: number, max: number) =>
+    fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: min, maxLength: max });
+  /** Decimal strings as Binance writes them (a quantity may be zero). */
+  const wireDecimal = fc
+    .tuple(digits(1, 12), fc.option(digits(1, 12)))
+    .map(([int, frac]) => frac === null ? int : `${int}.${frac}`);
+  const positiveDecimal = wireDecimal.filter((d) => Number(d) > 0);
+  const edgeDecimal = fc.constantFrom(
+    "0",
+    "0.00000000",
+    "00",
+    "01.5",
+    ".5",
+    "5.",
+    "1.2.3",
+    "-1",
+    "+1",
+    "1e3",
+    "1E3",
+    " 1",
+    "1 ",
+    "Infinity",
+    "NaN",
+    "0x10",
+    "",
+    "9007199254740993",
+    "123456789.123456789012",
+    "0.00000000000000000000001",
+    "1".repeat(40),
+    "1".repeat(41),
+    "\uff11",
+    "1\u0000",
+    'x"',
+  );
+  const anyDecimal = fc.oneof(
+    { weight: 30, arbitrary: wireDecimal },
+    { weight: 2, arbitrary: edgeDecimal },
+    { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom(..."0123456789."), maxLength: 44 }) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+  );
+  const oddValue = fc.oneof(
+    fc.constant(null),
+    fc.boolean(),
+    fc.double(),
+    fc.integer(),
+    fc.string({ maxLength: 6 }),
+    fc.constant({}),
+  );
+  const level = fc.oneof(
+    { weight: 40, arbitrary: fc.tuple(anyDecimal, anyDecimal) },
+    { weight: 1, arbitrary: fc.tuple(anyDecimal) },
+    { weight: 1, arbitrary: fc.tuple(anyDecimal, anyDecimal, anyDecimal) },
+    { weight: 1, arbitrary: fc.tuple(oddValue, oddValue) },
+    { weight: 1, arbitrary: oddValue },
+  );
+  const levels = fc.oneof(
+    { weight: 20, arbitrary: fc.array(level, { maxLength: 4 }) },
+    { weight: 1, arbitrary: oddValue },
+  );
+  const id = fc.oneof(
+    { weight: 20, arbitrary: fc.integer({ min: 0, max: 4_102_444_800_000 }) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        0,
+        -1,
+        1.5,
+        -0,
+        2 ** 53 - 1,
+        2 ** 53,
+        1e15 - 1,
+        1e15,
+        8.64e15,
+        8.64e15 + 1,
+        1e21,
+        "157",
+        null,
+      ),
+    },
+    { weight: 1, arbitrary: oddValue },
+  );
+  const symbol = fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom("BNBBTC", "BTCUSDT") },
+    { weight: 1, arbitrary: fc.constantFrom("bnbbtc", "DOGEUSDT", "", 'BNB"BTC') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  );
+  const stream = fc.oneof(
+    { weight: 10, arbitrary: fc.constant("bnbbtc@depth@100ms") },
+    { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.constant('x","data":{"e":"depthUpdate","E":') },
+  );
+  type Entry = [string, unknown];
+  /** A depth-shaped frame: fields in Binance's order or shuffled, some dropped, some added. */
+  const depthFrame = fc
+    .record({
+      stream,
+      e: fc.oneof(
+        { weight: 20, arbitrary: fc.constant("depthUpdate") },
+        { weight: 1, arbitrary: fc.constantFrom("depthupdate", "trade", "") },
+      ),
+      E: id,
+      s: symbol,
+      U: id,
+      u: id,
+      b: levels,
+      a: levels,
+      layout: fc.oneof(
+        { weight: 12, arbitrary: fc.constant("binance") },
+        { weight: 1, arbitrary: fc.constantFrom("shuffled", "dropped", "extra") },
+      ),
+      envelope: fc.oneof(
+        { weight: 12, arbitrary: fc.constant("combined") },
+        { weight: 1, arbitrary: fc.constantFrom("bare", "reordered", "extra") },
+      ),
+      seed: fc.nat(),
+    })
+    .map((f) => {
+      let data: Entry[] = [
+        ["e", f.e],
+        ["E", f.E],
+        ["s", f.s],
+        ["U", f.U],
+        ["u", f.u],
+        ["b", f.b],
+        ["a", f.a],
+      ];
+      if (f.layout === "shuffled") {
+        data = data.map((e, i) => [e, (i * 7919 + f.seed) % 13] as const)
+          .sort((x, y) => x[1] - y[1]).map(([e]) => e);
+      }
+      if (f.layout === "dropped") data.splice(f.seed % data.length, 1);
+      if (f.layout === "extra") data.splice(f.seed % (data.length + 1), 0, ["x", 1]);
+      const payload = Object.fromEntries(data);
+      if (f.envelope === "bare") return JSON.stringify(payload);
+      if (f.envelope === "reordered") return JSON.stringify({ data: payload, stream: f.stream });
+      if (f.envelope === "extra") return JSON.stringify({ stream: f.stream, data: payload, x: 1 });
+      return JSON.stringify({ stream: f.stream, data: payload });
+    });
+  /** A frame the scanner must take: Binance's layout and only valid values. */
+  const validLevel = fc.tuple(positiveDecimal, wireDecimal);
+  const validFrame = fc
+    .record({
+      E: fc.integer({ min: 1, max: 4_102_444_800_000 }),
+      s: fc.constantFrom("BNBBTC", "BTCUSDT"),
+      ids: fc.tuple(fc.integer({ min: 0, max: 1e14 }), fc.integer({ min: 0, max: 1e14 })),
+      b: fc.array(validLevel, { maxLength: 20 }),
+      a: fc.array(validLevel, { maxLength: 20 }),
+    })
+    .map(({ E, s, ids, b, a }) =>
+      combined("bnbbtc@depth@100ms", {
+        e: "depthUpdate",
+        E,
+        s,
+        U: Math.min(...ids),
+        u: Math.max(...ids),
+        b,
+        a,
+      })
+    );
+
+  await t.step("every valid frame in Binance's layout is taken by the scanner, same result", () => {
+    fc.assert(
+      fc.property(validFrame, (text) => {
+        assert.equal(assertSameAsJsonParse(text), true, text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  await t.step("generated depth-shaped frames map (or are rejected) identically", () => {
+    let scanned = 0;
+    fc.assert(
+      fc.property(depthFrame, (text) => {
+        if (assertSameAsJsonParse(text)) scanned++;
+      }),
+      { numRuns: 6000 },
+    );
+    assert.ok(scanned > 300, `only ${scanned} of 6000 frames reached the scanner`);
+  });
+
+  await t.step("mutated valid frames map (or are rejected) identically", () => {
+    const mutation = fc.record({
+      op: fc.constantFrom("insert", "delete", "replace", "truncate", "repeat"),
+      at: fc.nat(),
+      char: fc.constantFrom(
+        ...'"{}[],:.-+0123456789eE \\\nu',
+        "\u0000",
+        "\u00e9",
+        "\ud800",
+        "١",
+      ),
+      len: fc.integer({ min: 1, max: 12 }),
+    });
+    fc.assert(
+      fc.property(validFrame, fc.array(mutation, { minLength: 1, maxLength: 3 }), (text, ops) => {
+        for (const { op, at, char, len } of ops) {
+          const i = at % (text.length + 1);
+          if (op === "insert") text = text.slice(0, i) + char + text.slice(i);
+          else if (op === "delete") text = text.slice(0, i) + text.slice(i + len);
+          else if (op === "replace") text = text.slice(0, i) + char + text.slice(i + 1);
+          else if (op === "truncate") text = text.slice(0, i);
+          else text = text.slice(0, i) + text.slice(i, i + len) + text.slice(i);
+        }
+        assertSameAsJsonParse(text);
+      }),
+      { numRuns: 6000 },
+    );
+  });
+
+  await t.step("frames the scanner must leave to JSON.parse still map as before", () => {
+    const frame = combined("bnbbtc@depth@100ms", DEPTH);
+    const cases: [string, string, BinanceFrame["kind"]][] = [
+      [
+        "whitespace",
+        JSON.stringify({ stream: "bnbbtc@depth@100ms", data: DEPTH }, null, 1),
+        "depth",
+      ],
+      ["an escaped symbol", frame.replace('"s":"BNBBTC"', '"s":"BNB\\u0042TC"'), "depth"],
+      ["an escaped stream name", frame.replace("bnbbtc@", "bnbbtc\\u0040"), "depth"],
+      [
+        "E written with a fraction",
+        frame.replace('"E":1672515782136', '"E":1672515782136.0'),
+        "depth",
+      ],
+      [
+        "E written with an exponent",
+        frame.replace('"E":1672515782136', '"E":1.672515782136e12'),
+        "depth",
+      ],
+      [
+        "a level with a third element",
+        frame.replace('["0.0024","10"]', '["0.0024","10",7]'),
+        "depth",
+      ],
+      ["a repeated key (the last one wins)", frame.replace('"U":157', '"U":1,"U":157'), "depth"],
+      ["U written with a leading zero", frame.replace('"U":157', '"U":0157'), "malformed"],
+      ["text after the frame", frame + "x", "malformed"],
+      ["a missing closing brace", frame.slice(0, -1), "malformed"],
+      [
+        "a raw control character in the stream",
+        frame.replace("@depth", "@\u0001depth"),
+        "malformed",
+      ],
+      ["a negative E", frame.replace('"E":1672515782136', '"E":-1672515782136'), "malformed"],
+      ["a 16-digit U above u", frame.replace('"U":157', '"U":1000000000000000'), "malformed"],
+      ["a quantity with a sign", frame.replace('"10"', '"+10"'), "malformed"],
+      ["a number where a price belongs", frame.replace('"0.0024"', "0.0024"), "malformed"],
+    ];
+    for (const [name, text, kind] of cases) {
+      assert.equal(scanDepthUpdate(text, SYMBOLS), undefined, name);
+      assert.equal(map(text).kind, kind, name);
+      assertSameAsJsonParse(text);
+    }
+    assert.equal(assertSameAsJsonParse(frame), true, "the documented frame takes the fast path");
+
+    // The symbol is compared after unescaping, never as written on the wire.
+    const escaped = frame.replace('"s":"BNBBTC"', '"s":"BNB\\u0042TC"');
+    const literal = new Set(["BNB\\u0042TC"]);
+    assert.equal(scanDepthUpdate(escaped, literal), undefined);
+    assert.match(
+      reasonOf(mapBinanceFrame(escaped, RECEIVED, literal)),
+      /depthUpdate: unexpected symbol "BNBBTC"/,
     );
   });
 });

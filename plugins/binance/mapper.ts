@@ -7,6 +7,7 @@
 import type { BookUpdate, KlineEvent, Level, QuoteEvent, TradeEvent } from "../../core/events.ts";
 import { decimal, isId, isRecord, isTime } from "./checks.ts";
 import { isoTime } from "../shared/iso_time.ts";
+import { scanDepthUpdate } from "./depth_scan.ts";
 
 /** Exchange id carried by every event. */
 export const EXCHANGE = "binance";
@@ -54,6 +55,11 @@ export const MAX_FRAME_CHARS = 1024 * 1024;
  * Binance frame for a symbol in `symbols` (uppercase) becomes `{kind:"malformed"}`.
  * `validate: false` skips the field checks and trusts the frame's shape; it is a
  * benchmark baseline only (it may throw or yield NaN on bad input).
+ *
+ * A diff-depth frame in Binance's own layout is read in place by
+ * {@link scanDepthUpdate}; every other frame, and any depth frame the scanner
+ * does not accept, goes through `JSON.parse` + {@link mapBinanceMessage}, with
+ * the same result.
  */
 export function mapBinanceFrame(
   text: string,
@@ -63,6 +69,13 @@ export function mapBinanceFrame(
 ): BinanceFrame {
   if (text.length > MAX_FRAME_CHARS) {
     return malformed(`frame of ${text.length} characters exceeds ${MAX_FRAME_CHARS}`);
+  }
+  if (validate) {
+    const scanned = scanDepthUpdate(text, symbols);
+    if (scanned !== undefined) {
+      const { raw, bids, asks } = scanned;
+      return depthFrame(raw.s, raw.E, raw.U, raw.u, bids, asks, receiveTime, raw);
+    }
   }
   let msg: unknown;
   try {
@@ -226,6 +239,20 @@ function mapDepth(
   if (bids === undefined) return malformed("depthUpdate: bad b");
   const asks = mapLevels(d.a, v);
   if (asks === undefined) return malformed("depthUpdate: bad a");
+  return depthFrame(s, E, U, u, bids, asks, receiveTime, d);
+}
+
+/** The depth result, built in one place so both paths give events of one shape. */
+function depthFrame(
+  s: string,
+  E: number,
+  U: number,
+  u: number,
+  bids: Level[],
+  asks: Level[],
+  receiveTime: number,
+  raw: unknown,
+): BinanceFrame {
   return {
     kind: "depth",
     event: {
@@ -240,7 +267,7 @@ function mapDepth(
       firstUpdateId: U,
       updateId: u,
       timestamp: isoTime(E),
-      raw: d,
+      raw,
     },
   };
 }
