@@ -58,6 +58,9 @@ export interface GatewayOptions {
   extensions?: GatewayExtension[];
 }
 
+/** How often the memory budget samples every socket (one cheap read each), ms. */
+const BUDGET_SAMPLE_MS = 250;
+
 /** Starts a gateway and resolves once it listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
@@ -130,7 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         );
         lastPressure = state.pressure;
       }
-    }, 100)
+    }, BUDGET_SAMPLE_MS)
     : undefined;
   const index = createStreamIndex();
   const market = createMarketState();

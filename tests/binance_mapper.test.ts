@@ -659,6 +659,21 @@ Deno.test("isoTime formats exactly like Date#toISOString", () => {
     }),
     { numRuns: 5000 },
   );
+  // Runs of nearby times (the per-second cache), forwards, backwards and across seconds.
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 4.1e12 }),
+      fc.array(fc.integer({ min: -2500, max: 2500 }), { minLength: 1, maxLength: 40 }),
+      (base, offsets) => {
+        for (const d of offsets) {
+          const ms = Math.max(0, base + d);
+          assert.equal(isoTime(ms), new Date(ms).toISOString());
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.equal(isoTime(1.5), new Date(1.5).toISOString(), "fractional ms truncate like Date");
 });
 
 Deno.test("REST payload mappers", async (t) => {

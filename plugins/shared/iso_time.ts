@@ -16,9 +16,29 @@ function pad3(n: number): string {
   return n < 10 ? "00" + n : n < 100 ? "0" + n : "" + n;
 }
 
+/**
+ * The last second formatted (`"2023-01-01T00:00:00."`) and its number: a feed's events
+ * mostly fall in the same second, so most calls only append the milliseconds.
+ * Owned by this module; one cache per isolate.
+ */
+let cachedSecond = -1;
+let cachedPrefix = "";
+
 /** `new Date(ms).toISOString()` for an integer `ms`, e.g. `"2023-01-01T00:00:00.000Z"`. */
 export function isoTime(ms: number): string {
-  if (!(ms >= 0 && ms <= MAX_FAST_MS)) return new Date(ms).toISOString();
+  if (!(ms >= 0 && ms <= MAX_FAST_MS && ms === Math.floor(ms))) {
+    return new Date(ms).toISOString();
+  }
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = secondPrefix(second * 1000);
+    cachedSecond = second;
+  }
+  return cachedPrefix + pad3(ms - second * 1000) + "Z";
+}
+
+/** `"YYYY-MM-DDTHH:MM:SS."` of a whole-second `ms`. */
+function secondPrefix(ms: number): string {
   const days = Math.floor(ms / DAY_MS);
   let rem = ms - days * DAY_MS;
   const hour = Math.floor(rem / 3_600_000);
@@ -26,7 +46,6 @@ export function isoTime(ms: number): string {
   const minute = Math.floor(rem / 60_000);
   rem -= minute * 60_000;
   const second = Math.floor(rem / 1000);
-  const milli = rem - second * 1000;
   // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible low-level date algorithms").
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
@@ -42,5 +61,5 @@ export function isoTime(ms: number): string {
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   const y = year < 1000 ? ("000" + year).slice(-4) : "" + year;
   return y + "-" + pad2(month) + "-" + pad2(day) + "T" + pad2(hour) + ":" +
-    pad2(minute) + ":" + pad2(second) + "." + pad3(milli) + "Z";
+    pad2(minute) + ":" + pad2(second) + ".";
 }
