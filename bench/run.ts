@@ -170,6 +170,8 @@ interface CellResult {
     budgetDisconnects?: number;
     heapUsedMiB?: number;
     heapTotalMiB?: number;
+    heldSeries?: number[];
+    heapSeries?: number[];
   };
   error?: string;
 }
@@ -363,7 +365,7 @@ interface Tick {
 type Json = any;
 
 /** Seconds the overload probe offers 2× capacity. */
-const OVERLOAD_S = 10;
+const OVERLOAD_S = 20;
 
 /** Clients per load-generator process: Deno's per-tick cost grows with pending reads. */
 const CLIENTS_PER_LOADGEN = 2500;
@@ -772,9 +774,19 @@ async function overloadProbe(
   const from = ticks.length;
   await setRate(offered / cell.n);
   const rssSeries: number[] = [];
+  /** Per second, gateway only: bytes held for clients and main-isolate heap used, MiB. */
+  const heldSeries: number[] = [];
+  const heapSeries: number[] = [];
   for (let i = 0; i < OVERLOAD_S; i++) {
     await sleep(Math.max(0, t0 + (i + 1) * 1000 - performance.now()));
     rssSeries.push(round(rssMiB(server.pid), 1));
+    if (metricsUrl) {
+      const text = await fetch(metricsUrl).then((r) => r.text()).catch(() => "");
+      const held = /^quant_client_held_bytes (\S+)$/m.exec(text);
+      const heap = /^quant_process_memory_bytes\{kind="heap_used"\} (\S+)$/m.exec(text);
+      heldSeries.push(held ? round(Number(held[1]) / 2 ** 20, 0) : NaN);
+      heapSeries.push(heap ? round(Number(heap[1]) / 2 ** 20, 0) : NaN);
+    }
   }
   const rssEnd = rssSeries[rssSeries.length - 1];
   const seconds = (performance.now() - t0) / 1000;
@@ -806,6 +818,8 @@ async function overloadProbe(
     mibPerSec: (rssEnd - rssStart) / seconds,
     delivered,
     heldMiB: held === undefined ? undefined : held / 2 ** 20,
+    heldSeries,
+    heapSeries,
     heapUsedMiB: (metricLabelled("quant_process_memory_bytes", "heap_used") ?? NaN) / 2 ** 20,
     heapTotalMiB: (metricLabelled("quant_process_memory_bytes", "heap_total") ?? NaN) / 2 ** 20,
     slowDisconnects: metric("quant_slow_client_disconnects_total"),
@@ -816,9 +830,11 @@ async function overloadProbe(
       fmt(rssStart, 0)
     } → ${rssSeries.map((x) => fmt(x, 0)).join(" ")} MiB; held ${
       fmt(out.heldMiB, 1)
-    } MiB; main heap ${fmt(out.heapUsedMiB, 0)}/${fmt(out.heapTotalMiB, 0)} MiB; slow ${
-      out.slowDisconnects ?? "–"
-    } + budget ${out.budgetDisconnects ?? "–"} disconnects`,
+    } MiB (per second ${heldSeries.join(" ")}); main heap ${fmt(out.heapUsedMiB, 0)}/${
+      fmt(out.heapTotalMiB, 0)
+    } MiB (used per second ${heapSeries.join(" ")}); slow ${out.slowDisconnects ?? "–"} + budget ${
+      out.budgetDisconnects ?? "–"
+    } disconnects`,
   );
   return out;
 }

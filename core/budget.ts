@@ -7,10 +7,14 @@
  * Socket memory is estimated as payload plus ~1 KiB per queued message
  * ({@link bufferedCost}): for small frames the per-message cost dominates.
  *
+ * The per-client high-water mark in force is at most an equal share of half the budget
+ * (`budget / 2 / clients`, at least 16 KiB), updated on every connect and close, so the
+ * clients' socket buffers together stay within half the budget even between samples.
+ *
  * Sampled periodically (all sockets, one cheap read each):
  * - below half the budget: nothing changes;
- * - from half the budget: the high-water mark in force drops to an eighth (at least
- *   16 KiB), so clients that fall behind switch to conflation (latest quote/book per
+ * - from half the budget: the high-water mark in force drops to an eighth of that
+ *   (at least 16 KiB), so clients that fall behind switch to conflation (latest quote/book per
  *   symbol, trades queued by reference) instead of growing socket buffers;
  * - above the budget: the clients holding the most that have been over their
  *   high-water mark for at least `graceMs` (1 s) are disconnected (`slow_consumer`,
@@ -63,6 +67,8 @@ export interface MemoryBudget {
   state(): BudgetState;
   /** True while new connections should be refused. */
   overloaded(): boolean;
+  /** Tells the budget how many clients are connected (on every connect and close). */
+  clientsChanged(count: number): void;
 }
 
 /** Smallest high-water mark the budget tightens to. */
@@ -77,7 +83,21 @@ export function createMemoryBudget(
   delivery: Pick<Delivery, "setHighWaterMark" | "highWaterMark">,
   disconnect: (client: Client, detail: string) => void,
 ): MemoryBudget {
-  const tightHwm = Math.max(MIN_TIGHT_HWM, Math.floor(policy.highWaterMark / 8));
+  let clientCount = 0;
+  let pressure: BudgetState["pressure"] = "normal";
+  /**
+   * The per-client mark: the configured one, but never more than an equal share of half
+   * the budget, so all clients at their marks together stay within it between samples.
+   */
+  const baseHwm = () =>
+    policy.budget > 0
+      ? Math.max(
+        MIN_TIGHT_HWM,
+        Math.min(policy.highWaterMark, Math.floor(policy.budget / 2 / Math.max(1, clientCount))),
+      )
+      : policy.highWaterMark;
+  const tightHwm = () => Math.max(MIN_TIGHT_HWM, Math.floor(baseHwm() / 8));
+  const apply = () => delivery.setHighWaterMark(pressure === "normal" ? baseHwm() : tightHwm());
   let state: BudgetState = {
     held: 0,
     lingering: 0,
@@ -95,7 +115,9 @@ export function createMemoryBudget(
       for (const client of lingering) lingeringBytes += bufferedCost(client);
       let held = lingeringBytes;
       const holders: { client: Client; bytes: number }[] = [];
+      let count = 0;
       for (const client of clients) {
+        count++;
         const bytes = heldBy(client);
         if (bytes === 0) continue;
         held += bytes;
@@ -111,7 +133,7 @@ export function createMemoryBudget(
         let projected = held;
         const graceMs = policy.graceMs ?? 1000;
         for (const { client, bytes } of holders) {
-          if (projected <= budget * 0.75 || bytes < tightHwm) break;
+          if (projected <= budget * 0.75 || bytes < tightHwm()) break;
           // Only clients that have stayed behind (conflating) for the grace period.
           if (client.slowSince === 0 || now - client.slowSince < graceMs) continue;
           disconnect(
@@ -122,14 +144,15 @@ export function createMemoryBudget(
           projected -= bytes;
         }
       }
-      const pressure: BudgetState["pressure"] = budget === 0
+      clientCount = count;
+      pressure = budget === 0
         ? "normal"
         : held > budget
         ? "over"
         : held >= budget / 2
         ? "tight"
         : "normal";
-      delivery.setHighWaterMark(pressure === "normal" ? policy.highWaterMark : tightHwm);
+      apply();
       state = {
         held,
         lingering: lingeringBytes,
@@ -142,5 +165,9 @@ export function createMemoryBudget(
     },
     state: () => state,
     overloaded: () => state.pressure === "over",
+    clientsChanged(count) {
+      clientCount = count;
+      apply();
+    },
   };
 }

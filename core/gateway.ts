@@ -256,6 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     socket.onopen = () => {
       clients.add(client);
       metrics.clients.set(clients.size);
+      budget.clientsChanged(clients.size);
     };
     socket.onmessage = (e) => {
       metrics.clientFrames.inc();
@@ -268,6 +269,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sessions.onClose(client);
       clients.delete(client);
       metrics.clients.set(clients.size);
+      budget.clientsChanged(clients.size);
     };
     socket.onerror = () => {};
     return response;

@@ -61,6 +61,33 @@ Deno.test("memory budget policy", async (t) => {
   });
 
   await t.step(
+    "with many clients each one's mark is its share of half the budget, so together they fit",
+    () => {
+      const delivery = createDelivery({ highWaterMark: 256 * KiB, maxQueuedTrades: 100 }, () => {});
+      const budget = createMemoryBudget(
+        { budget: 1024 * KiB, highWaterMark: 256 * KiB },
+        delivery,
+        () => {},
+      );
+      budget.clientsChanged(2);
+      assert.equal(delivery.highWaterMark(), 256 * KiB, "512 KiB each would be over the cap");
+      budget.clientsChanged(16);
+      assert.equal(delivery.highWaterMark(), 32 * KiB, "16 × 32 KiB = half the budget");
+      budget.clientsChanged(1000);
+      assert.equal(delivery.highWaterMark(), 16 * KiB, "never below 16 KiB");
+      // A client at 40 KiB was fine with 2 clients connected; with 16 it is over its share.
+      const c = fakeClient(1, 40 * KiB);
+      budget.clientsChanged(16);
+      delivery.send(c.client, "q1", "quote|x");
+      assert.deepEqual(c.sent, [], "held back (conflated) instead of buffered");
+      budget.clientsChanged(2);
+      delivery.send(c.client, "t1");
+      assert.deepEqual(c.sent, [], "a client with a backlog keeps queueing until it drains");
+      delivery.close();
+    },
+  );
+
+  await t.step(
     "from half the budget the mark drops to an eighth, so a lagging client conflates instead of buffering",
     () => {
       const delivery = createDelivery({ highWaterMark: 256 * KiB, maxQueuedTrades: 100 }, () => {});
