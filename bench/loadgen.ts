@@ -219,6 +219,13 @@ export async function runLoadgen(o: LoadgenOptions, emit: (line: object) => void
       },
       close(code) {
         c.closeCode = code;
+        // Complete the closing handshake (RFC 6455 §5.5.1): the server closes TCP after it.
+        writeAll(conn, clientFrame(OP.close, new Uint8Array([code >> 8, code & 0xff])))
+          .catch(() => {});
+        if (c.open) {
+          c.open = false;
+          closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
+        }
       },
     });
     if (raw.leftover.length > 0) {

@@ -19,6 +19,8 @@ interface QueuedFrame {
   text: string | (() => string);
   /** Trades this frame holds (a batched frame holds many); counted against the bound. */
   weight?: number;
+  /** Bytes this entry is counted for in `Backlog.bytes`. */
+  bytes?: number;
 }
 
 /** What a slow client has waiting. */
@@ -30,6 +32,9 @@ export interface Backlog {
   /** Estimated bytes the backlog holds (entries plus batched texts), for the memory budget. */
   bytes: number;
 }
+
+/** Most events one batched frame carries; a full batch is flushed at once. */
+export const MAX_BATCH_EVENTS = 256;
 
 /** Estimated cost of one backlog entry whose text is shared with other clients. */
 export const BACKLOG_ENTRY_BYTES = 64;
@@ -122,7 +127,11 @@ export function bufferedCost(client: Client): number {
 export interface DeliveryPolicy {
   /** Estimated bytes held in a socket ({@link bufferedCost}) above which frames are held back. */
   highWaterMark: number;
-  /** Trades a slow client may have waiting before it is disconnected. */
+  /**
+   * Trades a slow client may have waiting before it is disconnected; for a batched client,
+   * batched frames (each holds up to {@link MAX_BATCH_EVENTS} events; the memory budget
+   * bounds their bytes).
+   */
   maxQueuedTrades: number;
 }
 
@@ -187,11 +196,16 @@ export function createDelivery(
     }
   };
 
+  /**
+   * Queues a frame for a slow client. `textBytes`: bytes of text only this backlog holds
+   * (0 when the text is shared with other clients and already counted).
+   */
   const enqueue = (
     client: Client,
     text: string | (() => string),
     key?: string,
     weight = 1,
+    textBytes = 0,
   ) => {
     const backlog: Backlog = client.backlog ??= {
       queue: [],
@@ -220,8 +234,9 @@ export function createDelivery(
       return;
     }
     backlog.trades += weight;
-    backlog.bytes += entryBytes(text, weight);
-    backlog.queue.push({ text, weight });
+    const bytes = BACKLOG_ENTRY_BYTES + textBytes;
+    backlog.bytes += bytes;
+    backlog.queue.push({ text, weight, bytes });
   };
 
   const drain = () => {
@@ -241,7 +256,7 @@ export function createDelivery(
           backlog.bytes -= BACKLOG_ENTRY_BYTES;
         } else {
           backlog.trades -= frame.weight ?? 1;
-          backlog.bytes -= entryBytes(frame.text, frame.weight ?? 1);
+          backlog.bytes -= frame.bytes ?? BACKLOG_ENTRY_BYTES;
         }
         write(client, frame.text);
       }
@@ -258,24 +273,27 @@ export function createDelivery(
     }
   };
 
+  /** Writes or queues one frame; true when it was queued. `textBytes`: see {@link enqueue}. */
   const direct = (
     client: Client,
     text: string | (() => string),
     key?: string,
     weight = 1,
-  ) => {
+    textBytes = 0,
+  ): boolean => {
     if (client.backlog !== null) {
-      enqueue(client, text, key, weight);
-      return;
+      enqueue(client, text, key, weight, textBytes);
+      return true;
     }
     if (bufferedCost(client) > hwm) {
       slow.add(client);
       client.slowSince = performance.now();
-      enqueue(client, text, key, weight);
+      enqueue(client, text, key, weight, textBytes);
       timer ??= setInterval(drain, 5);
-      return;
+      return true;
     }
     write(client, text);
+    return false;
   };
 
   /** Sends each batched client's collected frames as one array frame. */
@@ -285,6 +303,8 @@ export function createDelivery(
     // distinct batch once and share the text (memory and CPU stay per batch, not per client).
     let lastFrames: string[] | undefined;
     let lastText = "";
+    // A shared text is counted toward backlog bytes once, by the first client that queues it.
+    let counted = false;
     for (const client of batched) {
       const frames = client.batch;
       if (!frames || frames.length === 0) continue;
@@ -293,8 +313,12 @@ export function createDelivery(
       if (!sameFrames(frames, lastFrames)) {
         lastFrames = frames;
         lastText = frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
+        counted = false;
       }
-      direct(client, lastText, undefined, frames.length);
+      // A batched frame counts once against the queue bound (it holds ≤ MAX_BATCH_EVENTS).
+      if (direct(client, lastText, undefined, 1, counted ? 0 : lastText.length)) {
+        counted = true;
+      }
       stats.delivered += frames.length - 1;
     }
     batched.clear();
@@ -305,9 +329,15 @@ export function createDelivery(
     send(client, text, key) {
       if (client.closing) return;
       if (client.batch !== null) {
-        // Batched clients always get arrays; while slow, whole batches queue (weighted by events).
+        // Batched clients always get arrays; while slow, whole batches queue (one entry each).
         client.batch.push(typeof text === "string" ? text : text());
         batched.add(client);
+        if (client.batch.length >= MAX_BATCH_EVENTS) {
+          // A busy event loop runs the 1 ms timer late: flush now rather than let one
+          // frame (and one socket write) grow without bound.
+          flushBatches();
+          return;
+        }
         if (!flushScheduled) {
           // Collect for one millisecond: every frame then carries all events of that window.
           flushScheduled = true;
@@ -330,16 +360,6 @@ export function createDelivery(
       slow.clear();
     },
   };
-}
-
-/**
- * Bytes a queued frame is counted for: a single frame's text is shared by every client
- * that receives it (one reference each); a batched array may be unique to few clients.
- */
-function entryBytes(text: string | (() => string), weight: number): number {
-  return weight > 1 && typeof text === "string"
-    ? BACKLOG_ENTRY_BYTES + text.length
-    : BACKLOG_ENTRY_BYTES;
 }
 
 /** True when both lists hold the same strings (by reference first, which is the common case). */

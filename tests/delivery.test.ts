@@ -2,7 +2,7 @@
  * The slow-consumer policy, with a socket whose buffered amount the test sets.
  */
 import assert from "node:assert/strict";
-import { type Client, createClient, createDelivery } from "../core/client.ts";
+import { type Client, createClient, createDelivery, MAX_BATCH_EVENTS } from "../core/client.ts";
 
 function fakeSocket() {
   const sent: string[] = [];
@@ -71,12 +71,12 @@ Deno.test("slow-consumer policy", async (t) => {
   });
 
   await t.step(
-    "a batched client's queued arrays count every event they hold against the bound",
+    "a batched client's queued arrays count one each against the bound, however many events they hold",
     async () => {
       const { socket, sent } = fakeSocket();
       const dropped: string[] = [];
       const delivery = createDelivery(
-        { highWaterMark: 1000, maxQueuedTrades: 5 },
+        { highWaterMark: 1000, maxQueuedTrades: 2 },
         (_c, _code, reason) => dropped.push(reason),
       );
       const client = createClient(1, socket as unknown as WebSocket, "test", true);
@@ -84,12 +84,28 @@ Deno.test("slow-consumer policy", async (t) => {
       await new Promise((r) => setTimeout(r, 10));
       assert.deepEqual(sent, ['[{"n":0},{"n":1},{"n":2}]'], "one array per 1 ms window");
       socket.bufferedAmount = 5000;
-      for (let i = 0; i < 4; i++) delivery.send(client, `{"n":${i}}`);
+      for (let w = 0; w < 2; w++) {
+        for (let i = 0; i < 4; i++) delivery.send(client, `{"n":${i}}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.deepEqual(dropped, [], "2 arrays of 4 events queued: at the bound of 2");
+      delivery.send(client, `{"n":9}`);
       await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(dropped, [], "4 events queued: under the bound of 5");
-      for (let i = 0; i < 2; i++) delivery.send(client, `{"n":${i}}`);
-      await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(dropped, ["slow_consumer"], "6 events would exceed 5");
+      assert.deepEqual(dropped, ["slow_consumer"], "a third array would exceed 2");
+      delivery.close();
+    },
+  );
+
+  await t.step(
+    "a busy event loop cannot grow a batch past MAX_BATCH_EVENTS: a full batch is sent at once",
+    () => {
+      const { socket, sent } = fakeSocket();
+      const delivery = createDelivery({ highWaterMark: 1 << 20, maxQueuedTrades: 10 }, () => {});
+      const client = createClient(1, socket as unknown as WebSocket, "test", true);
+      for (let i = 0; i < MAX_BATCH_EVENTS + 1; i++) delivery.send(client, `${i}`);
+      // No timer has run yet: the first MAX_BATCH_EVENTS went out as one array already.
+      assert.equal(sent.length, 1);
+      assert.equal(JSON.parse(sent[0]).length, MAX_BATCH_EVENTS);
       delivery.close();
     },
   );
