@@ -8,13 +8,13 @@
  * ({@link bufferedCost}): for small frames the per-message cost dominates.
  *
  * The per-client high-water mark in force is at most an equal share of half the budget
- * (`budget / 2 / clients`, at least 16 KiB), updated on every connect and close, so the
+ * (`budget / 2 / clients`, at least 64 KiB), updated on every connect and close, so the
  * clients' socket buffers together stay within half the budget even between samples.
  *
  * Sampled periodically (all sockets, one cheap read each):
  * - below half the budget: nothing changes;
- * - from half the budget: the high-water mark in force drops to an eighth of that
- *   (at least 16 KiB), so clients that fall behind switch to conflation (latest quote/book per
+ * - from half the budget: the high-water mark in force drops to a quarter of that
+ *   (at least 64 KiB: a reader of small frames routinely has dozens in flight), so clients that fall behind switch to conflation (latest quote/book per
  *   symbol, trades queued by reference) instead of growing socket buffers;
  * - above the budget: the clients holding the most that have been over their
  *   high-water mark for at least `graceMs` (1 s) are disconnected (`slow_consumer`,
@@ -71,8 +71,8 @@ export interface MemoryBudget {
   clientsChanged(count: number): void;
 }
 
-/** Smallest high-water mark the budget tightens to. */
-const MIN_TIGHT_HWM = 16 * 1024;
+/** Smallest high-water mark the budget sets (≈ 50 small frames in flight, estimated). */
+const MIN_TIGHT_HWM = 64 * 1024;
 
 /**
  * Creates the budget. `disconnect` closes a client with the given detail (the gateway's
@@ -96,7 +96,7 @@ export function createMemoryBudget(
         Math.min(policy.highWaterMark, Math.floor(policy.budget / 2 / Math.max(1, clientCount))),
       )
       : policy.highWaterMark;
-  const tightHwm = () => Math.max(MIN_TIGHT_HWM, Math.floor(baseHwm() / 8));
+  const tightHwm = () => Math.max(MIN_TIGHT_HWM, Math.floor(baseHwm() / 4));
   const apply = () => delivery.setHighWaterMark(pressure === "normal" ? baseHwm() : tightHwm());
   let state: BudgetState = {
     held: 0,

@@ -65,18 +65,18 @@ Deno.test("memory budget policy", async (t) => {
     () => {
       const delivery = createDelivery({ highWaterMark: 256 * KiB, maxQueuedTrades: 100 }, () => {});
       const budget = createMemoryBudget(
-        { budget: 1024 * KiB, highWaterMark: 256 * KiB },
+        { budget: 4096 * KiB, highWaterMark: 256 * KiB },
         delivery,
         () => {},
       );
       budget.clientsChanged(2);
-      assert.equal(delivery.highWaterMark(), 256 * KiB, "512 KiB each would be over the cap");
+      assert.equal(delivery.highWaterMark(), 256 * KiB, "2 MiB each would be over the cap");
       budget.clientsChanged(16);
-      assert.equal(delivery.highWaterMark(), 32 * KiB, "16 × 32 KiB = half the budget");
+      assert.equal(delivery.highWaterMark(), 128 * KiB, "16 × 128 KiB = half the budget");
       budget.clientsChanged(1000);
-      assert.equal(delivery.highWaterMark(), 16 * KiB, "never below 16 KiB");
-      // A client at 40 KiB was fine with 2 clients connected; with 16 it is over its share.
-      const c = fakeClient(1, 40 * KiB);
+      assert.equal(delivery.highWaterMark(), 64 * KiB, "never below 64 KiB");
+      // A client at 200 KiB was fine with 2 clients connected; with 16 it is over its share.
+      const c = fakeClient(1, 200 * KiB);
       budget.clientsChanged(16);
       delivery.send(c.client, "q1", "quote|x");
       assert.deepEqual(c.sent, [], "held back (conflated) instead of buffered");
@@ -88,7 +88,7 @@ Deno.test("memory budget policy", async (t) => {
   );
 
   await t.step(
-    "from half the budget the mark drops to an eighth, so a lagging client conflates instead of buffering",
+    "from half the budget the mark drops to a quarter, so a lagging client conflates instead of buffering",
     () => {
       const delivery = createDelivery({ highWaterMark: 256 * KiB, maxQueuedTrades: 100 }, () => {});
       const budget = createMemoryBudget(
@@ -100,8 +100,8 @@ Deno.test("memory budget policy", async (t) => {
       const b = fakeClient(2, 100 * KiB);
       const state = budget.sample([a.client, b.client], []);
       assert.equal(state.pressure, "tight");
-      assert.equal(delivery.highWaterMark(), 32 * KiB);
-      // b (100 KiB buffered) was fine under 256 KiB; under 32 KiB its quotes now conflate.
+      assert.equal(delivery.highWaterMark(), 64 * KiB);
+      // b (100 KiB buffered) was fine under 256 KiB; under 64 KiB its quotes now conflate.
       delivery.send(b.client, "q1", "quote|x");
       delivery.send(b.client, "q2", "quote|x");
       assert.deepEqual(b.sent, []);
