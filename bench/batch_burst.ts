@@ -13,11 +13,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { freePort, rssMiB, sleep, spawn, stopAll } from "./procs.ts";
+import { rssMiB, sleep, spawn, stopAll } from "./procs.ts";
+import { startStack } from "./stack.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DENO = Deno.execPath();
-const SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT,ADAUSDT";
+const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"];
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -29,48 +30,18 @@ const { values } = parseArgs({
 const clients = Number(values.clients);
 const steps = values.steps!.split(",").map((s) => s.split(":").map(Number) as [number, number]);
 
-const emu = spawn("emulator", [
-  DENO,
-  "run",
-  "--allow-net",
-  "--allow-env",
-  `${ROOT}plugins/binance/emulator/main.ts`,
-  ...["--port", "0", "--symbols", SYMBOLS, "--trades-per-second", "0"],
-  ...["--stamp-field", "benchTs", "--bench-trades-per-second", "0"],
-], { cpus: "1" });
-const emuPort = Number(
-  /:(\d+)\s*$/.exec(await emu.waitLine((l) => l.includes("listening on"), 20_000))![1],
-);
-const port = freePort();
-const gw = spawn("gateway", [
-  DENO,
-  "run",
-  "-A",
-  "--unstable-worker-options",
-  `${ROOT}main.ts`,
-  ...["--port", String(port), "--host", "127.0.0.1", "--log-level", "error"],
-], {
-  env: {
-    BINANCE_WS_URL: `ws://127.0.0.1:${emuPort}`,
-    BINANCE_REST_URL: `http://127.0.0.1:${emuPort}`,
-    SYMBOLS,
-    EXCHANGES: "binance",
-    CHANNELS: "trade",
-  },
-  cpus: "0",
-  cwd: ROOT,
+const { emulatorPort: emuPort, gateway: gw, port } = await startStack({
+  symbols: SYMBOLS,
+  emulatorArgs: [
+    ...["--trades-per-second", "0", "--stamp-field", "benchTs"],
+    ...["--bench-trades-per-second", "0"],
+  ],
+  env: { CHANNELS: "trade" },
+  emulatorCpus: "1",
+  gatewayCpus: "0",
+  logLevel: "error",
 });
 const base = `http://127.0.0.1:${port}`;
-const deadline = Date.now() + 20_000;
-while (true) {
-  const ok = await fetch(`${base}/ready`).then(async (r) => {
-    await r.body?.cancel();
-    return r.status === 200;
-  }).catch(() => false);
-  if (ok) break;
-  if (Date.now() > deadline) throw new Error(`gateway not ready: ${gw.stderrTail()}`);
-  await sleep(100);
-}
 const lg = spawn("loadgen", [
   DENO,
   "run",

@@ -48,6 +48,24 @@ const levels8 = (mid: number, n: number, dir: number) =>
   );
 
 /** Recorded-style frames: what `wss://stream.binance.com:9443/stream?streams=...` sends. */
+
+/** BATCH diff-depth frames with 8 bid and 8 ask levels drawn by `lv` (prices and sizes as strings). */
+function depthFrames(lv: (from: number, n: number, dir: number) => unknown): string[] {
+  return Array.from({ length: BATCH }, (_, i) =>
+    JSON.stringify({
+      stream: "btcusdt@depth@100ms",
+      data: {
+        e: "depthUpdate",
+        E: T0 + i * 100,
+        s: "BTCUSDT",
+        U: 70_000_000_000 + i * 20,
+        u: 70_000_000_000 + i * 20 + 19,
+        b: lv(86_999, 8, -1),
+        a: lv(87_001, 8, 1),
+      },
+    }));
+}
+
 const frames = {
   trade: Array.from({ length: BATCH }, (_, i) =>
     JSON.stringify({
@@ -76,19 +94,7 @@ const frames = {
         A: qty(),
       },
     })),
-  depthUpdate: Array.from({ length: BATCH }, (_, i) =>
-    JSON.stringify({
-      stream: "btcusdt@depth@100ms",
-      data: {
-        e: "depthUpdate",
-        E: T0 + i * 100,
-        s: "BTCUSDT",
-        U: 70_000_000_000 + i * 20,
-        u: 70_000_000_000 + i * 20 + 19,
-        b: levels(86_999, 8, -1),
-        a: levels(87_001, 8, 1),
-      },
-    })),
+  depthUpdate: depthFrames(levels),
   kline: Array.from({ length: BATCH }, (_, i) =>
     JSON.stringify({
       stream: "btcusdt@kline_1m",
@@ -118,19 +124,7 @@ const frames = {
       },
     })),
   /** The same 16 levels with Binance's 8-decimal strings (longer frames). */
-  depthUpdate8dp: Array.from({ length: BATCH }, (_, i) =>
-    JSON.stringify({
-      stream: "btcusdt@depth@100ms",
-      data: {
-        e: "depthUpdate",
-        E: T0 + i * 100,
-        s: "BTCUSDT",
-        U: 70_000_000_000 + i * 20,
-        u: 70_000_000_000 + i * 20 + 19,
-        b: levels8(86_999, 8, -1),
-        a: levels8(87_001, 8, 1),
-      },
-    })),
+  depthUpdate8dp: depthFrames(levels8),
 };
 
 type Kind = keyof typeof frames;

@@ -21,11 +21,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { cpuOf, freePort, type Proc, rssMiB, sleep, spawn, stopAll } from "./procs.ts";
+import { cpuOf, rssMiB, sleep, spawn, stopAll } from "./procs.ts";
+import { startStack } from "./stack.ts";
 import { clientFrame, FrameParser, OP, openRawWebSocket, writeAll } from "./ws_raw.ts";
 import { median } from "./procs.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = new URL(".", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"];
@@ -158,58 +158,13 @@ async function drainSlow(c: SlowClient, quietMs: number) {
 }
 
 async function experiment(slowClients: number): Promise<Json> {
-  const emu = spawn("emulator", [
-    DENO,
-    "run",
-    "--allow-net",
-    "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
-    `${ROOT}plugins/binance/emulator/main.ts`,
-    "--port",
-    "0",
-    "--symbols",
-    SYMBOLS.join(","),
-    "--stamp-field",
-    "benchTs",
-    "--bench-trades-per-second",
-    String(RATE),
-  ], { cpus: CLIENT_CPUS });
-  const emuPort = Number(
-    /:(\d+)\s*$/.exec(await emu.waitLine((l) => l.includes("listening on"), 20_000))![1],
-  );
-  const port = freePort();
-  const gw: Proc = spawn("gateway", [
-    DENO,
-    "run",
-    "-A",
-    "--unstable-worker-options",
-    `${ROOT}main.ts`,
-    "--port",
-    String(port),
-    "--host",
-    "127.0.0.1",
-    "--log-level",
-    "warning",
-  ], {
-    env: {
-      BINANCE_WS_URL: `ws://127.0.0.1:${emuPort}`,
-      BINANCE_REST_URL: `http://127.0.0.1:${emuPort}`,
-      SYMBOLS: SYMBOLS.join(","),
-      EXCHANGES: "binance",
-      ...(values["memory-budget"] ? { MEMORY_BUDGET: values["memory-budget"] } : {}),
-    },
-    cpus: SERVER_CPUS,
-    cwd: ROOT,
+  const { gateway: gw, port } = await startStack({
+    symbols: SYMBOLS,
+    emulatorArgs: ["--stamp-field", "benchTs", "--bench-trades-per-second", String(RATE)],
+    env: values["memory-budget"] ? { MEMORY_BUDGET: values["memory-budget"] } : {},
+    emulatorCpus: CLIENT_CPUS,
+    gatewayCpus: SERVER_CPUS,
   });
-  const deadline = Date.now() + 20_000;
-  while (true) {
-    const ok = await fetch(`http://127.0.0.1:${port}/ready`).then(async (r) => {
-      await r.body?.cancel();
-      return r.status === 200;
-    }).catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`gateway not ready: ${gw.stderrTail()}`);
-    await sleep(50);
-  }
   const url = `ws://127.0.0.1:${port}/ws`;
   const totalS = BASELINE_S + SLOW_S;
   const lg = spawn("loadgen", [
@@ -334,9 +289,7 @@ async function experiment(slowClients: number): Promise<Json> {
       withSlowP99Max.toFixed(2)
     } ms), ${lgResult.openAtEnd}/${N} still connected (closes: ${
       JSON.stringify(lgResult.closeCodes ?? {})
-    }) → ${
-      othersUnaffected ? "UNAFFECTED" : "AFFECTED"
-    }`,
+    }) → ${othersUnaffected ? "UNAFFECTED" : "AFFECTED"}`,
     `slow client(s) (${slowClients}): gateway counted ${
       samples[samples.length - 1].slowDisconnects
     } slow-consumer disconnect(s) + ${
