@@ -1,20 +1,19 @@
 /**
  * Worker-side host for one feed plugin: validates its config, runs it, and
- * batches everything it emits into numbered messages for the hub.
+ * batches everything it emits into numbered messages for the hub (through an outbox
+ * that holds back and conflates quotes while the hub is behind: core/feed_outbox.ts).
  * A plugin's `worker.ts` is one line: `serveFeedWorker(plugin)`.
  * @module
  */
 import type { FeedContext, FeedPlugin } from "./plugin.ts";
 import type { ControlMessage, FeedItem, FromWorker, ToWorker } from "./feed_protocol.ts";
+import { createOutbox } from "./feed_outbox.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
   postMessage(message: FromWorker): void;
   close(): void;
 }
-
-/** Most items one batch carries; larger bursts are split into several batches. */
-const MAX_BATCH = 4096;
 
 /** Builds a plugin context whose output goes to `sink` (also used by tests and benchmarks). */
 export function createFeedContext<C>(
@@ -59,28 +58,8 @@ export function createFeedContext<C>(
 export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
   const scope = self as unknown as WorkerScope;
   const abort = new AbortController();
-  let seq = 0;
-  let pending: FeedItem[] = [];
-  let scheduled = false;
-
-  let firstAt = 0;
-  const flush = () => {
-    scheduled = false;
-    const at = firstAt;
-    while (pending.length > 0) {
-      const items = pending.length > MAX_BATCH ? pending.splice(0, MAX_BATCH) : pending;
-      if (items === pending) pending = [];
-      scope.postMessage({ type: "batch", seq: ++seq, items, at });
-    }
-  };
-  const sink = (item: FeedItem) => {
-    pending.push(item);
-    if (!scheduled) {
-      scheduled = true;
-      firstAt = performance.timeOrigin + performance.now();
-      queueMicrotask(flush);
-    }
-  };
+  const outbox = createOutbox((batch) => scope.postMessage(batch));
+  const sink = (item: FeedItem) => outbox.add(item);
 
   let control: BroadcastChannel | undefined;
 
@@ -88,6 +67,10 @@ export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
     const msg = e.data;
     if (msg.type === "stop") {
       abort.abort();
+      return;
+    }
+    if (msg.type === "ack") {
+      outbox.ack(msg.seq);
       return;
     }
     if (msg.type !== "start") return;
@@ -108,7 +91,7 @@ export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
-    flush();
+    outbox.flushAll();
     control.close();
     control = undefined;
     scope.postMessage({ type: "exit", error });

@@ -121,11 +121,20 @@ export function startFeeds(
       },
     });
     let expected = 1;
+    /** Acknowledgements to the Worker's outbox: at most one per millisecond, of the last batch handled. */
+    let ackTimer: ReturnType<typeof setTimeout> | undefined;
+    const ack = () => {
+      ackTimer = undefined;
+      try {
+        worker.postMessage({ type: "ack", seq: expected - 1 } satisfies ToWorker);
+      } catch { /* terminated */ }
+    };
     let resolveExit!: () => void;
     const exited = new Promise<void>((r) => resolveExit = r);
     const done = (error?: string) => {
       if (!running.has(spec.plugin.name)) return;
       running.delete(spec.plugin.name);
+      clearTimeout(ackTimer);
       worker.terminate();
       resolveExit();
       if (stopping) {
@@ -182,6 +191,7 @@ export function startFeeds(
       if (onBatchDone && events > 0 && msg.at > 0) {
         onBatchDone(spec.plugin.name, performance.timeOrigin + performance.now() - msg.at);
       }
+      ackTimer ??= setTimeout(ack, 1);
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
