@@ -25,6 +25,8 @@ export interface OutboxBatch {
   items: FeedItem[];
   /** When the oldest item was emitted (epoch ms, sub-ms precision). */
   at: number;
+  /** Items replaced by newer ones so far (cumulative). */
+  conflated: number;
 }
 
 /** The outbox of one Worker. */
@@ -110,7 +112,7 @@ export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOption
       const items = conflated > 0
         ? chunk.filter((x): x is FeedItem => x !== null)
         : chunk as FeedItem[];
-      if (items.length > 0) post({ type: "batch", seq: ++seq, items, at: firstAt });
+      if (items.length > 0) post({ type: "batch", seq: ++seq, items, at: firstAt, conflated });
     }
     holding = false;
   };

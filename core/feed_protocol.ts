@@ -59,6 +59,8 @@ export interface BatchMessage {
    * precision (`performance.timeOrigin + performance.now()`, comparable across isolates).
    */
   at: number;
+  /** Quotes/candle updates the Worker's outbox replaced while the hub was behind, since start. */
+  conflated?: number;
 }
 
 /** Worker → main: the plugin's `run` failed or returned; the core restarts it. */

@@ -46,6 +46,8 @@ export interface FeedInfo {
   events: number;
   /** Batches missing between the Worker and the hub (must stay 0). */
   lostBatches: number;
+  /** Quotes/candle updates the Worker conflated while the hub was behind (since its start). */
+  conflatedInWorker: number;
   /** Network hosts the plugin's Worker may reach. */
   hosts: string[];
 }
@@ -121,6 +123,8 @@ export function startFeeds(
       },
     });
     let expected = 1;
+    /** Conflated by earlier runs of this plugin's Worker (counts restart at 0 in a new one). */
+    const conflatedBefore = info.conflatedInWorker;
     /** Acknowledgements to the Worker's outbox: at most one per millisecond, of the last batch handled. */
     let ackTimer: ReturnType<typeof setTimeout> | undefined;
     const ack = () => {
@@ -169,6 +173,7 @@ export function startFeeds(
         });
       }
       expected = msg.seq + 1;
+      if (msg.conflated !== undefined) info.conflatedInWorker = conflatedBefore + msg.conflated;
       let events = 0;
       for (const item of msg.items) {
         switch (item.type) {
@@ -224,6 +229,7 @@ export function startFeeds(
       malformed: 0,
       events: 0,
       lostBatches: 0,
+      conflatedInWorker: 0,
       hosts: spec.plugin.hosts(spec.config),
     });
     launch(spec);

@@ -98,6 +98,7 @@ export function createHttp(
       malformed: f.malformed,
       events: f.events,
       lostBatches: f.lostBatches,
+      conflatedInWorker: f.conflatedInWorker,
     }));
 
   const resolveSymbol = (exchange: string, name: string) =>

@@ -103,6 +103,7 @@ Deno.test("feed outbox", async (t) => {
       assert.equal(h.outbox.holding(), false);
       assert.deepEqual(h.items().slice(2), ["t3", "ETHUSDT:20", "t4", "BTCUSDT:12"]);
       assert.equal(h.outbox.conflated(), 2);
+      assert.equal(h.posted.at(-1)!.conflated, 2, "each batch reports the count (for /health)");
       assert.deepEqual(h.posted.map((b) => b.seq), [1, 2, 3], "still numbered consecutively");
     },
   );

@@ -23,8 +23,13 @@ Deno.test("the hub loses nothing: a 200,000-trade burst from a plugin Worker arr
     assert.equal(eth.lastTrade.tradeId, burst, "the last trade is the last one sent");
     assert.equal(eth.counts.quote, burst);
     const health = await getJson(gateway, "/health");
-    const [feed] = health.body.feeds as { lostBatches: number; events: number }[];
+    const [feed] = health.body.feeds as {
+      lostBatches: number;
+      events: number;
+      conflatedInWorker: number;
+    }[];
     assert.equal(feed.lostBatches, 0, "no batch missing between Worker and hub");
+    assert.equal(feed.conflatedInWorker, 0, "a burst the hub keeps up with conflates nothing");
     assert.equal(feed.events, 4 * burst + 1, "trades + quotes of both symbols + instruments");
   } finally {
     await client.close();
