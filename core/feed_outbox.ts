@@ -2,8 +2,9 @@
  * A plugin Worker's outbox: collects what the plugin emits into numbered batches for the
  * hub, and holds back when the hub falls behind.
  *
- * The hub acknowledges the batches it has handled. While more than `maxUnacked` batches
- * are unacknowledged (the main thread is busy fanning out), the outbox stops posting and,
+ * The hub acknowledges the batches it has handled. While the oldest unacknowledged batch
+ * is more than `maxLagMs` (20 ms) old or more than `maxUnacked` (256) batches are
+ * unacknowledged (the main thread is busy fanning out), the outbox stops posting and,
  * for what it keeps meanwhile, replaces an older quote (per symbol) or candle update (per
  * symbol, interval and open time) with the newer one — the same conflation a slow client
  * gets. Trades, book updates and reports are never dropped or reordered; a replaced
@@ -17,6 +18,9 @@ export const MAX_BATCH = 4096;
 
 /** Batches posted but not yet acknowledged above which the outbox holds back. */
 export const MAX_UNACKED_BATCHES = 256;
+
+/** Age of the oldest unacknowledged batch above which the outbox holds back, ms. */
+export const MAX_HUB_LAG_MS = 20;
 
 /** A batch as posted to the hub. */
 export interface OutboxBatch {
@@ -48,6 +52,7 @@ export interface Outbox {
 /** Options; the defaults fit the gateway, tests pass small numbers. */
 export interface OutboxOptions {
   maxUnacked?: number;
+  maxLagMs?: number;
   maxBatch?: number;
   /** Clock (epoch ms). */
   now?: () => number;
@@ -58,6 +63,9 @@ export interface OutboxOptions {
 /** Creates an outbox that posts with `post`. */
 export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOptions = {}): Outbox {
   const maxUnacked = o.maxUnacked ?? MAX_UNACKED_BATCHES;
+  const maxLagMs = o.maxLagMs ?? MAX_HUB_LAG_MS;
+  /** When each unacknowledged batch was posted: postedAt[i] is batch acked + 1 + i. */
+  let postedAt: number[] = [];
   const maxBatch = o.maxBatch ?? MAX_BATCH;
   const now = o.now ?? (() => performance.timeOrigin + performance.now());
   const schedule = o.schedule ?? queueMicrotask;
@@ -70,6 +78,10 @@ export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOption
   let scheduled = false;
   let firstAt = 0;
   let conflated = 0;
+
+  /** The hub is behind: too many batches unacknowledged, or the oldest too old. */
+  const behind = () =>
+    seq - acked >= maxUnacked || (postedAt.length > 0 && now() - postedAt[0] > maxLagMs);
 
   /** Indexes what is held (conflating duplicates among it): positions moved. */
   const reindex = () => {
@@ -90,7 +102,7 @@ export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOption
   const flush = (force = false) => {
     scheduled = false;
     while (pending.length > 0) {
-      if (!force && seq - acked >= maxUnacked) {
+      if (!force && behind()) {
         if (!holding) {
           holding = true;
           reindex();
@@ -112,7 +124,10 @@ export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOption
       const items = conflated > 0
         ? chunk.filter((x): x is FeedItem => x !== null)
         : chunk as FeedItem[];
-      if (items.length > 0) post({ type: "batch", seq: ++seq, items, at: firstAt, conflated });
+      if (items.length > 0) {
+        post({ type: "batch", seq: ++seq, items, at: firstAt, conflated });
+        postedAt.push(now());
+      }
     }
     holding = false;
   };
@@ -138,8 +153,11 @@ export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOption
       }
     },
     ack(n) {
-      if (n > acked) acked = n;
-      if (holding && seq - acked < maxUnacked) flush();
+      if (n > acked) {
+        postedAt = postedAt.slice(n - acked);
+        acked = n;
+      }
+      if (holding && !behind()) flush();
     },
     flush: () => flush(),
     flushAll: () => flush(true),

@@ -34,14 +34,16 @@ const quote = (symbol: string, bid: number): FeedItem => ({
 });
 
 /** An outbox whose end-of-task flush the test runs by hand. */
-function harness(maxUnacked: number, maxBatch = 100) {
+function harness(maxUnacked: number, maxBatch = 100, maxLagMs = 20) {
   const posted: OutboxBatch[] = [];
   let pendingFlush: (() => void) | undefined;
+  const clock = { now: 1000 };
   const outbox = createOutbox((b) => posted.push(b), {
     maxUnacked,
     maxBatch,
+    maxLagMs,
     schedule: (fn) => pendingFlush = fn,
-    now: () => 1000,
+    now: () => clock.now,
   });
   const endOfTask = () => {
     const fn = pendingFlush;
@@ -55,7 +57,7 @@ function harness(maxUnacked: number, maxBatch = 100) {
       ? `${i.symbol}:${i.bidPrice}`
       : i.type;
   const items = () => posted.flatMap((b) => b.items.map(label));
-  return { posted, outbox, endOfTask, items };
+  return { posted, outbox, endOfTask, items, clock };
 }
 
 Deno.test("feed outbox", async (t) => {
@@ -126,6 +128,29 @@ Deno.test("feed outbox", async (t) => {
       h.outbox.ack(3); // the rest
       assert.deepEqual(h.items(), ["t1", "t2", "t3", "ETHUSDT:1", "BTCUSDT:3"]);
       assert.equal(h.outbox.conflated(), 2);
+    },
+  );
+
+  await t.step(
+    "a batch unacknowledged for longer than the lag limit also means the hub is behind",
+    () => {
+      const h = harness(256, 100, 20);
+      h.outbox.add(trade(1));
+      h.endOfTask();
+      h.clock.now += 5;
+      h.outbox.add(quote("BTCUSDT", 1));
+      h.endOfTask();
+      assert.equal(h.posted.length, 2, "5 ms without an ack: still posting");
+      h.clock.now += 30;
+      h.outbox.add(quote("BTCUSDT", 2));
+      h.outbox.add(quote("BTCUSDT", 3));
+      h.endOfTask();
+      assert.equal(h.outbox.holding(), true, "batch 1 unacknowledged for 35 ms");
+      h.outbox.ack(1);
+      assert.equal(h.outbox.holding(), true, "batch 2 is 30 ms old too");
+      h.outbox.ack(2);
+      assert.equal(h.outbox.holding(), false);
+      assert.deepEqual(h.items(), ["t1", "BTCUSDT:1", "BTCUSDT:3"]);
     },
   );
 
