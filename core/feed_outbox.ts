@@ -101,8 +101,10 @@ export function createOutbox(post: (batch: OutboxBatch) => void, o: OutboxOption
 
   const flush = (force = false) => {
     scheduled = false;
+    // Judged once, before posting: a long burst posted now ages its own first batches.
+    const lagging = behind();
     while (pending.length > 0) {
-      if (!force && behind()) {
+      if (!force && (lagging || seq - acked >= maxUnacked)) {
         if (!holding) {
           holding = true;
           reindex();
