@@ -396,9 +396,10 @@ async function main(): Promise<Json> {
 
 try {
   const result = await main();
+  // Stop the emulator and gateway before printing: a runner may end this process on the result.
+  await stopAll();
   if (values.json) console.log(JSON.stringify(result));
   else console.log(result.summary);
-  await stopAll();
   Deno.exit(0);
 } catch (err) {
   console.error(err);
