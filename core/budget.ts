@@ -132,8 +132,9 @@ export function createMemoryBudget(
         holders.sort((a, b) => b.bytes - a.bytes);
         let projected = held;
         const graceMs = policy.graceMs ?? 1000;
+        const behindMark = tightHwm();
         for (const { client, bytes } of holders) {
-          if (projected <= budget * 0.75 || bytes < tightHwm()) break;
+          if (projected <= budget * 0.75 || bytes < behindMark) break;
           // Only clients that have stayed behind (conflating) for the grace period.
           if (client.slowSince === 0 || now - client.slowSince < graceMs) continue;
           disconnect(

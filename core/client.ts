@@ -20,7 +20,7 @@ interface QueuedFrame {
   /** Trades this frame holds (a batched frame holds many); counted against the bound. */
   weight?: number;
   /** Bytes this entry is counted for in `Backlog.bytes`. */
-  bytes?: number;
+  bytes: number;
 }
 
 /** What a slow client has waiting. */
@@ -220,10 +220,10 @@ export function createDelivery(
         stats.conflated++;
         return;
       }
-      const frame = { key, text };
+      const frame = { key, text, bytes: BACKLOG_ENTRY_BYTES };
       backlog.byKey.set(key, frame);
       backlog.queue.push(frame);
-      backlog.bytes += BACKLOG_ENTRY_BYTES;
+      backlog.bytes += frame.bytes;
       return;
     }
     if (backlog.trades + weight > policy.maxQueuedTrades) {
@@ -251,13 +251,9 @@ export function createDelivery(
       const { queue } = backlog;
       while (i < queue.length && bufferedCost(client) < hwm / 2) {
         const frame = queue[i++];
-        if (frame.key !== undefined) {
-          backlog.byKey.delete(frame.key);
-          backlog.bytes -= BACKLOG_ENTRY_BYTES;
-        } else {
-          backlog.trades -= frame.weight ?? 1;
-          backlog.bytes -= frame.bytes ?? BACKLOG_ENTRY_BYTES;
-        }
+        if (frame.key !== undefined) backlog.byKey.delete(frame.key);
+        else backlog.trades -= frame.weight ?? 1;
+        backlog.bytes -= frame.bytes;
         write(client, frame.text);
       }
       queue.splice(0, i);
