@@ -41,13 +41,17 @@ import {
   spawn,
   stopAll,
 } from "./procs.ts";
+import {
+  type Emulator,
+  startEmulator as startBenchEmulator,
+  startGateway as startBenchGateway,
+} from "./stack.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = new URL(".", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"];
 const STAMP = "benchTs";
-const WS_ENV = "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE";
 const PACED_DELIVERIES = 100_000;
 const BATCH_OFFERED_DELIVERIES = 1_250_000;
 
@@ -185,38 +189,18 @@ interface RampStep {
 
 // ---------------------------------------------------------------- processes
 
-interface Emulator {
-  proc: Proc;
-  port: number;
-}
-
-async function startEmulator(
+/** The emulator on CPU 1: bench trades stamped at `benchRate`/s, or its default market. */
+function startEmulator(
   opts: { benchRate?: number; defaultMarket?: boolean },
 ): Promise<Emulator> {
-  const args = [
-    "run",
-    "--allow-net",
-    WS_ENV,
-    `${ROOT}plugins/binance/emulator/main.ts`,
-    "--port",
-    "0",
-    "--symbols",
-    SYMBOLS.join(","),
-  ];
-  if (!opts.defaultMarket) {
-    args.push(
-      "--trades-per-second",
-      "0",
-      "--stamp-field",
-      STAMP,
-      "--bench-trades-per-second",
-      String(opts.benchRate ?? 0),
-    );
-  }
-  const proc = spawn("emulator", [DENO, ...args], { cpus: CLIENT_CPUS });
-  const line = await proc.waitLine((l) => l.includes("listening on"), 20_000);
-  const port = Number(/:(\d+)\s*$/.exec(line)![1]);
-  return { proc, port };
+  return startBenchEmulator({
+    symbols: SYMBOLS,
+    args: opts.defaultMarket ? [] : [
+      ...["--trades-per-second", "0", "--stamp-field", STAMP],
+      ...["--bench-trades-per-second", String(opts.benchRate ?? 0)],
+    ],
+    cpus: CLIENT_CPUS,
+  });
 }
 
 interface Server {
@@ -224,48 +208,18 @@ interface Server {
   url: string;
 }
 
+/** The gateway on CPU 0 (optionally one channel only, optionally CPU-profiled). */
 async function startGateway(
   emu: Emulator,
   opts: { channels?: string; profileDir?: string } = {},
 ): Promise<Server> {
-  const port = freePortSafe();
-  const env: Record<string, string> = {
-    BINANCE_WS_URL: `ws://127.0.0.1:${emu.port}`,
-    BINANCE_REST_URL: `http://127.0.0.1:${emu.port}`,
-    SYMBOLS: SYMBOLS.join(","),
-    EXCHANGES: "binance",
-  };
-  if (opts.channels) env.CHANNELS = opts.channels;
-  const flags = ["run", "-A", "--unstable-worker-options"];
-  if (opts.profileDir) flags.push("--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`);
-  const proc = spawn(
-    "gateway",
-    [
-      DENO,
-      ...flags,
-      `${ROOT}main.ts`,
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--log-level",
-      "warning",
-    ],
-    { env, cpus: SERVER_CPUS, cwd: ROOT },
-  );
-  const deadline = Date.now() + 20_000;
-  while (true) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/ready`);
-      await res.body?.cancel();
-      if (res.status === 200) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      await proc.stop();
-      throw new Error(`gateway not ready within 20 s: ${proc.stderrTail().slice(-1500)}`);
-    }
-    await sleep(50);
-  }
+  const { proc, port } = await startBenchGateway(emu, {
+    symbols: SYMBOLS,
+    env: opts.channels ? { CHANNELS: opts.channels } : {},
+    flags: opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [],
+    cpus: SERVER_CPUS,
+    port: freePortSafe(),
+  });
   return { proc, url: `ws://127.0.0.1:${port}/ws` };
 }
 
