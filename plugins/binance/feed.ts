@@ -6,6 +6,7 @@
  * two connections overlap.
  * @module
  */
+import type { FeedDeps } from "../shared/feed_deps.ts";
 import type { Channel, KlineEvent, QuoteEvent } from "../../core/events.ts";
 import type { FeedContext } from "../../core/plugin.ts";
 import { backoffDelay } from "../shared/backoff.ts";
@@ -19,12 +20,7 @@ import { createShard, type Shard } from "./shard.ts";
 import { binanceSymbol, combinedStreamUrl, planConnections } from "./streams.ts";
 import { createTradeTracker, type HistoryPage, type TradeTracker } from "./trades.ts";
 
-/** Replaceable runtime dependencies (tests wrap `fetch` to watch REST traffic). */
-export interface FeedDeps {
-  fetch: typeof fetch;
-  now: () => number;
-  random: () => number;
-}
+export type { FeedDeps } from "../shared/feed_deps.ts";
 
 /** Live trades held per symbol while a hole is backfilled, at most. */
 const MAX_HELD_TRADES = 50_000;

@@ -6,6 +6,7 @@
  * that fall silent while the connection lives are resubscribed.
  * @module
  */
+import type { FeedDeps } from "../shared/feed_deps.ts";
 import type { Channel } from "../../core/events.ts";
 import type { FeedContext } from "../../core/plugin.ts";
 import { backoffDelay } from "../shared/backoff.ts";
@@ -25,12 +26,7 @@ import { createQuoteTracker } from "./quotes.ts";
 import { createSession } from "./session.ts";
 import { createTradeTracker } from "./trades.ts";
 
-/** Replaceable runtime dependencies (tests wrap `fetch`, fix `random`). */
-export interface FeedDeps {
-  fetch: typeof fetch;
-  now: () => number;
-  random: () => number;
-}
+export type { FeedDeps } from "../shared/feed_deps.ts";
 
 /** Runs the Coinbase feed until `ctx.signal` aborts. Never throws on bad exchange data. */
 export async function runCoinbaseFeed(

@@ -6,6 +6,7 @@
  * a mismatch), trade continuity (dedupe, `gap` events) and closed candles.
  * @module
  */
+import type { FeedDeps } from "../shared/feed_deps.ts";
 import type { Channel, Instrument } from "../../core/events.ts";
 import type { FeedContext } from "../../core/plugin.ts";
 import { matchSymbols, unifiedName } from "../../core/symbols.ts";
@@ -30,12 +31,7 @@ import {
 } from "./subscriptions.ts";
 import { createTradeTracker } from "./trades.ts";
 
-/** Replaceable runtime dependencies. */
-export interface FeedDeps {
-  fetch: typeof fetch;
-  now: () => number;
-  random: () => number;
-}
+export type { FeedDeps } from "../shared/feed_deps.ts";
 
 /** Longest wait for the emulator probe at start-up, ms. */
 const PROBE_TIMEOUT_MS = 3000;
