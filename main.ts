@@ -7,12 +7,12 @@
  * Settings come from flags (`--port 3000`) or environment (`PORT=3000`); see README.
  * @module
  */
-import { ConfigError, loadConfig } from "./core/config.ts";
+import { ConfigError, loadConfig } from "./core/server/config.ts";
 import type { Channel } from "./core/events.ts";
-import type { FeedSpec } from "./core/feeds.ts";
-import { startGateway } from "./core/gateway.ts";
-import { getLogger, setupLogging } from "./core/log.ts";
-import { pluginConfig } from "./core/plugin_config.ts";
+import type { FeedSpec } from "./core/ingest/supervisor.ts";
+import { startGateway } from "./core/server/gateway.ts";
+import { getLogger, setupLogging } from "./core/server/log.ts";
+import { pluginConfig } from "./core/ingest/plugin_config.ts";
 import { registry, type RunningEmulator } from "./plugins/registry.ts";
 
 /** Runs the gateway until SIGINT/SIGTERM. */

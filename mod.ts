@@ -41,10 +41,10 @@ export type {
   TradeEvent,
 } from "./core/events.ts";
 export { CHANNELS } from "./core/events.ts";
-export { defineFeed, hostOf } from "./core/plugin.ts";
-export type { FeedContext, FeedLogger, FeedPlugin } from "./core/plugin.ts";
-export { createFeedContext, serveFeedWorker } from "./core/feed_worker.ts";
-export type { FeedItem } from "./core/feed_protocol.ts";
+export { defineFeed, hostOf } from "./core/feed/plugin.ts";
+export type { FeedContext, FeedLogger, FeedPlugin } from "./core/feed/plugin.ts";
+export { createFeedContext, serveFeedWorker } from "./core/feed/worker.ts";
+export type { FeedItem } from "./core/feed/messages.ts";
 export {
   applyLevel,
   applySnapshot,
@@ -56,8 +56,8 @@ export {
   isCrossed,
   topN,
   truncate,
-} from "./core/book.ts";
-export type { OrderBook } from "./core/book.ts";
-export { startGateway } from "./core/gateway.ts";
-export type { Gateway, GatewayOptions } from "./core/gateway.ts";
-export type { FeedSpec } from "./core/feeds.ts";
+} from "./core/books/book.ts";
+export type { OrderBook } from "./core/books/book.ts";
+export { startGateway } from "./core/server/gateway.ts";
+export type { Gateway, GatewayOptions } from "./core/server/gateway.ts";
+export type { FeedSpec } from "./core/ingest/supervisor.ts";

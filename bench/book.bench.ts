@@ -11,8 +11,8 @@ import {
   createBook,
   type LevelUpdate,
   type OrderBook,
-} from "../core/book.ts";
-import { advanceView, createBookView } from "../core/book_view.ts";
+} from "../core/books/book.ts";
+import { advanceView, createBookView } from "../core/books/view.ts";
 
 /** Levels per update, and how far from the top they land. */
 const LEVELS_PER_UPDATE = 10;

@@ -14,9 +14,9 @@
  */
 import { parseArgs } from "node:util";
 import fc from "fast-check";
-import { startGateway } from "../core/gateway.ts";
-import { coreConfigSchema } from "../core/config.ts";
-import { pluginConfig } from "../core/plugin_config.ts";
+import { startGateway } from "../core/server/gateway.ts";
+import { coreConfigSchema } from "../core/server/config.ts";
+import { pluginConfig } from "../core/ingest/plugin_config.ts";
 import { scripted } from "../tests/fixtures/scripted_plugin.ts";
 
 const { values } = parseArgs({

@@ -10,8 +10,8 @@
  */
 import { crc32 } from "node:zlib";
 import type { BookUpdate, Level } from "../core/events.ts";
-import { applySnapshot, applyUpdate, createBook, topN } from "../core/book.ts";
-import type { FeedLogger } from "../core/plugin.ts";
+import { applySnapshot, applyUpdate, createBook, topN } from "../core/books/book.ts";
+import type { FeedLogger } from "../core/feed/plugin.ts";
 import { createBookSync } from "../plugins/kraken/book_sync.ts";
 import { bookChecksum, levelsChecksum } from "../plugins/kraken/checksum.ts";
 import { type KrakenFrame, mapKrakenFrame } from "../plugins/kraken/mapper.ts";

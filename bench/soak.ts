@@ -11,11 +11,11 @@
 import { parseArgs } from "node:util";
 import { startBinanceEmulator } from "../plugins/binance/emulator/mod.ts";
 import { binance } from "../plugins/binance/mod.ts";
-import { pluginConfig } from "../core/plugin_config.ts";
-import { coreConfigSchema } from "../core/config.ts";
-import { startGateway } from "../core/gateway.ts";
+import { pluginConfig } from "../core/ingest/plugin_config.ts";
+import { coreConfigSchema } from "../core/server/config.ts";
+import { startGateway } from "../core/server/gateway.ts";
 import type { Level } from "../core/events.ts";
-import { setupLogging } from "../core/log.ts";
+import { setupLogging } from "../core/server/log.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -3,8 +3,8 @@
  * Worker module, its bundled emulator, and any extra endpoints.
  * @module
  */
-import type { GatewayExtension } from "../core/gateway.ts";
-import type { FeedPlugin } from "../core/plugin.ts";
+import type { GatewayExtension } from "../core/server/gateway.ts";
+import type { FeedPlugin } from "../core/feed/plugin.ts";
 
 /** A running local emulator and the settings that point its plugin at it. */
 export interface RunningEmulator {

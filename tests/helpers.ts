@@ -2,10 +2,10 @@
  * Test helpers: start a gateway on an ephemeral port with given feeds, and a
  * WebSocket client that records what it receives.
  */
-import { type CoreConfig, coreConfigSchema } from "../core/config.ts";
-import type { FeedSpec } from "../core/feeds.ts";
-import { type Gateway, startGateway } from "../core/gateway.ts";
-import { pluginConfig } from "../core/plugin_config.ts";
+import { type CoreConfig, coreConfigSchema } from "../core/server/config.ts";
+import type { FeedSpec } from "../core/ingest/supervisor.ts";
+import { type Gateway, startGateway } from "../core/server/gateway.ts";
+import { pluginConfig } from "../core/ingest/plugin_config.ts";
 import { scripted } from "./fixtures/scripted_plugin.ts";
 
 /** Core settings for tests: ephemeral port on loopback, quiet shutdown. */

@@ -16,7 +16,7 @@
  * @module
  */
 import type { BookStatusUpdate, BookUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/plugin.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 import type { DepthSnapshot } from "./rest_mapper.ts";
 import { isoTime } from "../shared/iso_time.ts";
 import { EXCHANGE } from "./mapper.ts";

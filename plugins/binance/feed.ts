@@ -8,7 +8,7 @@
  */
 import type { FeedDeps } from "../shared/feed_deps.ts";
 import type { Channel, KlineEvent, QuoteEvent } from "../../core/events.ts";
-import type { FeedContext } from "../../core/plugin.ts";
+import type { FeedContext } from "../../core/feed/plugin.ts";
 import { backoffDelay } from "../shared/backoff.ts";
 import type { BinanceConfig } from "./config.ts";
 import { createDepthSync, type DepthSync } from "./depth_sync.ts";

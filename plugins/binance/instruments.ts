@@ -3,7 +3,7 @@
  * emulator detection from the `x-emulator` response header.
  * @module
  */
-import type { FeedContext } from "../../core/plugin.ts";
+import type { FeedContext } from "../../core/feed/plugin.ts";
 import { type RestClient, WEIGHT } from "./rest.ts";
 import { type ExchangeInfoResult, mapExchangeInfo } from "./rest_mapper.ts";
 import { sleep } from "../shared/sleep.ts";

@@ -4,7 +4,7 @@
  * a 429/418 no request at all until `Retry-After` has passed.
  * @module
  */
-import type { FeedLogger } from "../../core/plugin.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 import { sleep } from "../shared/sleep.ts";
 
 /** Request weights of the endpoints the feed calls (Binance Spot docs). */

@@ -7,7 +7,7 @@
  * @module
  */
 import type { GapEvent, TradeEvent } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/plugin.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 import { EXCHANGE } from "./mapper.ts";
 import { sleep } from "../shared/sleep.ts";
 

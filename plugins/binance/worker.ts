@@ -2,7 +2,7 @@
  * Worker entry of the Binance feed plugin.
  * @module
  */
-import { serveFeedWorker } from "../../core/feed_worker.ts";
+import { serveFeedWorker } from "../../core/feed/worker.ts";
 import { binance } from "./mod.ts";
 
 serveFeedWorker(binance);

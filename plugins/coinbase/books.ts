@@ -10,8 +10,8 @@
  * @module
  */
 import type { BookStatusUpdate, BookUpdate } from "../../core/events.ts";
-import { applySnapshot, applyUpdate, createBook, type OrderBook } from "../../core/book.ts";
-import type { FeedLogger } from "../../core/plugin.ts";
+import { applySnapshot, applyUpdate, createBook, type OrderBook } from "../../core/books/book.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 
 /** What the book sync needs from the feed. */
 export interface BookSyncDeps {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Instrument } from "../../core/events.ts";
-import type { FeedContext } from "../../core/plugin.ts";
+import type { FeedContext } from "../../core/feed/plugin.ts";
 import { mapProducts, PRODUCTS_PATH } from "./products.ts";
 import { restGet } from "./rest.ts";
 import { sleep } from "../shared/sleep.ts";

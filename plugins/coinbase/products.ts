@@ -4,7 +4,7 @@
  * @module
  */
 import type { Instrument } from "../../core/events.ts";
-import { matchSymbols } from "../../core/symbols.ts";
+import { matchSymbols } from "../../core/market/symbols.ts";
 import { incrementDecimals, isRecord } from "./checks.ts";
 
 /** Path of the public product list. */

@@ -5,7 +5,7 @@
  * @module
  */
 import type { BookUpdate, QuoteEvent } from "../../core/events.ts";
-import { bestAsk, bestBid, type OrderBook } from "../../core/book.ts";
+import { bestAsk, bestBid, type OrderBook } from "../../core/books/book.ts";
 import { EXCHANGE } from "./mapper.ts";
 
 /** Per-product quote state. */

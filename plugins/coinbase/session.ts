@@ -8,7 +8,7 @@
  * @module
  */
 import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/plugin.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 import { backoffDelay, type BackoffOptions } from "../shared/backoff.ts";
 import { type ChannelSubscription, missingSubscriptions, subscriptionMessage } from "./channels.ts";
 import type { CoinbaseFrame } from "./mapper.ts";

@@ -19,8 +19,8 @@ import {
   type OrderBook,
   topN,
   truncate,
-} from "../../core/book.ts";
-import type { FeedLogger } from "../../core/plugin.ts";
+} from "../../core/books/book.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 import { bookChecksum } from "./checksum.ts";
 import { EXCHANGE, type KrakenBookMessage } from "./mapper.ts";
 import { isoTime } from "./time.ts";

@@ -8,7 +8,7 @@
  */
 import { crc32 } from "node:zlib";
 import type { Level } from "../../core/events.ts";
-import type { BookSide, OrderBook } from "../../core/book.ts";
+import type { BookSide, OrderBook } from "../../core/books/book.ts";
 
 /** Levels per side the checksum covers, whatever the subscribed depth. */
 export const CHECKSUM_LEVELS = 10;

@@ -8,8 +8,8 @@
  */
 import type { FeedDeps } from "../shared/feed_deps.ts";
 import type { Channel, Instrument } from "../../core/events.ts";
-import type { FeedContext } from "../../core/plugin.ts";
-import { matchSymbols, unifiedName } from "../../core/symbols.ts";
+import type { FeedContext } from "../../core/feed/plugin.ts";
+import { matchSymbols, unifiedName } from "../../core/market/symbols.ts";
 import { type BackoffOptions, reconnectDelay } from "./backoff.ts";
 import { type BookSync, createBookSync } from "./book_sync.ts";
 import type { KrakenConfig } from "./config.ts";

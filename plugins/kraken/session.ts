@@ -8,7 +8,7 @@
  * @module
  */
 import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/plugin.ts";
+import type { FeedLogger } from "../../core/feed/plugin.ts";
 import { type BackoffOptions, reconnectDelay } from "./backoff.ts";
 import { type KrakenSocket, openSocket } from "./connection.ts";
 import type { KrakenFrame } from "./mapper.ts";

@@ -21,9 +21,9 @@ import {
   createBook,
   type OrderBook,
   topN,
-} from "../../../core/book.ts";
+} from "../../../core/books/book.ts";
 import type { BookStatusUpdate, BookUpdate, Level } from "../../../core/events.ts";
-import type { FeedLogger } from "../../../core/plugin.ts";
+import type { FeedLogger } from "../../../core/feed/plugin.ts";
 import { backoffDelay, type BackoffOptions } from "../../shared/backoff.ts";
 import { decimal } from "../checks.ts";
 import { createDepthSync, type DepthSync, type DepthSyncState } from "../depth_sync.ts";

@@ -4,9 +4,9 @@
  * prefix, fanned out from one upstream subscription per stream.
  * @module
  */
-import type { GatewayExtension } from "../../../core/gateway.ts";
-import { getLogger } from "../../../core/log.ts";
-import type { FeedLogger } from "../../../core/plugin.ts";
+import type { GatewayExtension } from "../../../core/server/gateway.ts";
+import { getLogger } from "../../../core/server/log.ts";
+import type { FeedLogger } from "../../../core/feed/plugin.ts";
 import { attachClient, type DownstreamClient } from "./client.ts";
 import { isStreamPath, parseClientUrl } from "./client_url.ts";
 import { createDepthBooks } from "./depth_books.ts";

@@ -1,0 +1,298 @@
+/**
+ * The hub: takes every item the feeds deliver (in order, none lost) and turns it
+ * into state updates and client frames.
+ * @module
+ */
+import type { FeedItem } from "../feed/messages.ts";
+import type { FeedInfo } from "./supervisor.ts";
+import type { QuoteEvent } from "../events.ts";
+import type { Client, Delivery } from "../delivery/policy.ts";
+import type { Books } from "../books/books.ts";
+import type { Catalog } from "../market/catalog.ts";
+import type { MarketState } from "../market/state.ts";
+import type { Metrics } from "../server/metrics.ts";
+import { type StreamIndex, streamKey } from "../delivery/subscriptions.ts";
+import { encodeOnce } from "../delivery/wire.ts";
+import type { Consolidator } from "../books/consolidated.ts";
+import { getLogger } from "../server/log.ts";
+
+/** What the hub works with. */
+export interface HubDeps {
+  index: StreamIndex;
+  books: Books;
+  market: MarketState;
+  catalog: Catalog;
+  delivery: Delivery;
+  clients: ReadonlySet<Client>;
+  metrics: Metrics;
+  consolidator: Consolidator;
+}
+
+/** The hub's entry points. */
+export interface Hub {
+  /** One item from a feed. */
+  onItem(exchange: string, item: FeedItem): void;
+  /** A feed's state changed: tell its subscribers with a `status` frame. */
+  onState(info: FeedInfo): void;
+  /** The `status` frame for a feed as it is now. */
+  statusFrame(info: FeedInfo): string;
+}
+
+/** Creates the hub. */
+export function createHub(deps: HubDeps): Hub {
+  const { index, books, market, catalog, delivery, clients, metrics, consolidator } = deps;
+
+  // Labelled counter children are looked up once per (exchange, type), not hashed per event.
+  const counters = new Map<string, { inc(): void }>();
+  const countIn = (exchange: string, type: string) => {
+    const key = `${exchange}|${type}`;
+    let counter = counters.get(key);
+    if (!counter) {
+      counter = metrics.messagesIn.labels({ exchange, type });
+      counters.set(key, counter);
+    }
+    counter.inc();
+  };
+  const lagGauges = new Map<string, { set(value: number): void }>();
+  const setLag = (exchange: string, lagMs: number) => {
+    let gauge = lagGauges.get(exchange);
+    if (!gauge) {
+      gauge = metrics.feedLag.labels({ exchange });
+      lagGauges.set(exchange, gauge);
+    }
+    gauge.set(lagMs);
+  };
+
+  /** Sends the consolidated quote of the symbol's unified name if it changed and anyone wants it. */
+  const consolidate = (exchange: string, symbol: string) => {
+    const unified = catalog.unified(exchange, symbol);
+    if (unified === undefined) return;
+    const key = streamKey("consolidated", "*", unified);
+    const audience = index.audience(key);
+    if (!audience) return;
+    const quote = consolidator.update(exchange, symbol);
+    if (!quote) return;
+    const text = JSON.stringify(quote);
+    for (const client of audience.plain) delivery.send(client, text, key);
+    for (const client of audience.raw) delivery.send(client, text, key);
+  };
+  const log = getLogger(["quant-saas", "hub"]);
+  const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
+
+  /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
+  const fanout = (key: string, event: Parameters<typeof encodeOnce>[0], ckey?: string) => {
+    const audience = index.audience(key);
+    if (!audience) return;
+    const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol));
+    if (audience.plain.size > 0) {
+      const text = encoded.plain();
+      for (const client of audience.plain) delivery.send(client, text, ckey);
+    }
+    if (audience.raw.size > 0) {
+      const text = encoded.withRaw();
+      for (const client of audience.raw) delivery.send(client, text, ckey);
+    }
+  };
+
+  const subscribedTo = (client: Client, exchange: string, symbol?: string) => {
+    for (const key of client.subs.keys()) {
+      const [, ex, sym] = key.split("|");
+      if (ex === exchange && (symbol === undefined || sym === symbol)) return true;
+    }
+    return false;
+  };
+
+  const broadcastStatus = (text: string, exchange: string, symbol?: string) => {
+    for (const client of clients) {
+      if (subscribedTo(client, exchange, symbol)) delivery.send(client, text);
+    }
+  };
+
+  const statusFrame = (info: FeedInfo) =>
+    JSON.stringify({
+      type: "status",
+      exchange: info.exchange,
+      state: info.state,
+      emulator: info.emulator,
+      reason: info.reason,
+      reconnects: info.reconnects,
+      timestamp: new Date(info.since).toISOString(),
+    });
+
+  const onQuote = (event: QuoteEvent) => {
+    market.quote(event);
+    countIn(event.exchange, "quote");
+    const key = streamKey("quote", event.exchange, event.symbol);
+    fanout(key, event, key);
+    consolidate(event.exchange, event.symbol);
+  };
+
+  return {
+    statusFrame,
+    onState(info) {
+      metrics.feedUp.set(
+        { exchange: info.exchange, emulator: String(info.emulator) },
+        info.state === "connected" ? 1 : 0,
+      );
+      const level = info.state === "connected" ? "info" : "warning";
+      log[level]("feed {exchange} is {state}{emulatorNote}: {reason}", {
+        exchange: info.exchange,
+        state: info.state,
+        emulatorNote: info.emulator ? " (EMULATOR, not the real exchange)" : "",
+        reason: info.reason ?? "-",
+      });
+      broadcastStatus(statusFrame(info), info.exchange);
+    },
+    onItem(exchange, item) {
+      switch (item.type) {
+        case "trade":
+          market.trade(item);
+          countIn(exchange, "trade");
+          setLag(exchange, item.receiveTime - item.eventTime);
+          fanout(streamKey("trade", exchange, item.symbol), item);
+          break;
+        case "quote": {
+          // Keep quotes consistent with the book: never go back behind the book's update id.
+          const book = books.get(exchange, item.symbol);
+          if (
+            book?.synced && item.updateId !== undefined &&
+            book.book.updateId !== undefined && item.updateId < book.book.updateId
+          ) break;
+          onQuote(item);
+          break;
+        }
+        case "kline":
+          market.entry(exchange, item.symbol).counts.kline++;
+          countIn(exchange, "kline");
+          {
+            const key = streamKey("kline", exchange, item.symbol);
+            fanout(key, item, `${key}|${item.interval}`);
+          }
+          break;
+        case "book": {
+          market.entry(exchange, item.symbol).counts.book++;
+          countIn(exchange, "book");
+          const before = books.get(exchange, item.symbol);
+          const wasSynced = before?.synced ?? false;
+          if (!books.apply(item)) break;
+          consolidate(exchange, item.symbol);
+          if (item.snapshot && wasSynced === false) {
+            const text = JSON.stringify({
+              type: "status",
+              exchange,
+              symbol: item.symbol,
+              channel: "book",
+              state: "synced",
+              timestamp: new Date(item.receiveTime).toISOString(),
+            });
+            broadcastBookStatus(exchange, item.symbol, text);
+          }
+          break;
+        }
+        case "gap": {
+          market.entry(exchange, item.symbol).counts.gap++;
+          metrics.tradeGaps.inc({ exchange });
+          log.warning("trade gap on {exchange} {symbol}: ids {fromId}..{toId} lost ({reason})", {
+            ...item,
+          });
+          const audience = index.audience(streamKey("trade", exchange, item.symbol));
+          if (!audience) break;
+          const text = JSON.stringify(item);
+          for (const client of audience.plain) delivery.send(client, text);
+          for (const client of audience.raw) delivery.send(client, text);
+          break;
+        }
+        case "instruments":
+          catalog.setInstruments(exchange, item.instruments, item.streamed);
+          reresolve(exchange, item.streamed);
+          break;
+        case "book_status": {
+          if (item.state === "resyncing") {
+            books.markUnsynced(exchange, item.symbol);
+            metrics.bookResyncs.inc({ exchange, symbol: item.symbol });
+            log.warning("book {exchange} {symbol} resynchronizing: {reason}", {
+              exchange,
+              symbol: item.symbol,
+              reason: item.reason ?? "-",
+            });
+          } else if (item.state === "synced") {
+            // Continuity verified by the plugin: the held book is exact and deltas resume.
+            // (After a fresh snapshot the book is already synced and this is a no-op.)
+            if (!books.markSynced(exchange, item.symbol)) break;
+          } else break;
+          broadcastBookStatus(
+            exchange,
+            item.symbol,
+            JSON.stringify({
+              type: "status",
+              exchange,
+              symbol: item.symbol,
+              channel: "book",
+              state: item.state,
+              reason: item.reason,
+              timestamp: new Date().toISOString(),
+            }),
+          );
+          break;
+        }
+        case "malformed":
+          metrics.malformed.inc({ exchange });
+          feedLog(exchange).warning("malformed frame dropped: {reason}", {
+            reason: item.reason,
+            frame: item.frame,
+          });
+          break;
+        case "log":
+          feedLog(exchange)[item.level](item.message, item.properties ?? {});
+          break;
+        case "status":
+          if (item.state === "reconnecting") metrics.reconnects.inc({ exchange });
+          break;
+      }
+    },
+  };
+
+  /**
+   * Until a feed reports its instruments, client names resolve against the configured
+   * names as given. Once the list arrives, subscriptions made under a name the exchange
+   * streams differently (`BTCUSDT` on Coinbase is `BTC-USDT`) move to the native symbol;
+   * a name the exchange does not list is dropped with an `unknown_symbol` error frame.
+   */
+  function reresolve(exchange: string, streamed: readonly string[]) {
+    for (const client of clients) {
+      for (const [key, options] of [...client.subs]) {
+        const [channel, ex, symbol] = key.split("|");
+        if (ex !== exchange || streamed.includes(symbol)) continue;
+        client.subs.delete(key);
+        if (channel === "book") books.unsubscribe(client, ex, symbol, options.depth!);
+        else index.remove(key, client);
+        const native = catalog.resolve(exchange, symbol);
+        if (native === undefined) {
+          delivery.send(
+            client,
+            JSON.stringify({
+              type: "error",
+              code: "unknown_symbol",
+              message: `${exchange} does not list ${symbol}; that subscription was dropped`,
+            }),
+          );
+          continue;
+        }
+        const moved = streamKey(channel as "trade", exchange, native);
+        client.subs.set(moved, options);
+        if (channel === "book") {
+          books.subscribe(client, exchange, native, options.depth!, options.raw);
+        } else index.add(moved, client, options.raw);
+      }
+    }
+  }
+
+  function broadcastBookStatus(exchange: string, symbol: string, text: string) {
+    const entry = books.get(exchange, symbol);
+    if (!entry) return;
+    for (const group of entry.views.values()) {
+      for (const client of group.raw) delivery.send(client, text);
+      for (const client of group.plain) delivery.send(client, text);
+    }
+  }
+}

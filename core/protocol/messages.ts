@@ -1,0 +1,157 @@
+/**
+ * The client protocol: frames a client may send (validated with zod), the
+ * replies the gateway sends, and the stable error codes.
+ * @module
+ */
+import { z } from "zod";
+import { type Channel, CHANNELS } from "../events.ts";
+
+/** Stable error codes of `{"type":"error","code":...}` frames. */
+export const ERROR_CODES = {
+  bad_json: "The frame is not valid JSON.",
+  invalid_request: "The frame is JSON but not a valid request.",
+  unknown_action: "The action is not one of subscribe, unsubscribe, list, ping.",
+  unknown_symbol: "No configured exchange lists this symbol.",
+  unknown_channel: "The channel is not one of trade, quote, kline, book, consolidated.",
+  unknown_exchange: "No such exchange is configured.",
+  frame_too_large: "The frame exceeds the size limit.",
+  binary_not_supported: "Binary frames are not accepted; send JSON text.",
+  rate_limited:
+    "Too many frames per second, new connections or REST requests (HTTP 429 with Retry-After).",
+  too_many_subscriptions: "The subscription limit of this connection is reached.",
+  slow_consumer: "The client reads too slowly; its backlog exceeded the limit.",
+  server_busy: "The gateway has reached its client limit.",
+  shutting_down: "The gateway is shutting down.",
+  unauthorized: "No valid API key was presented (HTTP 401).",
+  forbidden: "The key may not use this route, e.g. /metrics without an admin key (HTTP 403).",
+  forbidden_origin: "The browser Origin is not on the allow-list (HTTP 403).",
+  forbidden_exchange: "The key's plan does not include this exchange.",
+  forbidden_channel: "The key's plan does not include this channel.",
+  connection_limit: "The key (or IP) already holds its plan's concurrent connections (HTTP 429).",
+} as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Id a client may attach to a request; echoed in the reply. */
+const requestId = z.union([z.string().max(64), z.number().finite()]).optional();
+
+const symbolName = z.string().min(1).max(32).regex(
+  /^[A-Za-z0-9]+([/-][A-Za-z0-9]+)?$/,
+  "symbol must look like BTCUSDT, BTC/USDT or BTC-USD",
+);
+
+/** subscribe / unsubscribe frames. */
+export const subscriptionFrame = z.strictObject({
+  action: z.enum(["subscribe", "unsubscribe"]),
+  symbols: z.array(symbolName).min(1).max(1000),
+  channels: z.array(z.string().min(1).max(32)).min(1).max(CHANNELS.length * 2)
+    .optional(),
+  exchanges: z.array(z.string().min(1).max(32)).min(1).max(64).optional(),
+  raw: z.boolean().optional(),
+  depth: z.number().int().min(1).max(1000).optional(),
+  id: requestId,
+});
+
+/** list / ping frames. */
+export const simpleFrame = z.strictObject({
+  action: z.enum(["list", "ping"]),
+  id: requestId,
+});
+
+/** Every valid client frame. */
+export const clientFrame = z.discriminatedUnion("action", [
+  subscriptionFrame,
+  simpleFrame,
+]);
+
+/** A valid client frame. */
+export type ClientFrame = z.infer<typeof clientFrame>;
+/** A valid subscribe or unsubscribe frame. */
+export type SubscriptionFrame = z.infer<typeof subscriptionFrame>;
+
+/** Result of {@link parseClientFrame}. */
+export type ParsedFrame =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: ErrorCode; message: string; id?: string | number };
+
+/** Parses and validates one text frame from a client. */
+export function parseClientFrame(text: string): ParsedFrame {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return {
+      ok: false,
+      code: "bad_json",
+      message: `invalid JSON: ${err instanceof Error ? err.message : err}`,
+    };
+  }
+  const id = pickId(data);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return { ok: false, code: "invalid_request", message: "expected a JSON object", id };
+  }
+  const action = (data as { action?: unknown }).action;
+  if (typeof action !== "string") {
+    return {
+      ok: false,
+      code: "invalid_request",
+      message: 'missing "action" (subscribe, unsubscribe, list or ping)',
+      id,
+    };
+  }
+  if (!["subscribe", "unsubscribe", "list", "ping"].includes(action)) {
+    return {
+      ok: false,
+      code: "unknown_action",
+      message: `unknown action "${action.slice(0, 32)}"`,
+      id,
+    };
+  }
+  const result = clientFrame.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length ? issue.path.join(".") + ": " : "";
+    return { ok: false, code: "invalid_request", message: where + issue.message, id };
+  }
+  return { ok: true, frame: result.data };
+}
+
+function pickId(data: unknown): string | number | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const id = (data as { id?: unknown }).id;
+  if (typeof id === "string") return id.slice(0, 64);
+  if (typeof id === "number" && Number.isFinite(id)) return id;
+  return undefined;
+}
+
+/** Channels a client may name: the per-exchange data channels plus `consolidated`. */
+export type ClientChannel = Channel | "consolidated";
+
+/** Every client channel. */
+export const CLIENT_CHANNELS: readonly ClientChannel[] = [...CHANNELS, "consolidated"];
+
+/** The channels named in a frame, or `["trade"]`; unknown names are returned separately. */
+export function resolveChannels(
+  names: readonly string[] | undefined,
+): { channels: Channel[]; consolidated: boolean; unknown: string[] } {
+  const channels: Channel[] = [];
+  const unknown: string[] = [];
+  let consolidated = false;
+  for (const name of names ?? ["trade"]) {
+    if (name === "consolidated") consolidated = true;
+    else if ((CHANNELS as readonly string[]).includes(name)) {
+      if (!channels.includes(name as Channel)) channels.push(name as Channel);
+    } else unknown.push(name);
+  }
+  return { channels, consolidated, unknown };
+}
+
+/** Serializes an error frame. */
+export function errorFrame(
+  code: ErrorCode,
+  message: string,
+  id?: string | number,
+): string {
+  return JSON.stringify({ type: "error", code, message, id });
+}

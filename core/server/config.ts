@@ -1,0 +1,189 @@
+/**
+ * Gateway configuration from command-line flags and environment variables,
+ * validated with zod. Flags win over the environment; every bad value yields one
+ * clear message naming the setting.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { CHANNELS } from "../events.ts";
+
+const csv = (value: string) => value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+
+const symbolList = z.string().transform(csv).pipe(
+  z.array(
+    z.string().regex(
+      /^[A-Za-z0-9]{2,20}(\/[A-Za-z0-9]{2,20})?$/,
+      "symbols look like BTCUSDT or BTC/USDT",
+    ).transform((s) => s.toUpperCase()),
+  ).min(1, "at least one symbol").max(1000),
+);
+
+const boolish = z.union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+  .transform((v) => v === true || v === "true" || v === "1");
+
+/** Schema of the core settings (plugin settings are validated by each plugin's own schema). */
+export const coreConfigSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  host: z.string().min(1).default("0.0.0.0"),
+  symbols: symbolList.default(["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"]),
+  exchanges: z.string().transform(csv).pipe(
+    z.array(z.string().regex(/^[a-z0-9_-]+$/)).min(1),
+  ).optional(),
+  channels: z.string().transform(csv).pipe(
+    z.array(z.enum(CHANNELS as [string, ...string[]])).min(1),
+  ).default(["trade", "quote", "kline", "book"]),
+  logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  logFormat: z.enum(["text", "json"]).default("text"),
+  demo: boolish.default(false),
+  /** Largest client frame accepted, bytes. */
+  maxFrameBytes: z.coerce.number().int().min(256).max(16 * 1024 * 1024)
+    .default(64 * 1024),
+  /** Subscriptions (exchange × symbol × channel) one connection may hold. */
+  maxSubscriptions: z.coerce.number().int().min(1).max(1_000_000).default(
+    1000,
+  ),
+  /** Client messages per second before `rate_limited` errors. */
+  maxClientMessagesPerSecond: z.coerce.number().int().min(1).default(50),
+  /** Concurrent WebSocket clients. */
+  maxClients: z.coerce.number().int().min(1).default(20_000),
+  /** Per-client bytes queued in the socket before the slow-consumer policy applies. */
+  highWaterMark: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Trades queued for a slow client before it is disconnected. */
+  maxQueuedTrades: z.coerce.number().int().min(1).default(10_000),
+  /**
+   * Bytes held for all clients together (socket buffers + backlogs) before the gateway
+   * tightens the high-water mark (from half) and sheds the biggest holders (above); 0 = off.
+   */
+  memoryBudget: z.coerce.number().int().min(0).default(256 * 1024 * 1024),
+  /** Idle WebSocket timeout, seconds (Deno pings at half of it). 0 disables. */
+  idleTimeout: z.coerce.number().int().min(0).max(3600).default(60),
+  /** Grace period for shutdown, ms. */
+  shutdownGraceMs: z.coerce.number().int().min(0).default(2000),
+  /** JSON file with plans and key hashes (read once at start; needs `--allow-read=<file>`). */
+  authFile: z.string().min(1).optional(),
+  /** `hash-or-key:plan` pairs, comma-separated. Secrets: never logged. */
+  apiKeys: z.string().optional(),
+  /** Admin keys (hashes or keys), comma-separated: may read `/metrics`. */
+  adminKeys: z.string().optional(),
+  /** Plans as JSON: `{"free":{"maxConnections":2,...}}`. */
+  plans: z.string().optional(),
+  /** Without keys: concurrent WebSocket connections per IP. */
+  ipMaxConnections: z.coerce.number().int().min(1).default(200),
+  /** Without keys: REST requests per minute per IP. */
+  ipRestPerMinute: z.coerce.number().int().min(1).default(1200),
+  /** Without keys: new WebSocket connections per minute per IP. */
+  ipConnectsPerMinute: z.coerce.number().int().min(1).default(600),
+  /** Apply the per-IP limits to loopback clients too (off: local tools are not limited). */
+  ipLimitLoopback: boolish.default(false),
+  /** Browser origins allowed for CORS and WebSocket `Origin`; empty = no CORS, any WS origin; `*` = any. */
+  allowedOrigins: z.string().transform(csv).default([]),
+  /** Who may read `/metrics`: `open`, `admin` (admin key), or `auto` (admin when an admin key exists, else like other routes). */
+  metricsAccess: z.enum(["open", "admin", "auto"]).default("auto"),
+});
+
+/** Validated core configuration. */
+export type CoreConfig = z.infer<typeof coreConfigSchema>;
+
+/** Setting name → environment variable. */
+const ENV: Record<keyof CoreConfig, string> = {
+  port: "PORT",
+  host: "HOST",
+  symbols: "SYMBOLS",
+  exchanges: "EXCHANGES",
+  channels: "CHANNELS",
+  logLevel: "LOG_LEVEL",
+  logFormat: "LOG_FORMAT",
+  demo: "DEMO",
+  maxFrameBytes: "MAX_FRAME_BYTES",
+  maxSubscriptions: "MAX_SUBSCRIPTIONS",
+  maxClientMessagesPerSecond: "MAX_CLIENT_MESSAGES_PER_SECOND",
+  maxClients: "MAX_CLIENTS",
+  highWaterMark: "HIGH_WATER_MARK",
+  maxQueuedTrades: "MAX_QUEUED_TRADES",
+  memoryBudget: "MEMORY_BUDGET",
+  idleTimeout: "IDLE_TIMEOUT",
+  shutdownGraceMs: "SHUTDOWN_GRACE_MS",
+  authFile: "AUTH_FILE",
+  apiKeys: "API_KEYS",
+  adminKeys: "ADMIN_KEYS",
+  plans: "PLANS",
+  ipMaxConnections: "IP_MAX_CONNECTIONS",
+  ipRestPerMinute: "IP_REST_PER_MINUTE",
+  ipConnectsPerMinute: "IP_CONNECTS_PER_MINUTE",
+  ipLimitLoopback: "IP_LIMIT_LOOPBACK",
+  allowedOrigins: "ALLOWED_ORIGINS",
+  metricsAccess: "METRICS_ACCESS",
+};
+
+/** Setting name → command-line flag. */
+const FLAG = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+
+/** Raised for invalid settings; `message` lists every problem. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Everything parsed from flags and environment: core settings plus raw values for plugins. */
+export interface LoadedConfig {
+  core: CoreConfig;
+  /** Environment variables (and `--env NAME=value` flags) for plugin schemas. */
+  env: Record<string, string | undefined>;
+}
+
+/** Parses `args` and `env` into a validated configuration or throws {@link ConfigError}. */
+export function loadConfig(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): LoadedConfig {
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const key of Object.keys(ENV)) {
+    options[FLAG(key)] = { type: key === "demo" ? "boolean" : "string" };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { ...options, set: { type: "string", multiple: true } },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (err) {
+    throw new ConfigError(
+      `bad command line: ${err instanceof Error ? err.message : err}`,
+    );
+  }
+  const pluginEnv: Record<string, string | undefined> = { ...env };
+  for (const pair of (parsed.values.set as string[] | undefined) ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`--set expects NAME=value, got "${pair}"`);
+    pluginEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const input: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const flag = parsed.values[FLAG(key)];
+    const value = flag ?? pluginEnv[name];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const result = coreConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      describeIssues(
+        result.error,
+        (key) => `${ENV[key as keyof CoreConfig] ?? key} (--${FLAG(key)})`,
+      ),
+    );
+  }
+  return { core: result.data, env: pluginEnv };
+}
+
+/** One line per zod issue: `SETTING: message`. */
+export function describeIssues(
+  error: z.ZodError,
+  name: (key: string) => string = (k) => k,
+): string {
+  return "invalid configuration:\n" +
+    error.issues.map((issue) =>
+      `  ${issue.path.length ? name(String(issue.path[0])) : "(root)"}: ${issue.message}`
+    ).join("\n");
+}

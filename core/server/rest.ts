@@ -1,0 +1,213 @@
+/**
+ * REST endpoints. Every answer is JSON (or Prometheus text for `/metrics`);
+ * unknown routes and bad query parameters get a JSON 4xx, never a stack trace.
+ * @module
+ */
+import { z } from "zod";
+import type { Books } from "../books/books.ts";
+import type { Catalog } from "../market/catalog.ts";
+import type { Feeds } from "../ingest/supervisor.ts";
+import type { MarketState } from "../market/state.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Consolidator } from "../books/consolidated.ts";
+import { MAX_VIEW_DEPTH } from "../books/view.ts";
+
+/** What the REST layer reads. */
+export interface HttpDeps {
+  name: string;
+  version: string;
+  startedAt: number;
+  feeds: Feeds;
+  books: Books;
+  market: MarketState;
+  catalog: Catalog;
+  metrics: Metrics;
+  consolidator: Consolidator;
+  clientCount(): number;
+  /** Client-buffer state: the memory budget's last sample and backlogged clients. */
+  delivery?(): Record<string, unknown>;
+  symbols: readonly string[];
+  channels: readonly string[];
+}
+
+/** A JSON response. */
+export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  return new Response(JSON.stringify(body, null, 2), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** A JSON error response: `{"error":{"code","message"}}`. */
+export function httpError(
+  status: number,
+  code: string,
+  message: string,
+  headers: HeadersInit = {},
+): Response {
+  return json({ error: { code, message } }, status, headers);
+}
+
+const symbolParam = z.string().min(1).max(32).regex(/^[A-Za-z0-9]+([/-][A-Za-z0-9]+)?$/);
+const exchangeParam = z.string().min(1).max(32).regex(/^[a-z0-9_-]+$/);
+
+const marketDataQuery = z.strictObject({
+  symbol: symbolParam.optional(),
+  exchange: exchangeParam.optional(),
+});
+
+const bookQuery = z.strictObject({
+  exchange: exchangeParam,
+  symbol: symbolParam,
+  depth: z.coerce.number().int().min(1).max(MAX_VIEW_DEPTH).default(20),
+});
+
+function parseQuery<T extends z.ZodType>(
+  url: URL,
+  schema: T,
+): { ok: true; value: z.infer<T> } | { ok: false; response: Response } {
+  const params: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) params[key] = value;
+  const result = schema.safeParse(params);
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0];
+  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+  return {
+    ok: false,
+    response: httpError(400, "bad_query", `${where}${issue.message}`),
+  };
+}
+
+/** Creates the REST handler; returns undefined for paths it does not own. */
+export function createHttp(
+  deps: HttpDeps,
+): (req: Request, url: URL) => Promise<Response> | Response {
+  const { feeds, books, market, catalog, metrics } = deps;
+
+  const feedHealth = () =>
+    feeds.info().map((f) => ({
+      exchange: f.exchange,
+      state: f.state,
+      source: f.emulator ? "emulator" : "exchange",
+      emulator: f.emulator,
+      reason: f.reason,
+      since: new Date(f.since).toISOString(),
+      lastMessageAgeMs: f.lastMessageAt === null ? null : Date.now() - f.lastMessageAt,
+      reconnects: f.reconnects,
+      restarts: f.restarts,
+      malformed: f.malformed,
+      events: f.events,
+      lostBatches: f.lostBatches,
+      conflatedInWorker: f.conflatedInWorker,
+    }));
+
+  const resolveSymbol = (exchange: string, name: string) =>
+    catalog.resolve(exchange, name) ?? name.toUpperCase();
+
+  const routes: Record<string, (url: URL) => Response | Promise<Response>> = {
+    "/": () =>
+      json({
+        name: deps.name,
+        version: deps.version,
+        description: "Real-time crypto market-data gateway",
+        exchanges: feeds.info().map((f) => ({
+          exchange: f.exchange,
+          source: f.emulator ? "emulator" : "exchange",
+        })),
+        symbols: deps.symbols,
+        channels: deps.channels,
+        endpoints: {
+          websocket: "/ws",
+          health: "/health",
+          ready: "/ready",
+          marketData: "/api/market_data",
+          book: "/api/book",
+          symbols: "/api/symbols",
+          metrics: "/metrics",
+        },
+      }),
+    "/health": () => {
+      const list = feedHealth();
+      const healthy = list.every((f) => f.state === "connected");
+      return json({
+        status: healthy ? "ok" : "degraded",
+        uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+        clients: deps.clientCount(),
+        ...(deps.delivery ? { delivery: deps.delivery() } : {}),
+        feeds: list,
+        books: books.entries().map((b) => ({
+          exchange: b.exchange,
+          symbol: b.symbol,
+          synced: b.synced,
+          resyncs: b.resyncs,
+          sequence: b.book.sequence,
+        })),
+      });
+    },
+    "/ready": () => {
+      const list = feedHealth();
+      const notReady = list.filter((f) => f.state !== "connected");
+      return notReady.length === 0
+        ? json({ ready: true })
+        : json({ ready: false, feeds: notReady.map((f) => `${f.exchange}: ${f.state}`) }, 503);
+    },
+    "/api/market_data": (url) => {
+      const q = parseQuery(url, marketDataQuery);
+      if (!q.ok) return q.response;
+      const { symbol, exchange } = q.value;
+      if (exchange !== undefined && !catalog.exchanges().includes(exchange)) {
+        return httpError(404, "unknown_exchange", `exchange "${exchange}" is not configured`);
+      }
+      const data = market.all().filter((s) =>
+        (exchange === undefined || s.exchange === exchange) &&
+        (symbol === undefined || s.symbol === resolveSymbol(s.exchange, symbol))
+      ).map((s) => ({ ...s, unified: catalog.unified(s.exchange, s.symbol) }));
+      if (symbol !== undefined && data.length === 0) {
+        return httpError(404, "unknown_symbol", `no data for symbol "${symbol}"`);
+      }
+      // A unified name (BTC/USDT) also gets the best bid and offer across exchanges.
+      const consolidated = symbol?.includes("/") && exchange === undefined
+        ? deps.consolidator.get(symbol)
+        : undefined;
+      return json({ timestamp: new Date().toISOString(), data, consolidated });
+    },
+    "/api/book": (url) => {
+      const q = parseQuery(url, bookQuery);
+      if (!q.ok) return q.response;
+      const { exchange, symbol, depth } = q.value;
+      if (!catalog.exchanges().includes(exchange)) {
+        return httpError(404, "unknown_exchange", `exchange "${exchange}" is not configured`);
+      }
+      const snap = books.snapshot(exchange, resolveSymbol(exchange, symbol), depth);
+      if (!snap) return httpError(404, "unknown_book", `no book for ${exchange} ${symbol}`);
+      return json(snap, snap.synced ? 200 : 503);
+    },
+    "/api/symbols": () => json({ exchanges: catalog.listings() }),
+    "/metrics": async () => {
+      for (const f of feeds.info()) {
+        metrics.feedLastMessageAge.set(
+          { exchange: f.exchange },
+          f.lastMessageAt === null ? -1 : Date.now() - f.lastMessageAt,
+        );
+      }
+      return new Response(await metrics.registry.metrics(), {
+        headers: { "content-type": metrics.registry.contentType },
+      });
+    },
+  };
+
+  return (req, url) => {
+    const route = routes[url.pathname];
+    if (!route) {
+      return httpError(404, "not_found", `no route ${url.pathname}; see GET / for endpoints`);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return httpError(
+        405,
+        "method_not_allowed",
+        `${req.method} is not allowed on ${url.pathname}`,
+      );
+    }
+    return route(url);
+  };
+}
