@@ -12,6 +12,7 @@
  * emulator and the load generator on CPU 1 (taskset), as in `deno task bench`.
  * @module
  */
+import { DEV_CONFIG } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { rssMiB, sleep, spawn, stopAll } from "./procs.ts";
 import { startStack } from "./stack.ts";
@@ -45,6 +46,7 @@ const base = `http://127.0.0.1:${port}`;
 const lg = spawn("loadgen", [
   DENO,
   "run",
+  ...DEV_CONFIG,
   "-A",
   `${ROOT}bench/loadgen.ts`,
   ...["--url", `ws://127.0.0.1:${port}/ws?batch=1`, "--clients", String(clients)],

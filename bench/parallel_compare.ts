@@ -18,6 +18,7 @@
  * row per config and mode (medians over the clean windows of every round) and writes `<out>/parallel-latest.{md,json}`.
  * @module
  */
+import { DEV_CONFIG } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { busyPct, cpuOf, cpuTimes, freePort, median, type Proc, spawn, stopAll } from "./procs.ts";
 
@@ -73,6 +74,7 @@ export async function runOne(
     ? [
       DENO,
       "run",
+      ...DEV_CONFIG,
       "-A",
       "--unstable-net",
       `${BENCH}parallel_ceiling.ts`,
@@ -91,6 +93,7 @@ export async function runOne(
       lgs.push(spawn(`loadgen${i}`, [
         DENO,
         "run",
+        ...DEV_CONFIG,
         "-A",
         `${BENCH}loadgen.ts`,
         ...["--url", `ws://127.0.0.1:${port}/ws`, "--clients", String(share(i))],

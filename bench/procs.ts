@@ -7,6 +7,16 @@
 
 const CLK_TCK = 100;
 
+/**
+ * `--config` flags for a `deno run` of a bench script: the benchmarks' and tests' import map
+ * (deno.dev.json) lists the packages only they use, so the program's own deno.json (and a
+ * fresh clone's `deno task demo`) never fetches them.
+ */
+export const DEV_CONFIG: readonly string[] = [
+  "--config",
+  new URL("../deno.dev.json", import.meta.url).pathname,
+];
+
 /** A running child. */
 export interface Proc {
   readonly name: string;

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { DEV_CONFIG } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { rssMiB, sleep, spawn, stopAll } from "./procs.ts";
 import { startStack } from "./stack.ts";
@@ -41,6 +42,7 @@ const base = `http://127.0.0.1:${port}`;
 const lg = spawn("loadgen", [
   DENO,
   "run",
+  ...DEV_CONFIG,
   "-A",
   `${ROOT}bench/loadgen.ts`,
   ...["--url", `ws://127.0.0.1:${port}/ws`, "--clients", String(clients), "--ticks"],

@@ -27,6 +27,7 @@
  * the N=1000 saturate cell into bench/results/prof/), --out <dir>.
  * @module
  */
+import { DEV_CONFIG } from "./procs.ts";
 import { parseArgs } from "node:util";
 import * as hdr from "hdr-histogram-js";
 import {
@@ -249,6 +250,7 @@ async function startCeiling(rate: number): Promise<Server> {
     [
       DENO,
       "run",
+      ...DEV_CONFIG,
       "--allow-net",
       `${BENCH}ceiling_server.ts`,
       "--port",
@@ -334,6 +336,7 @@ async function runLoad(
   const lgs = Array.from({ length: k }, (_, i) => {
     const args = [
       "run",
+      ...DEV_CONFIG,
       "-A",
       `${BENCH}loadgen.ts`,
       "--url",
@@ -1086,7 +1089,14 @@ async function runIdle(
 
 async function runSlow(): Promise<Json | undefined> {
   log("slow consumer probe (bench/slow_consumer.ts, ~40 s)");
-  const args = ["run", "-A", `${BENCH}slow_consumer.ts`, "--json", ...(PIN ? ["--pin"] : [])];
+  const args = [
+    "run",
+    ...DEV_CONFIG,
+    "-A",
+    `${BENCH}slow_consumer.ts`,
+    "--json",
+    ...(PIN ? ["--pin"] : []),
+  ];
   const p = spawn("slow_consumer", [DENO, ...args]);
   try {
     const line = await p.waitLine((l) => l.startsWith('{"event":"slow_result"'), 240_000);

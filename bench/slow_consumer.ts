@@ -20,6 +20,7 @@
  * gateway (all channels). `--pin` pins the gateway to CPU 0, the rest to CPU 1.
  * @module
  */
+import { DEV_CONFIG } from "./procs.ts";
 import { parseArgs } from "node:util";
 import { cpuOf, rssMiB, sleep, spawn, stopAll } from "./procs.ts";
 import { startStack } from "./stack.ts";
@@ -170,6 +171,7 @@ async function experiment(slowClients: number): Promise<Json> {
   const lg = spawn("loadgen", [
     DENO,
     "run",
+    ...DEV_CONFIG,
     "-A",
     `${BENCH}loadgen.ts`,
     "--url",

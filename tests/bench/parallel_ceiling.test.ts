@@ -4,6 +4,7 @@
  * client gets every stamped 200-B frame, paced and saturating.
  * @module
  */
+import { DEV_CONFIG } from "../../bench/procs.ts";
 import assert from "node:assert/strict";
 import { spawn } from "../../bench/procs.ts";
 
@@ -55,6 +56,7 @@ for (const rate of [200, 0]) {
     const proc = spawn("parallel", [
       Deno.execPath(),
       "run",
+      ...DEV_CONFIG,
       "-A",
       "--unstable-net",
       SCRIPT,
