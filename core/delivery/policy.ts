@@ -4,14 +4,6 @@
  * @module
  */
 
-/** Options of one subscription (exchange × symbol × channel). */
-export interface SubscriptionOptions {
-  /** Include the exchange's own frame as `raw`. */
-  raw: boolean;
-  /** Book depth (book channel only). */
-  depth?: number;
-}
-
 /** A frame waiting in a slow client's backlog. */
 interface QueuedFrame {
   /** Conflation key (quote/kline/book); undefined for trades, which are never conflated. */
@@ -57,8 +49,6 @@ export interface Client {
   readonly socket: WebSocket;
   /** Remote address, for logs. */
   readonly remote: string;
-  /** Subscription key → options. */
-  readonly subs: Map<string, SubscriptionOptions>;
   /** Frames waiting because the socket is above its high-water mark; null when none. */
   backlog: Backlog | null;
   /** Client frames counted in the current one-second window. */
@@ -88,7 +78,6 @@ export function createClient(
     id,
     socket,
     remote,
-    subs: new Map(),
     backlog: null,
     rate: { windowStart: 0, count: 0 },
     closing: false,

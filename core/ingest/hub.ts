@@ -6,24 +6,23 @@
 import type { FeedItem } from "../feed/messages.ts";
 import type { FeedInfo } from "./supervisor.ts";
 import type { QuoteEvent } from "../events.ts";
-import type { Client, Delivery } from "../delivery/policy.ts";
+import type { Delivery } from "../delivery/policy.ts";
 import type { Books } from "../books/books.ts";
 import type { Catalog } from "../market/catalog.ts";
 import type { MarketState } from "../market/state.ts";
 import type { Metrics } from "../server/metrics.ts";
-import { type StreamIndex, streamKey } from "../delivery/subscriptions.ts";
+import { streamId, type Subscriptions } from "../delivery/subscriptions.ts";
 import { encodeOnce } from "../delivery/wire.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { getLogger } from "../server/log.ts";
 
 /** What the hub works with. */
 export interface HubDeps {
-  index: StreamIndex;
+  subscriptions: Subscriptions;
   books: Books;
   market: MarketState;
   catalog: Catalog;
   delivery: Delivery;
-  clients: ReadonlySet<Client>;
   metrics: Metrics;
   consolidator: Consolidator;
 }
@@ -40,7 +39,7 @@ export interface Hub {
 
 /** Creates the hub. */
 export function createHub(deps: HubDeps): Hub {
-  const { index, books, market, catalog, delivery, clients, metrics, consolidator } = deps;
+  const { subscriptions, books, market, catalog, delivery, metrics, consolidator } = deps;
 
   // Labelled counter children are looked up once per (exchange, type), not hashed per event.
   const counters = new Map<string, { inc(): void }>();
@@ -67,8 +66,8 @@ export function createHub(deps: HubDeps): Hub {
   const consolidate = (exchange: string, symbol: string) => {
     const unified = catalog.unified(exchange, symbol);
     if (unified === undefined) return;
-    const key = streamKey("consolidated", "*", unified);
-    const audience = index.audience(key);
+    const key = streamId("consolidated", "*", unified);
+    const audience = subscriptions.audience(key);
     if (!audience) return;
     const quote = consolidator.update(exchange, symbol);
     if (!quote) return;
@@ -81,7 +80,7 @@ export function createHub(deps: HubDeps): Hub {
 
   /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
   const fanout = (key: string, event: Parameters<typeof encodeOnce>[0], ckey?: string) => {
-    const audience = index.audience(key);
+    const audience = subscriptions.audience(key);
     if (!audience) return;
     const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol));
     if (audience.plain.size > 0) {
@@ -94,18 +93,9 @@ export function createHub(deps: HubDeps): Hub {
     }
   };
 
-  const subscribedTo = (client: Client, exchange: string, symbol?: string) => {
-    for (const key of client.subs.keys()) {
-      const [, ex, sym] = key.split("|");
-      if (ex === exchange && (symbol === undefined || sym === symbol)) return true;
-    }
-    return false;
-  };
-
-  const broadcastStatus = (text: string, exchange: string, symbol?: string) => {
-    for (const client of clients) {
-      if (subscribedTo(client, exchange, symbol)) delivery.send(client, text);
-    }
+  /** Sends `text` to every client following one of `exchange`'s streams. */
+  const broadcastStatus = (text: string, exchange: string) => {
+    for (const client of subscriptions.onExchange(exchange).keys()) delivery.send(client, text);
   };
 
   const statusFrame = (info: FeedInfo) =>
@@ -122,7 +112,7 @@ export function createHub(deps: HubDeps): Hub {
   const onQuote = (event: QuoteEvent) => {
     market.quote(event);
     countIn(event.exchange, "quote");
-    const key = streamKey("quote", event.exchange, event.symbol);
+    const key = streamId("quote", event.exchange, event.symbol);
     fanout(key, event, key);
     consolidate(event.exchange, event.symbol);
   };
@@ -149,7 +139,7 @@ export function createHub(deps: HubDeps): Hub {
           market.trade(item);
           countIn(exchange, "trade");
           setLag(exchange, item.receiveTime - item.eventTime);
-          fanout(streamKey("trade", exchange, item.symbol), item);
+          fanout(streamId("trade", exchange, item.symbol), item);
           break;
         case "quote": {
           // Keep quotes consistent with the book: never go back behind the book's update id.
@@ -165,7 +155,7 @@ export function createHub(deps: HubDeps): Hub {
           market.entry(exchange, item.symbol).counts.kline++;
           countIn(exchange, "kline");
           {
-            const key = streamKey("kline", exchange, item.symbol);
+            const key = streamId("kline", exchange, item.symbol);
             fanout(key, item, `${key}|${item.interval}`);
           }
           break;
@@ -195,7 +185,7 @@ export function createHub(deps: HubDeps): Hub {
           log.warning("trade gap on {exchange} {symbol}: ids {fromId}..{toId} lost ({reason})", {
             ...item,
           });
-          const audience = index.audience(streamKey("trade", exchange, item.symbol));
+          const audience = subscriptions.audience(streamId("trade", exchange, item.symbol));
           if (!audience) break;
           const text = JSON.stringify(item);
           for (const client of audience.plain) delivery.send(client, text);
@@ -259,15 +249,13 @@ export function createHub(deps: HubDeps): Hub {
    * a name the exchange does not list is dropped with an `unknown_symbol` error frame.
    */
   function reresolve(exchange: string, streamed: readonly string[]) {
-    for (const client of clients) {
-      for (const [key, options] of [...client.subs]) {
-        const [channel, ex, symbol] = key.split("|");
-        if (ex !== exchange || streamed.includes(symbol)) continue;
-        client.subs.delete(key);
-        if (channel === "book") books.unsubscribe(client, ex, symbol, options.depth!);
-        else index.remove(key, client);
+    for (const [client, subs] of subscriptions.onExchange(exchange)) {
+      for (const sub of subs) {
+        const { symbol } = sub.stream;
+        if (streamed.includes(symbol)) continue;
         const native = catalog.resolve(exchange, symbol);
         if (native === undefined) {
+          subscriptions.remove(client, sub.stream);
           delivery.send(
             client,
             JSON.stringify({
@@ -278,11 +266,7 @@ export function createHub(deps: HubDeps): Hub {
           );
           continue;
         }
-        const moved = streamKey(channel as "trade", exchange, native);
-        client.subs.set(moved, options);
-        if (channel === "book") {
-          books.subscribe(client, exchange, native, options.depth!, options.raw);
-        } else index.add(moved, client, options.raw);
+        subscriptions.move(client, sub, native);
       }
     }
   }
