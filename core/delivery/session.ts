@@ -9,13 +9,19 @@ import type { Catalog } from "../market/catalog.ts";
 import type { StreamKey, Subscription, Subscriptions } from "./subscriptions.ts";
 import {
   type ErrorCode,
-  errorFrame,
   parseClientFrame,
   resolveChannels,
   type SubscriptionFrame,
 } from "../protocol/messages.ts";
 import { DEFAULT_VIEW_DEPTH } from "../books/view.ts";
 import { streamId } from "./subscriptions.ts";
+import {
+  errorFrame,
+  pongFrame,
+  subscribedFrame,
+  subscriptionsFrame,
+  unsubscribedFrame,
+} from "../protocol/frames.ts";
 
 /** Limits applied to each connection. */
 export interface SessionLimits {
@@ -191,8 +197,7 @@ export function createSessions(deps: SessionDeps): Sessions {
     }
     delivery.send(
       client,
-      JSON.stringify({
-        type: "subscribed",
+      subscribedFrame({
         id: frame.id,
         symbols: frame.symbols,
         channels: resolved.named,
@@ -224,8 +229,7 @@ export function createSessions(deps: SessionDeps): Sessions {
     for (const stream of resolved.streams) if (subscriptions.remove(client, stream)) removed++;
     delivery.send(
       client,
-      JSON.stringify({
-        type: "unsubscribed",
+      unsubscribedFrame({
         id: frame.id,
         symbols: frame.symbols,
         channels: resolved.named,
@@ -238,13 +242,11 @@ export function createSessions(deps: SessionDeps): Sessions {
 
   const list = (client: Client, id?: string | number) => {
     const subs = subscriptions.of(client).map(({ stream, raw, depth }) => ({
-      exchange: stream.exchange,
-      symbol: stream.symbol,
-      channel: stream.channel,
+      ...stream,
       raw,
       depth,
     }));
-    delivery.send(client, JSON.stringify({ type: "subscriptions", id, subscriptions: subs }));
+    delivery.send(client, subscriptionsFrame(id, subs));
   };
 
   return {
@@ -297,7 +299,7 @@ export function createSessions(deps: SessionDeps): Sessions {
           list(client, frame.id);
           break;
         case "ping":
-          delivery.send(client, JSON.stringify({ type: "pong", id: frame.id, time: Date.now() }));
+          delivery.send(client, pongFrame(frame.id, Date.now()));
           break;
       }
     },

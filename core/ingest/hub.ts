@@ -13,6 +13,13 @@ import type { MarketState } from "../market/state.ts";
 import type { Metrics } from "../server/metrics.ts";
 import { streamId, type Subscriptions } from "../delivery/subscriptions.ts";
 import { encodeOnce } from "../delivery/wire.ts";
+import {
+  bookStatusFrame,
+  consolidatedFrame,
+  errorFrame,
+  feedStatusFrame,
+  gapFrame,
+} from "../protocol/frames.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { getLogger } from "../server/log.ts";
 
@@ -71,7 +78,7 @@ export function createHub(deps: HubDeps): Hub {
     if (!audience) return;
     const quote = consolidator.update(exchange, symbol);
     if (!quote) return;
-    const text = JSON.stringify(quote);
+    const text = consolidatedFrame(quote);
     for (const client of audience.plain) delivery.send(client, text, key);
     for (const client of audience.raw) delivery.send(client, text, key);
   };
@@ -98,16 +105,7 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of subscriptions.onExchange(exchange).keys()) delivery.send(client, text);
   };
 
-  const statusFrame = (info: FeedInfo) =>
-    JSON.stringify({
-      type: "status",
-      exchange: info.exchange,
-      state: info.state,
-      emulator: info.emulator,
-      reason: info.reason,
-      reconnects: info.reconnects,
-      timestamp: new Date(info.since).toISOString(),
-    });
+  const statusFrame = (info: FeedInfo) => feedStatusFrame(info);
 
   const onQuote = (event: QuoteEvent) => {
     market.quote(event);
@@ -167,15 +165,11 @@ export function createHub(deps: HubDeps): Hub {
           if (!books.apply(item)) break;
           consolidate(exchange, item.symbol);
           if (item.snapshot && wasSynced === false) {
-            const text = JSON.stringify({
-              type: "status",
+            broadcastBookStatus(
               exchange,
-              symbol: item.symbol,
-              channel: "book",
-              state: "synced",
-              timestamp: new Date(item.receiveTime).toISOString(),
-            });
-            broadcastBookStatus(exchange, item.symbol, text);
+              item.symbol,
+              bookStatusFrame(exchange, item.symbol, "synced", item.receiveTime),
+            );
           }
           break;
         }
@@ -187,7 +181,7 @@ export function createHub(deps: HubDeps): Hub {
           });
           const audience = subscriptions.audience(streamId("trade", exchange, item.symbol));
           if (!audience) break;
-          const text = JSON.stringify(item);
+          const text = gapFrame(item);
           for (const client of audience.plain) delivery.send(client, text);
           for (const client of audience.raw) delivery.send(client, text);
           break;
@@ -213,15 +207,7 @@ export function createHub(deps: HubDeps): Hub {
           broadcastBookStatus(
             exchange,
             item.symbol,
-            JSON.stringify({
-              type: "status",
-              exchange,
-              symbol: item.symbol,
-              channel: "book",
-              state: item.state,
-              reason: item.reason,
-              timestamp: new Date().toISOString(),
-            }),
+            bookStatusFrame(exchange, item.symbol, item.state, Date.now(), item.reason),
           );
           break;
         }
@@ -258,11 +244,10 @@ export function createHub(deps: HubDeps): Hub {
           subscriptions.remove(client, sub.stream);
           delivery.send(
             client,
-            JSON.stringify({
-              type: "error",
-              code: "unknown_symbol",
-              message: `${exchange} does not list ${symbol}; that subscription was dropped`,
-            }),
+            errorFrame(
+              "unknown_symbol",
+              `${exchange} does not list ${symbol}; that subscription was dropped`,
+            ),
           );
           continue;
         }

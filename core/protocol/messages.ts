@@ -1,6 +1,7 @@
 /**
- * The client protocol: frames a client may send (validated with zod), the
- * replies the gateway sends, and the stable error codes.
+ * The client protocol's inbound side: frames a client may send (validated with
+ * zod) and the stable error codes. The frames the gateway sends are built in
+ * frames.ts.
  * @module
  */
 import { z } from "zod";
@@ -145,13 +146,4 @@ export function resolveChannels(
     } else unknown.push(name);
   }
   return { channels, consolidated, unknown };
-}
-
-/** Serializes an error frame. */
-export function errorFrame(
-  code: ErrorCode,
-  message: string,
-  id?: string | number,
-): string {
-  return JSON.stringify({ type: "error", code, message, id });
 }

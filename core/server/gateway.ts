@@ -18,7 +18,7 @@ import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSessions } from "../delivery/session.ts";
 import { createSubscriptions } from "../delivery/subscriptions.ts";
-import { errorFrame } from "../protocol/messages.ts";
+import { consolidatedFrame, errorFrame } from "../protocol/frames.ts";
 import { getLogger } from "./log.ts";
 import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.ts";
 import { createAccessGate } from "../access/gate.ts";
@@ -180,7 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     limits: config,
     consolidatedFrame: (unified) => {
       const quote = consolidator.get(unified);
-      return quote ? JSON.stringify(quote) : undefined;
+      return quote ? consolidatedFrame(quote) : undefined;
     },
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
