@@ -29,7 +29,7 @@ export interface Backlog {
 export const MAX_BATCH_EVENTS = 256;
 
 /** Estimated cost of one backlog entry whose text is shared with other clients. */
-export const BACKLOG_ENTRY_BYTES = 64;
+const BACKLOG_ENTRY_BYTES = 64;
 
 /** Per-connection limits from the client's plan (API key) or the per-IP defaults. */
 export interface ClientAccess {

@@ -50,7 +50,7 @@ export interface SessionDeps {
 const encoder = new TextEncoder();
 
 /** A frame this many times over the size limit is abuse: the connection is closed (1009). */
-export const ABUSIVE_FRAME_FACTOR = 4;
+const ABUSIVE_FRAME_FACTOR = 4;
 
 /** Handles frames from clients. */
 export interface Sessions {

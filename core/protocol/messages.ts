@@ -43,7 +43,7 @@ const symbolName = z.string().min(1).max(32).regex(
 );
 
 /** subscribe / unsubscribe frames. */
-export const subscriptionFrame = z.strictObject({
+const subscriptionFrame = z.strictObject({
   action: z.enum(["subscribe", "unsubscribe"]),
   symbols: z.array(symbolName).min(1).max(1000),
   channels: z.array(z.string().min(1).max(32)).min(1).max(CHANNELS.length * 2)
@@ -55,13 +55,13 @@ export const subscriptionFrame = z.strictObject({
 });
 
 /** list / ping frames. */
-export const simpleFrame = z.strictObject({
+const simpleFrame = z.strictObject({
   action: z.enum(["list", "ping"]),
   id: requestId,
 });
 
 /** Every valid client frame. */
-export const clientFrame = z.discriminatedUnion("action", [
+const clientFrame = z.discriminatedUnion("action", [
   subscriptionFrame,
   simpleFrame,
 ]);
@@ -128,9 +128,6 @@ function pickId(data: unknown): string | number | undefined {
 
 /** Channels a client may name: the per-exchange data channels plus `consolidated`. */
 export type ClientChannel = Channel | "consolidated";
-
-/** Every client channel. */
-export const CLIENT_CHANNELS: readonly ClientChannel[] = [...CHANNELS, "consolidated"];
 
 /** The channels named in a frame, or `["trade"]`; unknown names are returned separately. */
 export function resolveChannels(
