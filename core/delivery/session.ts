@@ -141,7 +141,9 @@ export function createSessions(deps: SessionDeps): Sessions {
         if (native === undefined) continue;
         found = true;
         if (channels.length > 0) targets.push({ exchange, symbol: native });
-        const u = catalog.unified(exchange, native);
+        // Until the exchange reports its instruments, a `BASE/QUOTE` name is taken as given.
+        const u = catalog.unified(exchange, native) ??
+          (name.includes("/") ? name.toUpperCase() : undefined);
         if (consolidated && u !== undefined) unified.add(u);
       }
       if (!found) unknownSymbols.push(name);

@@ -111,7 +111,12 @@ Deno.test("a unified name subscribed before a feed reports its instruments gets 
   ]);
   const client = await connect(gateway);
   try {
-    client.send({ action: "subscribe", symbols: ["BTC/USDT", "ETH/USDT"], id: "early" });
+    client.send({
+      action: "subscribe",
+      symbols: ["BTC/USDT", "ETH/USDT"],
+      channels: ["trade", "consolidated"],
+      id: "early",
+    });
     const ack = await client.next((f) => f.id === "early");
     const { body } = await getJson(gateway, "/api/symbols");
     const listing = (body.exchanges as { exchange: string; instruments: unknown[] }[])
@@ -127,11 +132,18 @@ Deno.test("a unified name subscribed before a feed reports its instruments gets 
     assert.equal(btc.unified, "BTC/USDT");
     const eth = await client.next((f) => f.type === "trade" && f.symbol === "ETH-USDT", 10_000);
     assert.equal(eth.unified, "ETH/USDT");
+    for (const symbol of ["BTC/USDT", "ETH/USDT"]) {
+      const quote = await client.next((f) => f.type === "consolidated" && f.symbol === symbol);
+      assert.deepEqual((quote.venues as { exchange: string }[]).map((v) => v.exchange), [
+        "scripted",
+      ]);
+    }
     client.send({ action: "list", id: "l" });
     const list = await client.next((f) => f.type === "subscriptions" && f.id === "l");
     assert.deepEqual(
-      (list.subscriptions as { symbol: string }[]).map((s) => s.symbol).sort(),
-      ["BTC-USDT", "ETH-USDT"],
+      (list.subscriptions as { channel: string; symbol: string }[])
+        .map((s) => `${s.channel} ${s.symbol}`).sort(),
+      ["consolidated BTC/USDT", "consolidated ETH/USDT", "trade BTC-USDT", "trade ETH-USDT"],
     );
   } finally {
     await client.close();
