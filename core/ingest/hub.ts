@@ -19,6 +19,7 @@ import {
   errorFrame,
   feedStatusFrame,
   gapFrame,
+  type StreamEvent,
 } from "../protocol/frames.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { getLogger } from "../server/log.ts";
@@ -86,7 +87,7 @@ export function createHub(deps: HubDeps): Hub {
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
 
   /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
-  const fanout = (key: string, event: Parameters<typeof encodeOnce>[0], ckey?: string) => {
+  const fanout = (key: string, event: StreamEvent, ckey?: string) => {
     const audience = subscriptions.audience(key);
     if (!audience) return;
     const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol));
@@ -105,8 +106,6 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of subscriptions.onExchange(exchange).keys()) delivery.send(client, text);
   };
 
-  const statusFrame = (info: FeedInfo) => feedStatusFrame(info);
-
   const onQuote = (event: QuoteEvent) => {
     market.quote(event);
     countIn(event.exchange, "quote");
@@ -116,7 +115,7 @@ export function createHub(deps: HubDeps): Hub {
   };
 
   return {
-    statusFrame,
+    statusFrame: feedStatusFrame,
     onState(info) {
       metrics.feedUp.set(
         { exchange: info.exchange, emulator: String(info.emulator) },
@@ -129,7 +128,7 @@ export function createHub(deps: HubDeps): Hub {
         emulatorNote: info.emulator ? " (EMULATOR, not the real exchange)" : "",
         reason: info.reason ?? "-",
       });
-      broadcastStatus(statusFrame(info), info.exchange);
+      broadcastStatus(feedStatusFrame(info), info.exchange);
     },
     onItem(exchange, item) {
       switch (item.type) {
@@ -229,8 +228,8 @@ export function createHub(deps: HubDeps): Hub {
   };
 
   /**
-   * Until a feed reports its instruments, client names resolve against the configured
-   * names as given. Once the list arrives, subscriptions made under a name the exchange
+   * Until a feed reports its instruments, client names resolve to the configured name
+   * they match (written as `BTC/USDT`, `BTCUSDT` or `BTC-USDT`). Once the list arrives, subscriptions made under a name the exchange
    * streams differently (`BTCUSDT` on Coinbase is `BTC-USDT`) move to the native symbol;
    * a name the exchange does not list is dropped with an `unknown_symbol` error frame.
    */
