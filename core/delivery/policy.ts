@@ -3,6 +3,7 @@
  * sending to it.
  * @module
  */
+import { batchFrame } from "../protocol/frames.ts";
 
 /** A frame waiting in a slow client's backlog. */
 interface QueuedFrame {
@@ -297,7 +298,7 @@ export function createDelivery(
       if (client.closing) continue;
       if (!sameFrames(frames, lastFrames)) {
         lastFrames = frames;
-        lastText = frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
+        lastText = batchFrame(frames);
         counted = false;
       }
       // A batched frame counts once against the queue bound (it holds ≤ MAX_BATCH_EVENTS).

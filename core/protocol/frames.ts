@@ -381,3 +381,19 @@ export function gapFrame(event: GapEvent): string {
 export function consolidatedFrame(quote: ConsolidatedQuote): string {
   return JSON.stringify(quote);
 }
+
+// ---------------------------------------------------------------------------
+// Batched delivery
+// ---------------------------------------------------------------------------
+
+/**
+ * A batch for a client connected with `?batch=1`: the frames of one short window,
+ * in order, as one JSON array (each element is one of the frames above).
+ * @example
+ * ```json
+ * [{"type":"trade",…,"tradeId":41},{"type":"trade",…,"tradeId":42}]
+ * ```
+ */
+export function batchFrame(frames: readonly string[]): string {
+  return frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
+}

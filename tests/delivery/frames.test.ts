@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  batchFrame,
   bookFrame,
   bookStatusFrame,
   consolidatedFrame,
@@ -229,4 +230,12 @@ Deno.test("frames: market data, with and without raw", () => {
       '"venues":[{"exchange":"kraken","symbol":"BTC/USDT","bidPrice":2,"bidQuantity":1,"source":"quote"}],' +
       `"timestamp":"${ISO}"}`,
   );
+});
+
+Deno.test("frames: a batch is a JSON array of the frames, in order", () => {
+  const a = pongFrame(1, T);
+  const b = errorFrame("bad_json", "x");
+  assert.equal(batchFrame([a]), `[${a}]`);
+  assert.equal(batchFrame([a, b]), `[${a},${b}]`);
+  assert.deepEqual(JSON.parse(batchFrame([a, b])), [JSON.parse(a), JSON.parse(b)]);
 });
