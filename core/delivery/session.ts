@@ -6,7 +6,12 @@
  */
 import type { Client, Delivery } from "./policy.ts";
 import type { Catalog } from "../market/catalog.ts";
-import type { StreamKey, Subscription, Subscriptions } from "./subscriptions.ts";
+import {
+  streamId,
+  type StreamKey,
+  type Subscription,
+  type Subscriptions,
+} from "./subscriptions.ts";
 import {
   type ErrorCode,
   parseClientFrame,
@@ -14,7 +19,6 @@ import {
   type SubscriptionFrame,
 } from "../protocol/messages.ts";
 import { DEFAULT_VIEW_DEPTH } from "../books/view.ts";
-import { streamId } from "./subscriptions.ts";
 import {
   errorFrame,
   pongFrame,
