@@ -19,6 +19,7 @@ import {
 } from "./book.ts";
 import { advanceView, type BookView, createBookView, resetView, viewSnapshot } from "./view.ts";
 import type { Client, Delivery } from "../delivery/policy.ts";
+import { bookFrame } from "../protocol/frames.ts";
 
 /** Subscribers of one depth of one book. */
 interface ViewGroup {
@@ -110,8 +111,7 @@ export function createBooks(
 
   const snapshotFrame = (entry: BookEntry, group: ViewGroup): string => {
     const snap = viewSnapshot(group.view);
-    return JSON.stringify({
-      type: "book",
+    return bookFrame({
       exchange: entry.exchange,
       symbol: entry.symbol,
       unified: unifiedOf(entry.exchange, entry.symbol),
@@ -145,7 +145,6 @@ export function createBooks(
       const delta = advanceView(group.view, entry.book);
       if (delta === null) continue;
       const base = {
-        type: "book",
         exchange: entry.exchange,
         symbol: entry.symbol,
         unified: unifiedOf(entry.exchange, entry.symbol),
@@ -163,14 +162,14 @@ export function createBooks(
       // A slow client cannot apply a delta it never got: it is sent a fresh snapshot instead.
       const catchUp = () => snapshotFrame(entry, group);
       if (group.plain.size > 0) {
-        const text = JSON.stringify(base);
+        const text = bookFrame(base);
         for (const client of group.plain) {
           if (client.backlog !== null) delivery.send(client, catchUp, key);
           else delivery.send(client, text, key);
         }
       }
       if (group.raw.size > 0) {
-        const text = JSON.stringify({ ...base, raw: update.raw });
+        const text = bookFrame({ ...base, raw: update.raw });
         for (const client of group.raw) {
           if (client.backlog !== null) delivery.send(client, catchUp, key);
           else delivery.send(client, text, key);

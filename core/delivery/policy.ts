@@ -3,14 +3,7 @@
  * sending to it.
  * @module
  */
-
-/** Options of one subscription (exchange × symbol × channel). */
-export interface SubscriptionOptions {
-  /** Include the exchange's own frame as `raw`. */
-  raw: boolean;
-  /** Book depth (book channel only). */
-  depth?: number;
-}
+import { batchFrame } from "../protocol/frames.ts";
 
 /** A frame waiting in a slow client's backlog. */
 interface QueuedFrame {
@@ -37,7 +30,7 @@ export interface Backlog {
 export const MAX_BATCH_EVENTS = 256;
 
 /** Estimated cost of one backlog entry whose text is shared with other clients. */
-export const BACKLOG_ENTRY_BYTES = 64;
+const BACKLOG_ENTRY_BYTES = 64;
 
 /** Per-connection limits from the client's plan (API key) or the per-IP defaults. */
 export interface ClientAccess {
@@ -57,8 +50,6 @@ export interface Client {
   readonly socket: WebSocket;
   /** Remote address, for logs. */
   readonly remote: string;
-  /** Subscription key → options. */
-  readonly subs: Map<string, SubscriptionOptions>;
   /** Frames waiting because the socket is above its high-water mark; null when none. */
   backlog: Backlog | null;
   /** Client frames counted in the current one-second window. */
@@ -88,7 +79,6 @@ export function createClient(
     id,
     socket,
     remote,
-    subs: new Map(),
     backlog: null,
     rate: { windowStart: 0, count: 0 },
     closing: false,
@@ -308,7 +298,7 @@ export function createDelivery(
       if (client.closing) continue;
       if (!sameFrames(frames, lastFrames)) {
         lastFrames = frames;
-        lastText = frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
+        lastText = batchFrame(frames);
         counted = false;
       }
       // A batched frame counts once against the queue bound (it holds ≤ MAX_BATCH_EVENTS).

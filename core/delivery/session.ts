@@ -4,20 +4,28 @@
  * An error never closes a well-behaved connection and never touches other clients.
  * @module
  */
-import type { Channel } from "../events.ts";
 import type { Client, Delivery } from "./policy.ts";
-import type { Books } from "../books/books.ts";
 import type { Catalog } from "../market/catalog.ts";
-import type { StreamIndex } from "./subscriptions.ts";
-import { streamKey } from "./subscriptions.ts";
+import {
+  streamId,
+  type StreamKey,
+  type Subscription,
+  type Subscriptions,
+} from "./subscriptions.ts";
 import {
   type ErrorCode,
-  errorFrame,
   parseClientFrame,
   resolveChannels,
   type SubscriptionFrame,
 } from "../protocol/messages.ts";
 import { DEFAULT_VIEW_DEPTH } from "../books/view.ts";
+import {
+  errorFrame,
+  pongFrame,
+  subscribedFrame,
+  subscriptionsFrame,
+  unsubscribedFrame,
+} from "../protocol/frames.ts";
 
 /** Limits applied to each connection. */
 export interface SessionLimits {
@@ -28,8 +36,7 @@ export interface SessionLimits {
 
 /** What a session works with. */
 export interface SessionDeps {
-  index: StreamIndex;
-  books: Books;
+  subscriptions: Subscriptions;
   catalog: Catalog;
   delivery: Delivery;
   limits: SessionLimits;
@@ -44,19 +51,10 @@ export interface SessionDeps {
   now(): number;
 }
 
-/** One subscription of a client, as `list` reports it. */
-interface SubscriptionInfo {
-  exchange: string;
-  symbol: string;
-  channel: Channel | "consolidated";
-  raw: boolean;
-  depth?: number;
-}
-
 const encoder = new TextEncoder();
 
 /** A frame this many times over the size limit is abuse: the connection is closed (1009). */
-export const ABUSIVE_FRAME_FACTOR = 4;
+const ABUSIVE_FRAME_FACTOR = 4;
 
 /** Handles frames from clients. */
 export interface Sessions {
@@ -68,7 +66,7 @@ export interface Sessions {
 
 /** Creates the session handler. */
 export function createSessions(deps: SessionDeps): Sessions {
-  const { index, books, catalog, delivery, limits } = deps;
+  const { subscriptions, catalog, delivery, limits } = deps;
 
   const fail = (client: Client, code: ErrorCode, message: string, id?: string | number) => {
     deps.countError(code);
@@ -147,7 +145,9 @@ export function createSessions(deps: SessionDeps): Sessions {
         if (native === undefined) continue;
         found = true;
         if (channels.length > 0) targets.push({ exchange, symbol: native });
-        const u = catalog.unified(exchange, native);
+        // Until the exchange reports its instruments, a `BASE/QUOTE` name is taken as given.
+        const u = catalog.unified(exchange, native) ??
+          (name.includes("/") ? name.toUpperCase() : undefined);
         if (consolidated && u !== undefined) unified.add(u);
       }
       if (!found) unknownSymbols.push(name);
@@ -161,13 +161,18 @@ export function createSessions(deps: SessionDeps): Sessions {
       );
       return undefined;
     }
+    const streams: StreamKey[] = [];
+    for (const { exchange, symbol } of targets) {
+      for (const channel of channels) streams.push({ channel, exchange, symbol });
+    }
+    for (const symbol of unified) streams.push({ channel: "consolidated", exchange: "*", symbol });
     return {
-      channels,
       /** Channels as named in acks (data channels plus `consolidated`). */
       named: consolidated ? [...channels, "consolidated"] : channels,
-      targets,
-      consolidated: [...unified].map((u) => streamKey("consolidated", "*", u)),
+      /** Every stream the frame names, consolidated ones last. */
+      streams,
       exchanges: [...new Set(targets.map((t) => t.exchange))],
+      book: channels.includes("book"),
     };
   };
 
@@ -176,69 +181,50 @@ export function createSessions(deps: SessionDeps): Sessions {
     if (!resolved) return;
     const raw = frame.raw ?? true;
     const depth = frame.depth ?? DEFAULT_VIEW_DEPTH;
-    let added = 0;
-    for (const { exchange, symbol } of resolved.targets) {
-      for (const channel of resolved.channels) {
-        if (!client.subs.has(streamKey(channel, exchange, symbol))) added++;
-      }
+    // One subscription per distinct stream (two names may resolve to the same symbol).
+    const wanted = new Map<string, Subscription>();
+    for (const stream of resolved.streams) {
+      const id = streamId(stream.channel, stream.exchange, stream.symbol);
+      if (stream.channel === "book") wanted.set(id, { stream, raw, depth });
+      else wanted.set(id, { stream, raw: stream.channel === "consolidated" ? false : raw });
     }
-    for (const key of resolved.consolidated) if (!client.subs.has(key)) added++;
+    let added = 0;
+    for (const sub of wanted.values()) if (!subscriptions.has(client, sub.stream)) added++;
+    const held = subscriptions.count(client);
     const maxSubscriptions = client.access?.maxSubscriptions ?? limits.maxSubscriptions;
-    if (client.subs.size + added > maxSubscriptions) {
+    if (held + added > maxSubscriptions) {
       fail(
         client,
         "too_many_subscriptions",
-        `this would hold ${
-          client.subs.size + added
-        } subscriptions; the limit is ${maxSubscriptions}`,
+        `this would hold ${held + added} subscriptions; the limit is ${maxSubscriptions}`,
         frame.id,
       );
       return;
     }
-    const bookSubs: { exchange: string; symbol: string }[] = [];
-    for (const { exchange, symbol } of resolved.targets) {
-      for (const channel of resolved.channels) {
-        const key = streamKey(channel, exchange, symbol);
-        const previous = client.subs.get(key);
-        if (channel === "book") {
-          if (previous?.depth !== undefined) {
-            books.unsubscribe(client, exchange, symbol, previous.depth);
-          }
-          client.subs.set(key, { raw, depth });
-          bookSubs.push({ exchange, symbol });
-        } else {
-          client.subs.set(key, { raw });
-          index.add(key, client, raw);
-        }
-      }
-    }
-    for (const key of resolved.consolidated) {
-      client.subs.set(key, { raw: false });
-      index.add(key, client, false);
-    }
     delivery.send(
       client,
-      JSON.stringify({
-        type: "subscribed",
+      subscribedFrame({
         id: frame.id,
         symbols: frame.symbols,
         channels: resolved.named,
         exchanges: resolved.exchanges,
         raw,
-        depth: resolved.channels.includes("book") ? depth : undefined,
-        subscriptions: client.subs.size,
+        depth: resolved.book ? depth : undefined,
+        subscriptions: held + added,
       }),
     );
     for (const exchange of resolved.exchanges) {
       const status = deps.statusFrame(exchange);
       if (status) delivery.send(client, status);
     }
-    for (const { exchange, symbol } of bookSubs) {
-      books.subscribe(client, exchange, symbol, depth, raw);
-    }
-    for (const key of resolved.consolidated) {
-      const current = deps.consolidatedFrame(key.slice(key.lastIndexOf("|") + 1));
-      if (current) delivery.send(client, current, key);
+    // Joined after the ack so book snapshots and current consolidated quotes follow it.
+    for (const sub of wanted.values()) subscriptions.add(client, sub);
+    for (const { stream } of wanted.values()) {
+      if (stream.channel !== "consolidated") continue;
+      const current = deps.consolidatedFrame(stream.symbol);
+      if (current) {
+        delivery.send(client, current, streamId(stream.channel, stream.exchange, stream.symbol));
+      }
     }
   };
 
@@ -246,49 +232,27 @@ export function createSessions(deps: SessionDeps): Sessions {
     const resolved = resolve(client, frame);
     if (!resolved) return;
     let removed = 0;
-    for (const { exchange, symbol } of resolved.targets) {
-      for (const channel of resolved.channels) {
-        const key = streamKey(channel, exchange, symbol);
-        const options = client.subs.get(key);
-        if (!options) continue;
-        removed++;
-        client.subs.delete(key);
-        if (channel === "book") books.unsubscribe(client, exchange, symbol, options.depth!);
-        else index.remove(key, client);
-      }
-    }
-    for (const key of resolved.consolidated) {
-      if (!client.subs.delete(key)) continue;
-      removed++;
-      index.remove(key, client);
-    }
+    for (const stream of resolved.streams) if (subscriptions.remove(client, stream)) removed++;
     delivery.send(
       client,
-      JSON.stringify({
-        type: "unsubscribed",
+      unsubscribedFrame({
         id: frame.id,
         symbols: frame.symbols,
         channels: resolved.named,
         exchanges: resolved.exchanges,
         removed,
-        subscriptions: client.subs.size,
+        subscriptions: subscriptions.count(client),
       }),
     );
   };
 
   const list = (client: Client, id?: string | number) => {
-    const subscriptions: SubscriptionInfo[] = [];
-    for (const [key, options] of client.subs) {
-      const [channel, exchange, symbol] = key.split("|");
-      subscriptions.push({
-        exchange,
-        symbol,
-        channel: channel as Channel | "consolidated",
-        raw: options.raw,
-        depth: options.depth,
-      });
-    }
-    delivery.send(client, JSON.stringify({ type: "subscriptions", id, subscriptions }));
+    const subs = subscriptions.of(client).map(({ stream, raw, depth }) => ({
+      ...stream,
+      raw,
+      depth,
+    }));
+    delivery.send(client, subscriptionsFrame(id, subs));
   };
 
   return {
@@ -341,20 +305,10 @@ export function createSessions(deps: SessionDeps): Sessions {
           list(client, frame.id);
           break;
         case "ping":
-          delivery.send(client, JSON.stringify({ type: "pong", id: frame.id, time: Date.now() }));
+          delivery.send(client, pongFrame(frame.id, Date.now()));
           break;
       }
     },
-    onClose(client) {
-      for (const [key, options] of client.subs) {
-        if (options.depth !== undefined && key.startsWith("book|")) {
-          const [, exchange, symbol] = key.split("|");
-          books.unsubscribe(client, exchange, symbol, options.depth);
-        } else {
-          index.remove(key, client);
-        }
-      }
-      client.subs.clear();
-    },
+    onClose: (client) => subscriptions.clear(client),
   };
 }

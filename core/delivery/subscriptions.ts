@@ -1,10 +1,30 @@
 /**
- * Subscription index for the trade, quote and kline channels: stream key →
- * the clients that want it, split by wire form (with or without `raw`).
+ * Every client subscription, in one place: which streams each client follows
+ * (typed {@link StreamKey}s), and who follows each stream. Trade, quote, kline
+ * and consolidated streams keep their audience here, split by wire form (with or
+ * without `raw`); book streams keep theirs in the book store's per-depth views
+ * ({@link BookAudiences}). Callers never see that difference: they add, remove
+ * and move subscriptions.
  * @module
  */
-import type { Channel } from "../events.ts";
 import type { Client } from "./policy.ts";
+import type { ClientChannel } from "../protocol/messages.ts";
+
+/** The stream one subscription follows; consolidated streams have exchange `*` and the unified symbol. */
+export interface StreamKey {
+  readonly channel: ClientChannel;
+  readonly exchange: string;
+  readonly symbol: string;
+}
+
+/** One subscription of a client. */
+export interface Subscription {
+  readonly stream: StreamKey;
+  /** Include the exchange's own frame as `raw`. */
+  readonly raw: boolean;
+  /** Book depth (book channel only). */
+  readonly depth?: number;
+}
 
 /** The clients of one stream, by wire form. */
 export interface Audience {
@@ -12,44 +32,136 @@ export interface Audience {
   plain: Set<Client>;
 }
 
-/** Key of one stream. */
-export function streamKey(
-  channel: Channel | "consolidated",
-  exchange: string,
-  symbol: string,
-): string {
+/** Where book subscribers are held (the book store: one view per depth). */
+export interface BookAudiences {
+  /** Adds a subscriber at `depth`; sends it a snapshot at once if the book is synced. */
+  subscribe(client: Client, exchange: string, symbol: string, depth: number, raw: boolean): void;
+  unsubscribe(client: Client, exchange: string, symbol: string, depth: number): void;
+}
+
+/**
+ * Id of a stream: the map key of its audience and the conflation key of its updates.
+ * Built once per event on the fan-out path; never parsed back (the typed key is kept beside it).
+ */
+export function streamId(channel: ClientChannel, exchange: string, symbol: string): string {
   return `${channel}|${exchange}|${symbol}`;
 }
 
-/** The index. */
-export interface StreamIndex {
-  add(key: string, client: Client, raw: boolean): void;
-  remove(key: string, client: Client): void;
-  audience(key: string): Audience | undefined;
-  size(): number;
+/** The subscriptions of every client. */
+export interface Subscriptions {
+  /**
+   * Adds `subscription` for `client`, replacing one to the same stream (new `raw` or
+   * `depth`). A book subscription gets a snapshot at once if the book is synced.
+   */
+  add(client: Client, subscription: Subscription): void;
+  /** Removes `client`'s subscription to `stream`; false if it had none. */
+  remove(client: Client, stream: StreamKey): boolean;
+  /** True if `client` follows `stream`. */
+  has(client: Client, stream: StreamKey): boolean;
+  /** Subscriptions `client` holds. */
+  count(client: Client): number;
+  /** `client`'s subscriptions, oldest first. */
+  of(client: Client): Subscription[];
+  /** Drops every subscription of `client` (it disconnected). */
+  clear(client: Client): void;
+  /** Moves a subscription to another symbol of the same exchange and channel. */
+  move(client: Client, subscription: Subscription, symbol: string): void;
+  /** Every client with a subscription to one of `exchange`'s streams, with those subscriptions. */
+  onExchange(exchange: string): Map<Client, Subscription[]>;
+  /** The audience of a non-book stream by {@link streamId} (the fan-out path: one map lookup). */
+  audience(id: string): Audience | undefined;
 }
 
-/** Creates an empty index. */
-export function createStreamIndex(): StreamIndex {
-  const index = new Map<string, Audience>();
+/** Creates an empty subscription store; book subscribers are kept in `books`. */
+export function createSubscriptions(books: BookAudiences): Subscriptions {
+  const audiences = new Map<string, Audience>();
+  const byClient = new Map<Client, Map<string, Subscription>>();
+
+  /** Enters `client` in the stream's audience (index or book view). */
+  const follow = (client: Client, sub: Subscription, id: string) => {
+    const { channel, exchange, symbol } = sub.stream;
+    if (channel === "book") {
+      books.subscribe(client, exchange, symbol, sub.depth!, sub.raw);
+      return;
+    }
+    let audience = audiences.get(id);
+    if (!audience) {
+      audience = { raw: new Set(), plain: new Set() };
+      audiences.set(id, audience);
+    }
+    (sub.raw ? audience.raw : audience.plain).add(client);
+    (sub.raw ? audience.plain : audience.raw).delete(client);
+  };
+
+  /** Takes `client` out of the stream's audience. */
+  const unfollow = (client: Client, sub: Subscription, id: string) => {
+    const { channel, exchange, symbol } = sub.stream;
+    if (channel === "book") {
+      books.unsubscribe(client, exchange, symbol, sub.depth!);
+      return;
+    }
+    const audience = audiences.get(id);
+    if (!audience) return;
+    audience.raw.delete(client);
+    audience.plain.delete(client);
+    if (audience.raw.size === 0 && audience.plain.size === 0) audiences.delete(id);
+  };
+
+  const idOf = ({ channel, exchange, symbol }: StreamKey) => streamId(channel, exchange, symbol);
+
+  const add = (client: Client, sub: Subscription) => {
+    let subs = byClient.get(client);
+    if (!subs) {
+      subs = new Map();
+      byClient.set(client, subs);
+    }
+    const id = idOf(sub.stream);
+    const previous = subs.get(id);
+    // A book view is per depth: leave the old one before joining the new.
+    if (previous?.depth !== undefined) unfollow(client, previous, id);
+    subs.set(id, sub);
+    follow(client, sub, id);
+  };
+
+  const remove = (client: Client, stream: StreamKey) => {
+    const subs = byClient.get(client);
+    const id = idOf(stream);
+    const sub = subs?.get(id);
+    if (!subs || !sub) return false;
+    subs.delete(id);
+    if (subs.size === 0) byClient.delete(client);
+    unfollow(client, sub, id);
+    return true;
+  };
+
   return {
-    add(key, client, raw) {
-      let audience = index.get(key);
-      if (!audience) {
-        audience = { raw: new Set(), plain: new Set() };
-        index.set(key, audience);
+    add,
+    remove,
+    has: (client, stream) => byClient.get(client)?.has(idOf(stream)) ?? false,
+    count: (client) => byClient.get(client)?.size ?? 0,
+    of: (client) => [...byClient.get(client)?.values() ?? []],
+    clear(client) {
+      const subs = byClient.get(client);
+      if (!subs) return;
+      byClient.delete(client);
+      for (const [id, sub] of subs) unfollow(client, sub, id);
+    },
+    move(client, sub, symbol) {
+      remove(client, sub.stream);
+      add(client, { ...sub, stream: { ...sub.stream, symbol } });
+    },
+    onExchange(exchange) {
+      const found = new Map<Client, Subscription[]>();
+      for (const [client, subs] of byClient) {
+        for (const sub of subs.values()) {
+          if (sub.stream.exchange !== exchange) continue;
+          const list = found.get(client);
+          if (list) list.push(sub);
+          else found.set(client, [sub]);
+        }
       }
-      (raw ? audience.raw : audience.plain).add(client);
-      (raw ? audience.plain : audience.raw).delete(client);
+      return found;
     },
-    remove(key, client) {
-      const audience = index.get(key);
-      if (!audience) return;
-      audience.raw.delete(client);
-      audience.plain.delete(client);
-      if (audience.raw.size === 0 && audience.plain.size === 0) index.delete(key);
-    },
-    audience: (key) => index.get(key),
-    size: () => index.size,
+    audience: (id) => audiences.get(id),
   };
 }

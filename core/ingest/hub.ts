@@ -6,24 +6,31 @@
 import type { FeedItem } from "../feed/messages.ts";
 import type { FeedInfo } from "./supervisor.ts";
 import type { QuoteEvent } from "../events.ts";
-import type { Client, Delivery } from "../delivery/policy.ts";
+import type { Delivery } from "../delivery/policy.ts";
 import type { Books } from "../books/books.ts";
 import type { Catalog } from "../market/catalog.ts";
 import type { MarketState } from "../market/state.ts";
 import type { Metrics } from "../server/metrics.ts";
-import { type StreamIndex, streamKey } from "../delivery/subscriptions.ts";
+import { streamId, type Subscriptions } from "../delivery/subscriptions.ts";
 import { encodeOnce } from "../delivery/wire.ts";
+import {
+  bookStatusFrame,
+  consolidatedFrame,
+  errorFrame,
+  feedStatusFrame,
+  gapFrame,
+  type StreamEvent,
+} from "../protocol/frames.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { getLogger } from "../server/log.ts";
 
 /** What the hub works with. */
 export interface HubDeps {
-  index: StreamIndex;
+  subscriptions: Subscriptions;
   books: Books;
   market: MarketState;
   catalog: Catalog;
   delivery: Delivery;
-  clients: ReadonlySet<Client>;
   metrics: Metrics;
   consolidator: Consolidator;
 }
@@ -40,7 +47,7 @@ export interface Hub {
 
 /** Creates the hub. */
 export function createHub(deps: HubDeps): Hub {
-  const { index, books, market, catalog, delivery, clients, metrics, consolidator } = deps;
+  const { subscriptions, books, market, catalog, delivery, metrics, consolidator } = deps;
 
   // Labelled counter children are looked up once per (exchange, type), not hashed per event.
   const counters = new Map<string, { inc(): void }>();
@@ -67,12 +74,12 @@ export function createHub(deps: HubDeps): Hub {
   const consolidate = (exchange: string, symbol: string) => {
     const unified = catalog.unified(exchange, symbol);
     if (unified === undefined) return;
-    const key = streamKey("consolidated", "*", unified);
-    const audience = index.audience(key);
+    const key = streamId("consolidated", "*", unified);
+    const audience = subscriptions.audience(key);
     if (!audience) return;
     const quote = consolidator.update(exchange, symbol);
     if (!quote) return;
-    const text = JSON.stringify(quote);
+    const text = consolidatedFrame(quote);
     for (const client of audience.plain) delivery.send(client, text, key);
     for (const client of audience.raw) delivery.send(client, text, key);
   };
@@ -80,8 +87,8 @@ export function createHub(deps: HubDeps): Hub {
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
 
   /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
-  const fanout = (key: string, event: Parameters<typeof encodeOnce>[0], ckey?: string) => {
-    const audience = index.audience(key);
+  const fanout = (key: string, event: StreamEvent, ckey?: string) => {
+    const audience = subscriptions.audience(key);
     if (!audience) return;
     const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol));
     if (audience.plain.size > 0) {
@@ -94,41 +101,21 @@ export function createHub(deps: HubDeps): Hub {
     }
   };
 
-  const subscribedTo = (client: Client, exchange: string, symbol?: string) => {
-    for (const key of client.subs.keys()) {
-      const [, ex, sym] = key.split("|");
-      if (ex === exchange && (symbol === undefined || sym === symbol)) return true;
-    }
-    return false;
+  /** Sends `text` to every client following one of `exchange`'s streams. */
+  const broadcastStatus = (text: string, exchange: string) => {
+    for (const client of subscriptions.onExchange(exchange).keys()) delivery.send(client, text);
   };
-
-  const broadcastStatus = (text: string, exchange: string, symbol?: string) => {
-    for (const client of clients) {
-      if (subscribedTo(client, exchange, symbol)) delivery.send(client, text);
-    }
-  };
-
-  const statusFrame = (info: FeedInfo) =>
-    JSON.stringify({
-      type: "status",
-      exchange: info.exchange,
-      state: info.state,
-      emulator: info.emulator,
-      reason: info.reason,
-      reconnects: info.reconnects,
-      timestamp: new Date(info.since).toISOString(),
-    });
 
   const onQuote = (event: QuoteEvent) => {
     market.quote(event);
     countIn(event.exchange, "quote");
-    const key = streamKey("quote", event.exchange, event.symbol);
+    const key = streamId("quote", event.exchange, event.symbol);
     fanout(key, event, key);
     consolidate(event.exchange, event.symbol);
   };
 
   return {
-    statusFrame,
+    statusFrame: feedStatusFrame,
     onState(info) {
       metrics.feedUp.set(
         { exchange: info.exchange, emulator: String(info.emulator) },
@@ -141,7 +128,7 @@ export function createHub(deps: HubDeps): Hub {
         emulatorNote: info.emulator ? " (EMULATOR, not the real exchange)" : "",
         reason: info.reason ?? "-",
       });
-      broadcastStatus(statusFrame(info), info.exchange);
+      broadcastStatus(feedStatusFrame(info), info.exchange);
     },
     onItem(exchange, item) {
       switch (item.type) {
@@ -149,7 +136,7 @@ export function createHub(deps: HubDeps): Hub {
           market.trade(item);
           countIn(exchange, "trade");
           setLag(exchange, item.receiveTime - item.eventTime);
-          fanout(streamKey("trade", exchange, item.symbol), item);
+          fanout(streamId("trade", exchange, item.symbol), item);
           break;
         case "quote": {
           // Keep quotes consistent with the book: never go back behind the book's update id.
@@ -165,7 +152,7 @@ export function createHub(deps: HubDeps): Hub {
           market.entry(exchange, item.symbol).counts.kline++;
           countIn(exchange, "kline");
           {
-            const key = streamKey("kline", exchange, item.symbol);
+            const key = streamId("kline", exchange, item.symbol);
             fanout(key, item, `${key}|${item.interval}`);
           }
           break;
@@ -177,15 +164,11 @@ export function createHub(deps: HubDeps): Hub {
           if (!books.apply(item)) break;
           consolidate(exchange, item.symbol);
           if (item.snapshot && wasSynced === false) {
-            const text = JSON.stringify({
-              type: "status",
+            broadcastBookStatus(
               exchange,
-              symbol: item.symbol,
-              channel: "book",
-              state: "synced",
-              timestamp: new Date(item.receiveTime).toISOString(),
-            });
-            broadcastBookStatus(exchange, item.symbol, text);
+              item.symbol,
+              bookStatusFrame(exchange, item.symbol, "synced", item.receiveTime),
+            );
           }
           break;
         }
@@ -195,9 +178,9 @@ export function createHub(deps: HubDeps): Hub {
           log.warning("trade gap on {exchange} {symbol}: ids {fromId}..{toId} lost ({reason})", {
             ...item,
           });
-          const audience = index.audience(streamKey("trade", exchange, item.symbol));
+          const audience = subscriptions.audience(streamId("trade", exchange, item.symbol));
           if (!audience) break;
-          const text = JSON.stringify(item);
+          const text = gapFrame(item);
           for (const client of audience.plain) delivery.send(client, text);
           for (const client of audience.raw) delivery.send(client, text);
           break;
@@ -223,15 +206,7 @@ export function createHub(deps: HubDeps): Hub {
           broadcastBookStatus(
             exchange,
             item.symbol,
-            JSON.stringify({
-              type: "status",
-              exchange,
-              symbol: item.symbol,
-              channel: "book",
-              state: item.state,
-              reason: item.reason,
-              timestamp: new Date().toISOString(),
-            }),
+            bookStatusFrame(exchange, item.symbol, item.state, Date.now(), item.reason),
           );
           break;
         }
@@ -253,36 +228,29 @@ export function createHub(deps: HubDeps): Hub {
   };
 
   /**
-   * Until a feed reports its instruments, client names resolve against the configured
-   * names as given. Once the list arrives, subscriptions made under a name the exchange
+   * Until a feed reports its instruments, client names resolve to the configured name
+   * they match (written as `BTC/USDT`, `BTCUSDT` or `BTC-USDT`). Once the list arrives, subscriptions made under a name the exchange
    * streams differently (`BTCUSDT` on Coinbase is `BTC-USDT`) move to the native symbol;
    * a name the exchange does not list is dropped with an `unknown_symbol` error frame.
    */
   function reresolve(exchange: string, streamed: readonly string[]) {
-    for (const client of clients) {
-      for (const [key, options] of [...client.subs]) {
-        const [channel, ex, symbol] = key.split("|");
-        if (ex !== exchange || streamed.includes(symbol)) continue;
-        client.subs.delete(key);
-        if (channel === "book") books.unsubscribe(client, ex, symbol, options.depth!);
-        else index.remove(key, client);
+    for (const [client, subs] of subscriptions.onExchange(exchange)) {
+      for (const sub of subs) {
+        const { symbol } = sub.stream;
+        if (streamed.includes(symbol)) continue;
         const native = catalog.resolve(exchange, symbol);
         if (native === undefined) {
+          subscriptions.remove(client, sub.stream);
           delivery.send(
             client,
-            JSON.stringify({
-              type: "error",
-              code: "unknown_symbol",
-              message: `${exchange} does not list ${symbol}; that subscription was dropped`,
-            }),
+            errorFrame(
+              "unknown_symbol",
+              `${exchange} does not list ${symbol}; that subscription was dropped`,
+            ),
           );
           continue;
         }
-        const moved = streamKey(channel as "trade", exchange, native);
-        client.subs.set(moved, options);
-        if (channel === "book") {
-          books.subscribe(client, exchange, native, options.depth!, options.raw);
-        } else index.add(moved, client, options.raw);
+        subscriptions.move(client, sub, native);
       }
     }
   }

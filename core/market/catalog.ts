@@ -18,9 +18,17 @@ export interface ExchangeListing {
 export interface Catalog {
   /** Configured exchange ids. */
   exchanges(): string[];
-  /** Native symbol for a client-given name on `exchange`, if that exchange streams it. */
+  /**
+   * Native symbol for a client-given name on `exchange`, if that exchange streams it.
+   * Until the exchange reports its instruments, a name matches a configured one written
+   * any way (`BTC/USDT`, `BTCUSDT`, `BTC-USDT`) and resolves to the configured name; the
+   * hub moves such subscriptions to the native symbol once the instruments arrive.
+   */
   resolve(exchange: string, name: string): string | undefined;
-  /** Unified `BASE/QUOTE` name of a native symbol, if known. */
+  /**
+   * Unified `BASE/QUOTE` name of a native symbol, if known (before the instruments arrive,
+   * only for a configured name written as `BASE/QUOTE`).
+   */
   unified(exchange: string, native: string): string | undefined;
   /** Records an exchange's instruments and the symbols its feed streams. */
   setInstruments(exchange: string, instruments: Instrument[], streamed: string[]): void;
@@ -33,6 +41,8 @@ export function createCatalog(configured: Record<string, readonly string[]>): Ca
   const listings = new Map<string, ExchangeListing>();
   const byUnified = new Map<string, Map<string, string>>();
   const byNative = new Map<string, Map<string, Instrument>>();
+  /** Exchange → configured names by {@link canonical} form, until its instruments arrive. */
+  const provisional = new Map<string, Map<string, string>>();
   for (const [exchange, symbols] of Object.entries(configured)) {
     listings.set(exchange, {
       exchange,
@@ -41,18 +51,29 @@ export function createCatalog(configured: Record<string, readonly string[]>): Ca
     });
     byUnified.set(exchange, new Map());
     byNative.set(exchange, new Map());
+    const names = new Map<string, string>();
+    for (const symbol of symbols) {
+      if (!names.has(canonical(symbol))) names.set(canonical(symbol), symbol);
+    }
+    provisional.set(exchange, names);
   }
   return {
     exchanges: () => [...listings.keys()],
     resolve(exchange, name) {
       const listing = listings.get(exchange);
       if (!listing) return undefined;
+      const early = provisional.get(exchange);
+      if (early) return early.get(canonical(name));
       const upper = name.toUpperCase();
       // Native, unified (BTC/USDT) or joined (BTCUSDT) names, once the instruments are known.
       const native = byUnified.get(exchange)?.get(upper) ?? upper;
       return listing.streamed.includes(native) ? native : undefined;
     },
-    unified: (exchange, native) => byNative.get(exchange)?.get(native)?.unified,
+    unified: (exchange, native) =>
+      byNative.get(exchange)?.get(native)?.unified ??
+        (native.includes("/") && provisional.get(exchange)?.has(canonical(native))
+          ? native.toUpperCase()
+          : undefined),
     setInstruments(exchange, instruments, streamed) {
       const unified = new Map<string, string>();
       const native = new Map<string, Instrument>();
@@ -68,8 +89,14 @@ export function createCatalog(configured: Record<string, readonly string[]>): Ca
       }
       byUnified.set(exchange, unified);
       byNative.set(exchange, native);
+      provisional.delete(exchange);
       listings.set(exchange, { exchange, instruments, streamed: [...streamed] });
     },
     listings: () => [...listings.values()],
   };
+}
+
+/** A symbol name with case and `/` / `-` separators ignored: `btc/usdt` → `BTCUSDT`. */
+function canonical(name: string): string {
+  return name.toUpperCase().replace(/[/-]/g, "");
 }

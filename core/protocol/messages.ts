@@ -1,6 +1,7 @@
 /**
- * The client protocol: frames a client may send (validated with zod), the
- * replies the gateway sends, and the stable error codes.
+ * The client protocol's inbound side: frames a client may send (validated with
+ * zod) and the stable error codes. The frames the gateway sends are built in
+ * frames.ts.
  * @module
  */
 import { z } from "zod";
@@ -42,7 +43,7 @@ const symbolName = z.string().min(1).max(32).regex(
 );
 
 /** subscribe / unsubscribe frames. */
-export const subscriptionFrame = z.strictObject({
+const subscriptionFrame = z.strictObject({
   action: z.enum(["subscribe", "unsubscribe"]),
   symbols: z.array(symbolName).min(1).max(1000),
   channels: z.array(z.string().min(1).max(32)).min(1).max(CHANNELS.length * 2)
@@ -54,13 +55,13 @@ export const subscriptionFrame = z.strictObject({
 });
 
 /** list / ping frames. */
-export const simpleFrame = z.strictObject({
+const simpleFrame = z.strictObject({
   action: z.enum(["list", "ping"]),
   id: requestId,
 });
 
 /** Every valid client frame. */
-export const clientFrame = z.discriminatedUnion("action", [
+const clientFrame = z.discriminatedUnion("action", [
   subscriptionFrame,
   simpleFrame,
 ]);
@@ -128,9 +129,6 @@ function pickId(data: unknown): string | number | undefined {
 /** Channels a client may name: the per-exchange data channels plus `consolidated`. */
 export type ClientChannel = Channel | "consolidated";
 
-/** Every client channel. */
-export const CLIENT_CHANNELS: readonly ClientChannel[] = [...CHANNELS, "consolidated"];
-
 /** The channels named in a frame, or `["trade"]`; unknown names are returned separately. */
 export function resolveChannels(
   names: readonly string[] | undefined,
@@ -145,13 +143,4 @@ export function resolveChannels(
     } else unknown.push(name);
   }
   return { channels, consolidated, unknown };
-}
-
-/** Serializes an error frame. */
-export function errorFrame(
-  code: ErrorCode,
-  message: string,
-  id?: string | number,
-): string {
-  return JSON.stringify({ type: "error", code, message, id });
 }

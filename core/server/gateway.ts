@@ -17,8 +17,8 @@ import { createHttp, httpError } from "./rest.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSessions } from "../delivery/session.ts";
-import { createStreamIndex } from "../delivery/subscriptions.ts";
-import { errorFrame } from "../protocol/messages.ts";
+import { createSubscriptions } from "../delivery/subscriptions.ts";
+import { consolidatedFrame, errorFrame } from "../protocol/frames.ts";
 import { getLogger } from "./log.ts";
 import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.ts";
 import { createAccessGate } from "../access/gate.ts";
@@ -135,7 +135,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
     }, BUDGET_SAMPLE_MS)
     : undefined;
-  const index = createStreamIndex();
   const market = createMarketState();
   const configured: Record<string, string[]> = {};
   for (const spec of options.feeds) configured[spec.plugin.name] = spec.symbols;
@@ -147,14 +146,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       reason,
     });
   }, catalog.unified);
+  const subscriptions = createSubscriptions(books);
   const consolidator = createConsolidator(catalog, books, market);
   const hub = createHub({
-    index,
+    subscriptions,
     books,
     market,
     catalog,
     delivery,
-    clients,
     metrics,
     consolidator,
   });
@@ -175,14 +174,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const sessions = createSessions({
-    index,
-    books,
+    subscriptions,
     catalog,
     delivery,
     limits: config,
     consolidatedFrame: (unified) => {
       const quote = consolidator.get(unified);
-      return quote ? JSON.stringify(quote) : undefined;
+      return quote ? consolidatedFrame(quote) : undefined;
     },
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);

@@ -11,7 +11,6 @@ import {
   getTextFormatter,
   type Logger,
   type LogLevel,
-  reset,
 } from "@logtape/logtape";
 
 export { getLogger, type Logger };
@@ -39,9 +38,4 @@ export async function setupLogging(
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
     ],
   });
-}
-
-/** Removes the logging setup (tests call this to leave no global state behind). */
-export async function teardownLogging(): Promise<void> {
-  await reset();
 }

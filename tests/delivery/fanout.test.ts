@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect, gatewayWith, scriptedFeed, type TestClient } from "../helpers.ts";
+import { connect, gatewayWith, getJson, scriptedFeed, type TestClient } from "../helpers.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "ADAUSDT"];
 
@@ -96,6 +96,54 @@ Deno.test("a subscription made before a feed reports its instruments moves to th
     assert.deepEqual(
       (list.subscriptions as { symbol: string }[]).map((s) => s.symbol),
       ["BTC-USDT"],
+    );
+  } finally {
+    await client.close();
+    await gateway.close();
+  }
+});
+
+Deno.test("a unified name subscribed before a feed reports its instruments gets that exchange once they arrive", async () => {
+  // Configured as a unified name and as a joined one; the feed streams BTC-USDT and ETH-USDT
+  // but reports its instrument list only after 1.5 s.
+  const gateway = await gatewayWith([
+    scriptedFeed(["BTC/USDT", "ETHUSDT"], { dashed: true, instrumentsDelayMs: 1500, tickMs: 10 }),
+  ]);
+  const client = await connect(gateway);
+  try {
+    client.send({
+      action: "subscribe",
+      symbols: ["BTC/USDT", "ETH/USDT"],
+      channels: ["trade", "consolidated"],
+      id: "early",
+    });
+    const ack = await client.next((f) => f.id === "early");
+    const { body } = await getJson(gateway, "/api/symbols");
+    const listing = (body.exchanges as { exchange: string; instruments: unknown[] }[])
+      .find((l) => l.exchange === "scripted");
+    assert.equal(
+      listing?.instruments.length,
+      0,
+      "the subscription must be made before the instruments arrive",
+    );
+    assert.equal(ack.type, "subscribed", `expected an ack, got ${JSON.stringify(ack)}`);
+    assert.deepEqual(ack.exchanges, ["scripted"]);
+    const btc = await client.next((f) => f.type === "trade" && f.symbol === "BTC-USDT", 10_000);
+    assert.equal(btc.unified, "BTC/USDT");
+    const eth = await client.next((f) => f.type === "trade" && f.symbol === "ETH-USDT", 10_000);
+    assert.equal(eth.unified, "ETH/USDT");
+    for (const symbol of ["BTC/USDT", "ETH/USDT"]) {
+      const quote = await client.next((f) => f.type === "consolidated" && f.symbol === symbol);
+      assert.deepEqual((quote.venues as { exchange: string }[]).map((v) => v.exchange), [
+        "scripted",
+      ]);
+    }
+    client.send({ action: "list", id: "l" });
+    const list = await client.next((f) => f.type === "subscriptions" && f.id === "l");
+    assert.deepEqual(
+      (list.subscriptions as { channel: string; symbol: string }[])
+        .map((s) => `${s.channel} ${s.symbol}`).sort(),
+      ["consolidated BTC/USDT", "consolidated ETH/USDT", "trade BTC-USDT", "trade ETH-USDT"],
     );
   } finally {
     await client.close();

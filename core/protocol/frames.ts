@@ -1,0 +1,399 @@
+/**
+ * Every frame the gateway sends on `/ws`, built in one place: the server side of
+ * the client protocol reads top to bottom here. Each builder returns the JSON
+ * text; fields are written in a fixed order and `undefined` fields are left out.
+ * Data frames are built once per wire form (with or without `raw`) and shared by
+ * every client that gets that form ({@link ../delivery/wire.ts}); no builder
+ * here is called per client on the fan-out path.
+ *
+ * Frames: `subscribed`, `unsubscribed`, `subscriptions`, `pong`, `error`,
+ * `status` (feed and book), `trade`, `quote`, `kline`, `book`, `gap`,
+ * `consolidated`. A client that connects with `?batch=1` gets the same frames
+ * wrapped in JSON arrays.
+ * @module
+ */
+import type { GapEvent, KlineEvent, Level, QuoteEvent, TradeEvent } from "../events.ts";
+import type { ConsolidatedQuote } from "../books/consolidated.ts";
+import type { ClientChannel, ErrorCode } from "./messages.ts";
+
+/** Id a client attached to a request, echoed in the reply. */
+export type RequestId = string | number | undefined;
+
+// ---------------------------------------------------------------------------
+// Replies to client requests
+// ---------------------------------------------------------------------------
+
+/** Fields of a {@link subscribedFrame}. */
+export interface SubscribedFields {
+  id: RequestId;
+  /** The symbols as the client named them. */
+  symbols: readonly string[];
+  /** Channels subscribed, `consolidated` last. */
+  channels: readonly string[];
+  /** Exchanges that stream at least one of the symbols. */
+  exchanges: readonly string[];
+  raw: boolean;
+  /** Book depth, when the book channel was named. */
+  depth?: number;
+  /** Subscriptions the connection holds now. */
+  subscriptions: number;
+}
+
+/**
+ * `subscribed`: the reply to a `subscribe` request.
+ * @example
+ * ```json
+ * {"type":"subscribed","id":1,"symbols":["BTC/USDT"],"channels":["trade","book"],
+ *  "exchanges":["binance","kraken"],"raw":false,"depth":10,"subscriptions":4}
+ * ```
+ */
+export function subscribedFrame(f: SubscribedFields): string {
+  return JSON.stringify({
+    type: "subscribed",
+    id: f.id,
+    symbols: f.symbols,
+    channels: f.channels,
+    exchanges: f.exchanges,
+    raw: f.raw,
+    depth: f.depth,
+    subscriptions: f.subscriptions,
+  });
+}
+
+/** Fields of an {@link unsubscribedFrame}. */
+export interface UnsubscribedFields {
+  id: RequestId;
+  symbols: readonly string[];
+  channels: readonly string[];
+  exchanges: readonly string[];
+  /** Subscriptions actually removed. */
+  removed: number;
+  /** Subscriptions the connection still holds. */
+  subscriptions: number;
+}
+
+/**
+ * `unsubscribed`: the reply to an `unsubscribe` request.
+ * @example
+ * ```json
+ * {"type":"unsubscribed","id":2,"symbols":["BTCUSDT"],"channels":["trade"],
+ *  "exchanges":["binance"],"removed":1,"subscriptions":0}
+ * ```
+ */
+export function unsubscribedFrame(f: UnsubscribedFields): string {
+  return JSON.stringify({
+    type: "unsubscribed",
+    id: f.id,
+    symbols: f.symbols,
+    channels: f.channels,
+    exchanges: f.exchanges,
+    removed: f.removed,
+    subscriptions: f.subscriptions,
+  });
+}
+
+/** One subscription as a {@link subscriptionsFrame} lists it (consolidated: exchange `*`). */
+export interface SubscriptionInfo {
+  exchange: string;
+  symbol: string;
+  channel: ClientChannel;
+  raw: boolean;
+  /** Book channel only. */
+  depth?: number;
+}
+
+/**
+ * `subscriptions`: the reply to `list`, oldest subscription first.
+ * @example
+ * ```json
+ * {"type":"subscriptions","id":7,"subscriptions":[
+ *  {"exchange":"binance","symbol":"BTCUSDT","channel":"book","raw":false,"depth":10}]}
+ * ```
+ */
+export function subscriptionsFrame(
+  id: RequestId,
+  subscriptions: readonly SubscriptionInfo[],
+): string {
+  return JSON.stringify({
+    type: "subscriptions",
+    id,
+    subscriptions: subscriptions.map((s) => ({
+      exchange: s.exchange,
+      symbol: s.symbol,
+      channel: s.channel,
+      raw: s.raw,
+      depth: s.depth,
+    })),
+  });
+}
+
+/**
+ * `pong`: the reply to `ping`, with the gateway's clock (ms since the epoch).
+ * @example
+ * ```json
+ * {"type":"pong","id":3,"time":1796638110494}
+ * ```
+ */
+export function pongFrame(id: RequestId, time: number): string {
+  return JSON.stringify({ type: "pong", id, time });
+}
+
+/**
+ * `error`: a request was refused or a subscription dropped; `code` is one of
+ * `ERROR_CODES` (protocol/messages.ts), `id` echoes the request's when there was one.
+ * The connection stays open unless the code says otherwise (`slow_consumer`).
+ * @example
+ * ```json
+ * {"type":"error","code":"unknown_symbol","message":"not streamed by binance: FOO","id":1}
+ * ```
+ */
+export function errorFrame(code: ErrorCode, message: string, id?: string | number): string {
+  return JSON.stringify({ type: "error", code, message, id });
+}
+
+// ---------------------------------------------------------------------------
+// Feed and book state
+// ---------------------------------------------------------------------------
+
+/** Fields of a feed {@link feedStatusFrame}. */
+export interface FeedStatusFields {
+  exchange: string;
+  /** connecting, connected, reconnecting, stale, stopped or failed. */
+  state: string;
+  /** True when the feed talks to a local emulator, not the real exchange. */
+  emulator: boolean;
+  reason?: string;
+  reconnects: number;
+  /** When the state last changed, ms since the epoch. */
+  since: number;
+}
+
+/**
+ * `status` of a feed: sent on subscribe and to every subscriber of the exchange
+ * when its state changes.
+ * @example
+ * ```json
+ * {"type":"status","exchange":"binance","state":"connected","emulator":true,
+ *  "reason":"subscribed","reconnects":0,"timestamp":"2026-12-07T10:08:30.494Z"}
+ * ```
+ */
+export function feedStatusFrame(f: FeedStatusFields): string {
+  return JSON.stringify({
+    type: "status",
+    exchange: f.exchange,
+    state: f.state,
+    emulator: f.emulator,
+    reason: f.reason,
+    reconnects: f.reconnects,
+    timestamp: new Date(f.since).toISOString(),
+  });
+}
+
+/**
+ * `status` of one order book (`channel: "book"`): `synced` after a snapshot or a
+ * verified resume, `resyncing` when the book is being rebuilt (deltas stop until
+ * the next snapshot). Sent to the book's subscribers.
+ * @example
+ * ```json
+ * {"type":"status","exchange":"kraken","symbol":"BTC/USDT","channel":"book",
+ *  "state":"resyncing","reason":"checksum mismatch","timestamp":"2026-12-07T10:08:30.494Z"}
+ * ```
+ */
+export function bookStatusFrame(
+  exchange: string,
+  symbol: string,
+  state: "synced" | "resyncing",
+  time: number,
+  reason?: string,
+): string {
+  return JSON.stringify({
+    type: "status",
+    exchange,
+    symbol,
+    channel: "book",
+    state,
+    reason,
+    timestamp: new Date(time).toISOString(),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Market data
+// ---------------------------------------------------------------------------
+
+/** Data events that are fanned out frame by frame. */
+export type StreamEvent = TradeEvent | QuoteEvent | KlineEvent;
+
+/**
+ * `trade`, `quote` or `kline`: one normalized event. `unified` is the
+ * `BASE/QUOTE` name when known; `raw` (the exchange's own frame) only in the
+ * `withRaw` form.
+ * @example
+ * ```json
+ * {"type":"trade","symbol":"BTCUSDT","price":64000.5,"quantity":0.01,
+ *  "timestamp":"2026-12-07T10:08:30.494Z","exchange":"binance","unified":"BTC/USDT",
+ *  "tradeId":13541,"side":"buy","eventTime":1796638110494,"receiveTime":1796638110495}
+ * {"type":"quote","symbol":"BTC-USDT","bidPrice":64000,"bidQuantity":2,"askPrice":64000.1,
+ *  "askQuantity":3,"timestamp":"…","exchange":"coinbase","unified":"BTC/USDT",
+ *  "eventTime":…,"receiveTime":…}
+ * {"type":"kline","symbol":"BTCUSDT","interval":"1m","openTime":…,"closeTime":…,"open":…,
+ *  "high":…,"low":…,"close":…,"volume":…,"quoteVolume":…,"trades":…,"closed":false,
+ *  "timestamp":"…","exchange":"binance","unified":"BTC/USDT","eventTime":…,"receiveTime":…}
+ * ```
+ */
+export function streamEventFrame(event: StreamEvent, withRaw: boolean, unified?: string): string {
+  return JSON.stringify(streamEventFields(event, withRaw, unified));
+}
+
+/** The object {@link streamEventFrame} serializes, fields in wire order. */
+function streamEventFields(event: StreamEvent, withRaw: boolean, unified?: string): object {
+  switch (event.type) {
+    case "trade":
+      return {
+        type: "trade",
+        symbol: event.symbol,
+        price: event.price,
+        quantity: event.quantity,
+        timestamp: event.timestamp,
+        exchange: event.exchange,
+        unified,
+        tradeId: event.tradeId,
+        side: event.side,
+        eventTime: event.eventTime,
+        receiveTime: event.receiveTime,
+        raw: withRaw ? event.raw : undefined,
+      };
+    case "quote":
+      return {
+        type: "quote",
+        symbol: event.symbol,
+        bidPrice: event.bidPrice,
+        bidQuantity: event.bidQuantity,
+        askPrice: event.askPrice,
+        askQuantity: event.askQuantity,
+        timestamp: event.timestamp,
+        exchange: event.exchange,
+        unified,
+        updateId: event.updateId,
+        eventTime: event.eventTime,
+        receiveTime: event.receiveTime,
+        raw: withRaw ? event.raw : undefined,
+      };
+    case "kline":
+      return {
+        type: "kline",
+        symbol: event.symbol,
+        interval: event.interval,
+        openTime: event.openTime,
+        closeTime: event.closeTime,
+        open: event.open,
+        high: event.high,
+        low: event.low,
+        close: event.close,
+        volume: event.volume,
+        quoteVolume: event.quoteVolume,
+        trades: event.trades,
+        closed: event.closed,
+        timestamp: event.timestamp,
+        exchange: event.exchange,
+        unified,
+        eventTime: event.eventTime,
+        receiveTime: event.receiveTime,
+        raw: withRaw ? event.raw : undefined,
+      };
+  }
+}
+
+/** Fields of a {@link bookFrame}. */
+export interface BookFrameFields {
+  exchange: string;
+  symbol: string;
+  unified?: string;
+  /** True: the full top `depth` levels; false: changed levels only (quantity 0 = removed). */
+  snapshot: boolean;
+  depth: number;
+  /** Per view: +1 per frame, so a client sees a lost delta. */
+  seq: number;
+  bids: readonly Level[];
+  asks: readonly Level[];
+  updateId?: number;
+  timestamp: string;
+  eventTime: number;
+  receiveTime: number;
+  /** The exchange's own update (deltas, `raw` form only). */
+  raw?: unknown;
+}
+
+/**
+ * `book`: a top-N snapshot or delta of one order book at the client's depth.
+ * @example
+ * ```json
+ * {"type":"book","exchange":"binance","symbol":"BTCUSDT","unified":"BTC/USDT",
+ *  "snapshot":false,"depth":10,"seq":42,"bids":[[64000,0.5]],"asks":[[64000.1,0]],
+ *  "updateId":981,"timestamp":"2026-12-07T10:08:30.494Z","eventTime":1796638110494,
+ *  "receiveTime":1796638110495}
+ * ```
+ */
+export function bookFrame(f: BookFrameFields): string {
+  return JSON.stringify({
+    type: "book",
+    exchange: f.exchange,
+    symbol: f.symbol,
+    unified: f.unified,
+    snapshot: f.snapshot,
+    depth: f.depth,
+    seq: f.seq,
+    bids: f.bids,
+    asks: f.asks,
+    updateId: f.updateId,
+    timestamp: f.timestamp,
+    eventTime: f.eventTime,
+    receiveTime: f.receiveTime,
+    raw: f.raw,
+  });
+}
+
+/**
+ * `gap`: trades a feed missed and could not backfill, sent to the symbol's trade
+ * subscribers (the plugin's gap event as emitted).
+ * @example
+ * ```json
+ * {"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"trade","fromId":101,
+ *  "toId":140,"reason":"reconnect","receiveTime":1796638110495}
+ * ```
+ */
+export function gapFrame(event: GapEvent): string {
+  return JSON.stringify(event);
+}
+
+/**
+ * `consolidated`: the best bid and ask of a unified symbol across exchanges, sent
+ * when either side changes (and the current one on subscribe).
+ * @example
+ * ```json
+ * {"type":"consolidated","symbol":"BTC/USDT","bidPrice":64000,"bidQuantity":2,
+ *  "bidExchange":"kraken","askPrice":64000.1,"askQuantity":1,"askExchange":"binance",
+ *  "crossed":false,"venues":[{"exchange":"binance","symbol":"BTCUSDT","bidPrice":63999.9,
+ *  "bidQuantity":1,"askPrice":64000.1,"askQuantity":1,"source":"book"}],
+ *  "timestamp":"2026-12-07T10:08:30.494Z"}
+ * ```
+ */
+export function consolidatedFrame(quote: ConsolidatedQuote): string {
+  return JSON.stringify(quote);
+}
+
+// ---------------------------------------------------------------------------
+// Batched delivery
+// ---------------------------------------------------------------------------
+
+/**
+ * A batch for a client connected with `?batch=1`: the frames of one short window,
+ * in order, as one JSON array (each element is one of the frames above).
+ * @example
+ * ```json
+ * [{"type":"trade",…,"tradeId":41},{"type":"trade",…,"tradeId":42}]
+ * ```
+ */
+export function batchFrame(frames: readonly string[]): string {
+  return frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
+}
