@@ -186,6 +186,70 @@ Deno.test("main.ts with PLUGINS=<toyex entry> --demo: a /ws client receives toye
   }
 });
 
+Deno.test("PLUGINS=<http URL>: a plugin served from a web server loads (main and Worker) with --allow-import for its host", async () => {
+  // Serves the repo's SDK and the toyex fixture read-only, as a plugin host would.
+  const served = ["mod.ts", "deno.json", "core/", `${FIXTURE}/`];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = decodeURIComponent(new URL(req.url).pathname).slice(1);
+    if (path.includes("..") || !served.some((p) => path === p || path.startsWith(p))) {
+      return new Response("not found", { status: 404 });
+    }
+    try {
+      const body = await Deno.readFile(new URL(path, ROOT));
+      const type = path.endsWith(".json") ? "application/json" : "application/typescript";
+      return new Response(body, { headers: { "content-type": type } });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const host = `127.0.0.1:${server.addr.port}`;
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-lock", // remote modules would otherwise be recorded in deno.lock
+      "--allow-net",
+      "--allow-env",
+      `--allow-import=${host}`,
+      "--allow-read=core,plugins,mod.ts,node_modules,deno.json",
+      "--unstable-worker-options",
+      "main.ts",
+      "--demo",
+      "--exchanges",
+      "toyex",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--plugin",
+      `http://${host}/${FIXTURE}/entry.ts`,
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", TOYEX_SYMBOLS: "TOYUSD" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  try {
+    const toyexFeed = await poll(
+      async () => {
+        const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+        const feed = (health.feeds as { exchange: string; state: string; events: number }[])
+          .find((f) => f.exchange === "toyex");
+        return feed?.state === "connected" && feed.events > 0 ? feed : undefined;
+      },
+      "the remote toyex feed connected with events on /health",
+      30_000,
+    );
+    assert.equal(toyexFeed.exchange, "toyex");
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await server.shutdown();
+    assert.equal(status.code, 0, await stderr);
+  }
+});
+
 async function runMain(plugins: string): Promise<{ code: number; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-env", READ, "--unstable-worker-options", "main.ts", "--plugin", plugins],
