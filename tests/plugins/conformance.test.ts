@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { eventProblems, testPlugin } from "../../testing.ts";
 import { registry } from "../../plugins/registry.ts";
 import type { ConformanceOptions } from "../../testing.ts";
+import type { FeedContext, MarketEvent, PluginEntry } from "../../mod.ts";
+import { entry as toyex } from "../fixtures/external_plugin/entry.ts";
 
 const options: Record<string, ConformanceOptions> = {
   binance: {
@@ -67,4 +69,76 @@ Deno.test("the kit's event validator names each problem of a bad event", () => {
   }
   assert.ok(eventProblems({ ...good, price: -1 }, "myex").some((p) => p.startsWith("price:")));
   assert.ok(eventProblems({ type: "nonsense" }, "myex").length > 0);
+});
+
+/** Runs a kit with a recording stand-in for Deno's TestContext: each step's outcome by name. */
+async function outcomes(
+  kit: (t: Deno.TestContext) => Promise<void>,
+): Promise<Map<string, "passed" | "ignored" | string>> {
+  const seen = new Map<string, "passed" | "ignored" | string>();
+  const t = {
+    async step(
+      def: string | { name: string; ignore?: boolean; fn: (t: Deno.TestContext) => unknown },
+      fn?: (t: Deno.TestContext) => unknown,
+    ) {
+      const step = typeof def === "string" ? { name: def, fn: fn! } : def;
+      const name = step.name.replace(/ \(.*$/, ""); // without "(details)"
+      if (step.ignore) {
+        seen.set(name, "ignored");
+        return false;
+      }
+      try {
+        await step.fn(t as unknown as Deno.TestContext);
+        seen.set(name, "passed");
+        return true;
+      } catch (err) {
+        seen.set(name, `failed: ${err instanceof Error ? err.message : err}`);
+        return false;
+      }
+    },
+  };
+  await kit(t as unknown as Deno.TestContext);
+  return seen;
+}
+
+const toyexOptions = {
+  symbols: ["TOYUSD"],
+  config: { staleMs: 1000, backoffMs: 50 },
+  silenceMs: 2500,
+};
+
+Deno.test("a check whose emulator fault switch is missing is reported as ignored, never as passed", async () => {
+  const bare: PluginEntry = {
+    ...toyex,
+    async emulator(symbols) {
+      const emu = await toyex.emulator(symbols);
+      return {
+        env: emu.env,
+        faults: { sendMalformed: emu.faults!.sendMalformed },
+        close: emu.close,
+      };
+    },
+  };
+  const seen = await outcomes(testPlugin(bare, toyexOptions));
+  assert.equal(seen.get("counts malformed frames"), "passed");
+  assert.equal(seen.get("reconnects after the emulator drops the connection"), "ignored");
+  assert.equal(seen.get("reports stale when the emulator goes silent"), "ignored");
+  assert.equal(seen.get("closes every socket on shutdown"), "ignored");
+});
+
+Deno.test("a plugin that emits a bad event fails the kit's event check, naming the problem", async () => {
+  const sloppy: PluginEntry = {
+    ...toyex,
+    plugin: {
+      ...toyex.plugin,
+      run: (ctx: FeedContext) =>
+        toyex.plugin.run({
+          ...ctx,
+          emit: (e: MarketEvent) => ctx.emit(e.type === "trade" ? { ...e, price: -e.price } : e),
+        }),
+    },
+  };
+  const seen = await outcomes(testPlugin(sloppy, toyexOptions));
+  const events = seen.get("emits valid normalized events");
+  assert.match(String(events), /^failed: .*invalid event.*price: /s);
 });
