@@ -14,7 +14,19 @@ import { pluginConfig } from "../ingest/plugin_config.ts";
 import { startFeeds } from "../ingest/supervisor.ts";
 import { eventProblems } from "./event_schema.ts";
 
-/** How {@link testPlugin} drives a plugin. */
+/**
+ * How {@link testPlugin} drives a plugin.
+ *
+ * @example
+ * ```ts
+ * import type { ConformanceOptions } from "./testing.ts";
+ * const options: ConformanceOptions = {
+ *   symbols: ["BTC-USD"],
+ *   config: { deadAfterMs: 2500, backoffBaseMs: 50 },
+ *   silenceMs: 4000,
+ * };
+ * ```
+ */
 export interface ConformanceOptions {
   /** Symbols to stream (the emulator's own notation). Default `["BTCUSDT"]`. */
   symbols?: string[];

@@ -22,7 +22,16 @@ const base = {
   raw: z.unknown().optional(),
 };
 
-/** Schema of one normalized event (a discriminated union on `type`). */
+/**
+ * Schema of one normalized event (a discriminated union on `type`).
+ *
+ * @example
+ * ```ts
+ * import { marketEventSchema } from "./testing.ts";
+ * const result = marketEventSchema.safeParse({ type: "quote", exchange: "myex" });
+ * console.log(result.success); // false: symbol, prices, times missing
+ * ```
+ */
 export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion("type", [
   z.object({
     ...base,

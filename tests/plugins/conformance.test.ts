@@ -13,6 +13,7 @@ import { entry as toyex } from "../fixtures/external_plugin/entry.ts";
 const options: Record<string, ConformanceOptions> = {
   binance: {
     symbols: ["BTCUSDT"],
+    silenceMs: 3000,
     config: {
       staleMs: { trade: 1500, quote: 1500, book: 1500, kline: 1500 },
       backoffBaseMs: 50,
@@ -21,16 +22,20 @@ const options: Record<string, ConformanceOptions> = {
   },
   coinbase: {
     symbols: ["BTC-USD"],
+    silenceMs: 4000,
     config: { deadAfterMs: 2500, backoffBaseMs: 50, backoffCapMs: 500 },
   },
   kraken: {
     symbols: ["BTC/USD"],
-    // A connection opened while the emulator is still silent gets no subscription
-    // acknowledgement; the ping/pong timeout is what notices it.
+    silenceMs: 4000,
+    // A connection opened while the emulator is still silent gets no instrument
+    // snapshot: the ping/pong timeout notices the silence, the snapshot timeout
+    // (resyncTimeoutMs) a connection left without its subscriptions.
     config: {
       deadAfterMs: 2500,
       pingIntervalMs: 1000,
       pongTimeoutMs: 1000,
+      resyncTimeoutMs: 1500,
       backoffBaseMs: 50,
       backoffCapMs: 500,
     },
