@@ -13,7 +13,9 @@ import type { FeedSpec } from "./core/ingest/supervisor.ts";
 import { startGateway } from "./core/server/gateway.ts";
 import { getLogger, setupLogging } from "./core/server/log.ts";
 import { pluginConfig } from "./core/ingest/plugin_config.ts";
-import { registry, type RunningEmulator } from "./plugins/registry.ts";
+import { withLoadedPlugins } from "./core/ingest/plugin_loader.ts";
+import type { PluginEntry, RunningEmulator } from "./core/ingest/plugin_entry.ts";
+import { registry } from "./plugins/registry.ts";
 
 /** Runs the gateway until SIGINT/SIGTERM. */
 export async function main(args: string[]): Promise<number> {
@@ -30,17 +32,32 @@ export async function main(args: string[]): Promise<number> {
   const { core } = loaded;
   await setupLogging(core.logLevel, core.logFormat);
   const log = getLogger(["quant-saas", "main"]);
-  const names = core.exchanges ?? registry.map((e) => e.plugin.name);
-  const unknown = names.filter((n) => !registry.some((e) => e.plugin.name === n));
+  // Shipped plugins plus those named by PLUGINS / --plugin (which join EXCHANGES,
+  // demo mode and /health like any other).
+  let available: PluginEntry[];
+  try {
+    available = await withLoadedPlugins(registry, core.plugins, {
+      cwd: Deno.cwd(),
+      programDir: new URL(".", import.meta.url),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const names = core.exchanges ?? available.map((e) => e.plugin.name);
+  const unknown = names.filter((n) => !available.some((e) => e.plugin.name === n));
   if (unknown.length > 0) {
     console.error(
       `invalid configuration:\n  EXCHANGES: unknown exchange(s) ${unknown.join(", ")}; available: ${
-        registry.map((e) => e.plugin.name).join(", ")
+        available.map((e) => e.plugin.name).join(", ")
       }`,
     );
     return 2;
   }
-  const entries = registry.filter((e) => names.includes(e.plugin.name));
+  const entries = available.filter((e) => names.includes(e.plugin.name));
   const env = { ...loaded.env };
   const emulators: RunningEmulator[] = [];
   const symbolsFor = (exchange: string) => {

@@ -61,3 +61,11 @@ export type { OrderBook } from "./core/books/book.ts";
 export { startGateway } from "./core/server/gateway.ts";
 export type { Gateway, GatewayOptions } from "./core/server/gateway.ts";
 export type { FeedSpec } from "./core/ingest/supervisor.ts";
+
+// --- Plugin entries and out-of-tree loading (PLUGINS / --plugin) ---
+// An entry module exports `entry: PluginEntry`; the gateway loads it with
+// `PLUGINS=<path or URL>` (core/ingest/plugin_loader.ts) and runs its Worker
+// exactly like a shipped plugin's.
+export { checkPluginEntry, ENTRY_EXPORT } from "./core/ingest/plugin_entry.ts";
+export type { EmulatorFaults, PluginEntry, RunningEmulator } from "./core/ingest/plugin_entry.ts";
+export type { GatewayExtension } from "./core/server/gateway.ts";

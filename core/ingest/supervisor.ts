@@ -106,6 +106,12 @@ export function startFeeds(
 
   const launch = (spec: FeedSpec) => {
     const info = infos.get(spec.plugin.name)!;
+    // The same permissions for shipped and loaded (PLUGINS) plugins: network to the
+    // declared hosts, nothing else. A Worker's own module graph (static and dynamic
+    // imports, local files or remote URLs) is loaded with the main process's read /
+    // import permissions, not the Worker's (verified on Deno 2.9.6), so a plugin from
+    // outside the repo needs no `read` or `import` grant here; the gateway process
+    // needs `--allow-read` for a local plugin's folder or `--allow-import` for its host.
     const worker = new Worker(spec.workerUrl, {
       type: "module",
       name: `feed:${spec.plugin.name}`,

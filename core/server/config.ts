@@ -19,6 +19,15 @@ const symbolList = z.string().transform(csv).pipe(
   ).min(1, "at least one symbol").max(1000),
 );
 
+/** URL schemes a plugin entry module may be loaded from (anything else is a local path). */
+const PLUGIN_SCHEMES = ["file:", "https:", "http:", "npm:", "jsr:"];
+
+const pluginSpecifier = z.string().refine((s) => !/\s/.test(s), "no spaces in a plugin specifier")
+  .refine((s) => {
+    const scheme = /^([a-z][a-z0-9+.-]+:)/i.exec(s)?.[1]?.toLowerCase();
+    return scheme === undefined || PLUGIN_SCHEMES.includes(scheme);
+  }, `expected a local path or a ${PLUGIN_SCHEMES.join(", ")} specifier`);
+
 const boolish = z.union([z.boolean(), z.enum(["true", "false", "1", "0"])])
   .transform((v) => v === true || v === "true" || v === "1");
 
@@ -78,6 +87,12 @@ export const coreConfigSchema = z.object({
   ipLimitLoopback: boolish.default(false),
   /** Browser origins allowed for CORS and WebSocket `Origin`; empty = no CORS, any WS origin; `*` = any. */
   allowedOrigins: z.string().transform(csv).default([]),
+  /**
+   * Plugin entry modules loaded at start besides the shipped plugins (`PLUGINS`, comma-separated,
+   * plus every `--plugin`): local paths (relative to the working directory), `file:`, `https:`,
+   * `npm:` or `jsr:` specifiers.
+   */
+  plugins: z.array(pluginSpecifier).default([]),
   /** Who may read `/metrics`: `open`, `admin` (admin key), or `auto` (admin when an admin key exists, else like other routes). */
   metricsAccess: z.enum(["open", "admin", "auto"]).default("auto"),
 });
@@ -114,10 +129,12 @@ const ENV: Record<keyof CoreConfig, string> = {
   ipLimitLoopback: "IP_LIMIT_LOOPBACK",
   allowedOrigins: "ALLOWED_ORIGINS",
   metricsAccess: "METRICS_ACCESS",
+  plugins: "PLUGINS",
 };
 
 /** Setting name → command-line flag. */
-const FLAG = (key: string) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+const FLAG = (key: string) =>
+  key === "plugins" ? "plugin" : key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /** Raised for invalid settings; `message` lists every problem. */
 export class ConfigError extends Error {
@@ -136,10 +153,11 @@ export function loadConfig(
   args: readonly string[],
   env: Record<string, string | undefined>,
 ): LoadedConfig {
-  const options: Record<string, { type: "string" | "boolean" }> = {};
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
   for (const key of Object.keys(ENV)) {
     options[FLAG(key)] = { type: key === "demo" ? "boolean" : "string" };
   }
+  options[FLAG("plugins")] = { type: "string", multiple: true };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -161,10 +179,17 @@ export function loadConfig(
   }
   const input: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV)) {
+    if (key === "plugins") continue;
     const flag = parsed.values[FLAG(key)];
     const value = flag ?? pluginEnv[name];
     if (value !== undefined && value !== "") input[key] = value;
   }
+  // Plugins add up: every PLUGINS entry, then every --plugin (each may be a comma list too).
+  const plugins = [
+    ...csv(pluginEnv[ENV.plugins] ?? ""),
+    ...((parsed.values[FLAG("plugins")] as string[] | undefined) ?? []).flatMap(csv),
+  ];
+  if (plugins.length > 0) input.plugins = [...new Set(plugins)];
   const result = coreConfigSchema.safeParse(input);
   if (!result.success) {
     throw new ConfigError(

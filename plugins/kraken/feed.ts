@@ -132,6 +132,8 @@ function createRouter(ctx: FeedContext<KrakenConfig>, o: RouterOptions): Router 
   let session!: Session;
   let connection = 0;
   let subscribedOn = -1;
+  /** Connection on which the instrument snapshot last arrived. */
+  let snapshotOn = -1;
   let interrupted = false;
   const pending = new Map<number, Pending>();
   const books = new Map<string, BookSync>();
@@ -226,6 +228,7 @@ function createRouter(ctx: FeedContext<KrakenConfig>, o: RouterOptions): Router 
     if (frame.snapshot) pairs.clear();
     for (const p of frame.pairs) pairs.set(p.symbol, p);
     if (!frame.snapshot) return;
+    snapshotOn = connection;
     if (streamed === undefined) start();
     subscribeData();
   };
@@ -301,6 +304,15 @@ function createRouter(ctx: FeedContext<KrakenConfig>, o: RouterOptions): Router 
       connection++;
       pending.clear();
       request(instrumentRequest(), { kind: "instrument" });
+      // Data is subscribed only after the instrument snapshot; if its reply is lost
+      // (as when the server goes silent right after the connect), the connection
+      // would stay open and empty for good (pongs keep it alive): reconnect instead.
+      const gen = connection;
+      later(cfg.resyncTimeoutMs, () => {
+        if (gen === connection && snapshotOn !== gen) {
+          session.restart(`no instrument snapshot within ${cfg.resyncTimeoutMs} ms of connecting`);
+        }
+      });
     },
     frame(text, receiveTime) {
       const f = mapKrakenFrame(text, receiveTime, symbols);

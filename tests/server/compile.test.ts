@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
+import { compileArgs } from "../../core/server/compile.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -42,31 +43,115 @@ if (!denort.available) {
   );
 }
 
-Deno.test("the compile task bakes in least-privilege permissions and includes every plugin", () => {
+Deno.test("the compile task runs core/server/compile.ts with only what a build needs", () => {
   const task = denoJson.tasks.compile;
-  assert.match(task, /^deno compile /);
-  assert.match(task, /--allow-net(\s|$)/);
-  assert.match(task, /--allow-env(\s|$)/);
-  assert.doesNotMatch(task, /(-A|--allow-all|--allow-run|--allow-write|--allow-ffi)(\s|$)/);
-  assert.match(task, /--unstable-worker-options/);
-  assert.match(
-    task,
-    /--include plugins\//,
-    "plugin Workers are not statically imported, so they must be included",
+  assert.match(task, /^deno run .*core\/server\/compile\.ts$/);
+  assert.doesNotMatch(task, /(-A|--allow-all|--allow-write|--allow-ffi)(\s|$)/);
+});
+
+Deno.test("without plugins, the build bakes in least-privilege permissions and includes every shipped plugin", () => {
+  const args = compileArgs([], { root: ROOT });
+  assert.deepEqual(args, [
+    "compile",
+    "--unstable-worker-options",
+    "--allow-net",
+    "--allow-env",
+    "--include",
+    "plugins/", // plugin Workers are not statically imported, so they must be included
+    "--output",
+    "dist/quant-saas",
+    "main.ts",
+  ]);
+});
+
+Deno.test("PLUGINS=<local entry>: the build includes its folder and bakes --plugin <entry> into the binary", () => {
+  const entry = new URL("tests/fixtures/external_plugin/entry.ts", ROOT);
+  const worker = new URL("tests/fixtures/external_plugin/worker.ts", ROOT);
+  const expected = [
+    "compile",
+    "--unstable-worker-options",
+    "--allow-net",
+    "--allow-env",
+    "--include",
+    "plugins/",
+    "--include",
+    "tests/fixtures/external_plugin/",
+    "--output",
+    "dist/quant-saas",
+    "main.ts",
+    "--plugin",
+    "tests/fixtures/external_plugin/entry.ts",
+  ];
+  assert.deepEqual(compileArgs([{ spec: entry.href, worker }], { root: ROOT }), expected);
+  assert.deepEqual(
+    compileArgs([{ spec: "./tests/fixtures/external_plugin/entry.ts", worker }], { root: ROOT }),
+    expected,
   );
-  assert.match(task, /main\.ts$/);
+});
+
+Deno.test("a remote plugin is included by specifier, with its Worker module; one outside the project is refused", () => {
+  const args = compileArgs([{
+    spec: "https://plugins.example/acme/entry.ts",
+    worker: new URL("https://plugins.example/acme/worker.ts"),
+  }], { root: ROOT, output: "out/gw" });
+  assert.deepEqual(args.slice(6), [
+    "--include",
+    "https://plugins.example/acme/entry.ts",
+    "--include",
+    "https://plugins.example/acme/worker.ts",
+    "--output",
+    "out/gw",
+    "main.ts",
+    "--plugin",
+    "https://plugins.example/acme/entry.ts",
+  ]);
+  assert.throws(
+    () =>
+      compileArgs([{
+        spec: "file:///elsewhere/entry.ts",
+        worker: new URL("file:///elsewhere/w.ts"),
+      }], {
+        root: ROOT,
+      }),
+    /outside the project folder/,
+  );
+});
+
+Deno.test("deno task compile refuses a bad plugin before building: exit code 2 naming it", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-run",
+      "core/server/compile.ts",
+      "--plugin",
+      "tests/fixtures/external_plugin/plugin.ts",
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  assert.match(
+    stderr,
+    /"tests\/fixtures\/external_plugin\/plugin\.ts" has no export named "entry"/,
+  );
+  assert.doesNotMatch(stderr, /Compile/);
 });
 
 Deno.test({
-  name: "the compiled binary runs the demo with nothing read from the working directory",
+  name:
+    "the compiled binary, with the toyex plugin baked in, runs the demo (toyex included) with nothing read from the working directory",
   ignore: !denort.available,
   async fn() {
     const out = await Deno.makeTempDir();
-    const args = denoJson.tasks.compile.replace(/^deno /, "").replace(
-      "dist/quant-saas",
-      `${out}/quant-saas`,
-    )
-      .split(/\s+/);
+    const args = compileArgs([{
+      spec: "tests/fixtures/external_plugin/entry.ts",
+      worker: new URL("tests/fixtures/external_plugin/worker.ts", ROOT),
+    }], { root: ROOT, output: `${out}/quant-saas` });
     const build = await new Deno.Command(Deno.execPath(), {
       args,
       cwd: ROOT,
@@ -86,15 +171,23 @@ Deno.test({
       stderr: "null",
     }).spawn();
     try {
-      let state = "";
-      for (let i = 0; i < 100 && state !== "connected"; i++) {
+      let feeds: { exchange: string; state: string }[] = [];
+      const deadline = Date.now() + 20_000;
+      while (!(feeds.length > 0 && feeds.every((f) => f.state === "connected"))) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `timed out after 20000 ms waiting for every feed connected; last: ${
+              JSON.stringify(feeds)
+            }`,
+          );
+        }
         await new Promise((r) => setTimeout(r, 100));
         try {
           const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
-          state = health.feeds[0].state;
+          feeds = health.feeds;
         } catch { /* not up yet */ }
       }
-      assert.equal(state, "connected");
+      assert.ok(feeds.some((f) => f.exchange === "toyex"), JSON.stringify(feeds));
     } finally {
       child.kill("SIGTERM");
       await child.status;

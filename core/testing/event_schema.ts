@@ -1,0 +1,130 @@
+/**
+ * zod schema of every normalized event a plugin may emit ({@link MarketEvent}),
+ * as the conformance kit checks them: field types, finite positive prices,
+ * non-negative quantities, ISO 8601 timestamps, and the plugin's exchange name.
+ * @module
+ */
+import { z } from "zod";
+import type { MarketEvent } from "../events.ts";
+
+const price = z.number().finite().positive();
+const quantity = z.number().finite().nonnegative();
+const epochMs = z.number().finite().positive();
+const iso = z.iso.datetime({ offset: true });
+const symbol = z.string().min(1);
+const level = z.tuple([price, quantity]);
+
+const base = {
+  exchange: z.string().min(1),
+  symbol,
+  eventTime: epochMs,
+  receiveTime: epochMs,
+  raw: z.unknown().optional(),
+};
+
+/**
+ * Schema of one normalized event (a discriminated union on `type`).
+ *
+ * @example
+ * ```ts
+ * import { marketEventSchema } from "./testing.ts";
+ * const result = marketEventSchema.safeParse({ type: "quote", exchange: "myex" });
+ * console.log(result.success); // false: symbol, prices, times missing
+ * ```
+ */
+export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion("type", [
+  z.object({
+    ...base,
+    type: z.literal("trade"),
+    price,
+    quantity: quantity.refine((q) => q > 0, "a trade's quantity must be positive"),
+    timestamp: iso,
+    tradeId: z.union([z.number().int().nonnegative(), z.string().min(1)]),
+    side: z.enum(["buy", "sell"]),
+  }),
+  z.object({
+    ...base,
+    type: z.literal("quote"),
+    bidPrice: price,
+    bidQuantity: quantity,
+    askPrice: price,
+    askQuantity: quantity,
+    timestamp: iso,
+    updateId: z.number().int().optional(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal("kline"),
+    interval: z.string().regex(/^\d+[smhdwM]$/, "interval like 1m, 1h, 1d"),
+    openTime: epochMs,
+    closeTime: epochMs,
+    open: price,
+    high: price,
+    low: price,
+    close: price,
+    volume: quantity,
+    quoteVolume: quantity,
+    trades: z.number().int().nonnegative(),
+    closed: z.boolean(),
+    timestamp: iso,
+  }),
+  z.object({
+    ...base,
+    type: z.literal("book"),
+    snapshot: z.boolean(),
+    bids: z.array(level),
+    asks: z.array(level),
+    updateId: z.number().int().optional(),
+    firstUpdateId: z.number().int().optional(),
+    timestamp: iso,
+  }),
+  z.object({
+    type: z.literal("gap"),
+    exchange: z.string().min(1),
+    symbol,
+    channel: z.literal("trade"),
+    fromId: z.number().int().nonnegative(),
+    toId: z.number().int().nonnegative(),
+    reason: z.string().min(1),
+    receiveTime: epochMs,
+  }),
+  z.object({
+    type: z.literal("instruments"),
+    exchange: z.string().min(1),
+    instruments: z.array(z.object({
+      symbol,
+      base: z.string().min(1),
+      quote: z.string().min(1),
+      unified: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "unified names look like BASE/QUOTE"),
+      pricePrecision: z.number().int().nonnegative().optional(),
+      quantityPrecision: z.number().int().nonnegative().optional(),
+    })),
+    streamed: z.array(symbol),
+  }),
+]) as unknown as z.ZodType<MarketEvent>;
+
+/**
+ * Problems with one emitted event (empty when it is valid): each schema issue as
+ * `path: message`, and a wrong `exchange` name.
+ *
+ * @example
+ * ```ts
+ * import { eventProblems } from "./testing.ts";
+ * const problems = eventProblems({
+ *   type: "trade", exchange: "myex", symbol: "BTCUSD", price: -1, quantity: 1,
+ *   timestamp: "yesterday", tradeId: 1, side: "buy", eventTime: 1, receiveTime: 1,
+ * }, "myex");
+ * console.log(problems); // ["price: ...", "timestamp: ..."]
+ * ```
+ */
+export function eventProblems(event: unknown, exchange: string): string[] {
+  const result = marketEventSchema.safeParse(event);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`);
+  const name = (event as { exchange?: unknown } | null)?.exchange;
+  if (typeof name === "string" && name !== exchange) {
+    problems.push(`exchange: "${name}" is not the plugin's name "${exchange}"`);
+  }
+  return problems;
+}
