@@ -105,7 +105,7 @@ export function bookFromUpdates(items: readonly FeedItem[], symbol: string): Ord
   const book = createBook();
   for (const item of items) {
     if (item.type !== "book" || item.symbol !== symbol) continue;
-    if (item.snapshot) applySnapshot(book, item.bids, item.asks);
+    if (item.snapshot) applySnapshot(book, item.bids, item.asks, item.updateId);
     else applyUpdate(book, item);
   }
   return book;
