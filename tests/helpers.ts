@@ -84,9 +84,21 @@ export async function connect(gateway: Gateway, path = "/ws"): Promise<TestClien
   const frames: Record<string, unknown>[] = [];
   const waiters = new Set<(closed: boolean) => void>();
   let isClosed = false;
+  /**
+   * Waiters are checked once per burst of frames, not once per frame: a predicate that scans
+   * every frame would otherwise be quadratic and starve the gateway sharing this event loop.
+   */
+  let checkPending = false;
+  const checkWaiters = () => {
+    checkPending = false;
+    for (const w of waiters) w(false);
+  };
   socket.onmessage = (e) => {
     frames.push(JSON.parse(e.data));
-    for (const w of waiters) w(false);
+    if (!checkPending && waiters.size > 0) {
+      checkPending = true;
+      setTimeout(checkWaiters, 0);
+    }
   };
   const closed = new Promise<void>((r) =>
     socket.addEventListener("close", () => {

@@ -5,6 +5,7 @@
  * the build test is reported as ignored (skipped), never as passed.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "../helpers.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 const ROOT = new URL("../../", import.meta.url);
@@ -87,13 +88,17 @@ Deno.test({
     }).spawn();
     try {
       let state = "";
-      for (let i = 0; i < 100 && state !== "connected"; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        try {
-          const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
-          state = health.feeds[0].state;
-        } catch { /* not up yet */ }
-      }
+      await waitFor(
+        async () => {
+          try {
+            const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+            state = health.feeds[0].state;
+          } catch { /* not up yet */ }
+          return state === "connected";
+        },
+        10_000,
+        "the compiled binary's /health to report its feed connected",
+      );
       assert.equal(state, "connected");
     } finally {
       child.kill("SIGTERM");
