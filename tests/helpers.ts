@@ -256,3 +256,12 @@ export async function assertQuietFor(
   }
   if (await violated()) throw new Error(`expected no ${what} within ${ms} ms, but it happened`);
 }
+
+/**
+ * A pause for behaviour measured in time itself (e.g. a per-second rate window that must
+ * end), where no event can be waited on. `why` says what the time is for; prefer
+ * {@link waitFor} or {@link assertQuietFor} wherever a condition exists.
+ */
+export async function elapse(ms: number, _why: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
