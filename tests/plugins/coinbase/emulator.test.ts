@@ -13,66 +13,28 @@ import {
   startCoinbaseEmulator,
 } from "../../../plugins/coinbase/emulator/mod.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { connect as connectClient, type EmulatorClient, type Json } from "../emulator_client.ts";
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A WebSocket client that records every frame, parsed. */
-interface Client {
-  ws: WebSocket;
-  messages: Json[];
-  /** Waits until some message received so far matches `pred`; returns it. */
-  until(pred: (m: Json) => boolean, timeoutMs?: number, what?: string): Promise<Json>;
+/** The shared emulator client, plus Coinbase's subscribe message. */
+interface Client extends Omit<EmulatorClient, "close"> {
   subscribe(channel: string, productIds?: string[]): void;
-  send(message: unknown): void;
-  closed: Promise<CloseEvent>;
   close(): Promise<void>;
 }
 
 async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
-  const messages: Json[] = [];
-  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
-  ws.addEventListener("message", (e) => {
-    try {
-      messages.push(JSON.parse(e.data as string));
-    } catch {
-      messages.push({ unparsable: e.data });
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), {
-      once: true,
-    });
-  });
-  const send = (m: unknown) => ws.send(typeof m === "string" ? m : JSON.stringify(m));
+  const client = await connectClient(url);
   return {
-    ws,
-    messages,
-    async until(pred, timeoutMs = 3000, what = "a matching message") {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = messages.find(pred);
-        if (found !== undefined) return found;
-        await delay(10);
-      }
-      throw new Error(
-        `timed out waiting for ${what}; last: ${JSON.stringify(messages.slice(-2)).slice(0, 400)}`,
-      );
-    },
+    ...client,
     subscribe: (channel, productIds) =>
-      send(
+      client.send(
         productIds
           ? { type: "subscribe", product_ids: productIds, channel }
           : { type: "subscribe", channel },
       ),
-    send,
-    closed,
     async close() {
-      if (ws.readyState < WebSocket.CLOSING) ws.close();
-      await closed;
+      await client.close();
     },
   };
 }

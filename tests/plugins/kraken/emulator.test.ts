@@ -21,72 +21,9 @@ import {
   startKrakenEmulator,
 } from "../../../plugins/kraken/emulator/mod.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { connect, type EmulatorClient as Client, type Json } from "../emulator_client.ts";
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A Deno WebSocket client that records every text frame. */
-interface Client {
-  ws: WebSocket;
-  frames: string[];
-  /** The next frame (after the last one returned) matching `pred`, parsed. */
-  next(pred?: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
-  /** Parsed frames received so far. */
-  parsed(): Json[];
-  send(message: unknown): void;
-  closed: Promise<CloseEvent>;
-  close(): Promise<CloseEvent>;
-}
-
-async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  let cursor = 0;
-  let wake: (() => void) | undefined;
-  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
-  ws.addEventListener("message", (e) => {
-    frames.push(e.data as string);
-    wake?.();
-  });
-  ws.addEventListener("close", () => wake?.());
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), {
-      once: true,
-    });
-  });
-  return {
-    ws,
-    frames,
-    async next(pred = () => true, timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      while (true) {
-        while (cursor < frames.length) {
-          const m = JSON.parse(frames[cursor++]);
-          if (pred(m)) return m;
-        }
-        if (ws.readyState !== WebSocket.OPEN) throw new Error("socket closed while waiting");
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error("timed out waiting for a frame");
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, left);
-        });
-        clearTimeout(timer);
-        wake = undefined;
-      }
-    },
-    parsed: () => frames.map((f) => JSON.parse(f)),
-    send: (message) => ws.send(typeof message === "string" ? message : JSON.stringify(message)),
-    closed,
-    close() {
-      if (ws.readyState < WebSocket.CLOSING) ws.close();
-      return closed;
-    },
-  };
-}
 
 /** Runs `body` against a fresh emulator (market paused unless `autoStart`) and cleans up. */
 async function withEmulator(
