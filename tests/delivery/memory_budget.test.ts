@@ -229,7 +229,12 @@ Deno.test({
   async fn() {
     const budget = 2 * 1024 * 1024;
     const gateway = await gatewayWith(
-      [scriptedFeed(["BTCUSDT"], { perTick: 40, tickMs: 5 })],
+      // Memory pressure from bytes, not from message count: 800 trades/s whose `raw` carries
+      // 4 KiB. The stuck clients take `raw` (3.2 MB/s each); the reader does not (small
+      // frames). At 8,000 small trades/s (as before) a full parallel run on two cores saturated
+      // the gateway's thread, so every socket, the reader's too, stayed over its mark past the
+      // grace and the budget rightly shed the reader as well.
+      [scriptedFeed(["BTCUSDT"], { perTick: 4, tickMs: 5, rawPadding: 4096 })],
       {
         memoryBudget: budget,
         highWaterMark: 256 * 1024,
@@ -239,9 +244,8 @@ Deno.test({
     );
     const port = new URL(gateway.url).port;
     const stuck: Deno.Conn[] = [];
-    // The reader reads on its own thread, like a remote client: on the test's thread it could
-    // only read when the gateway's event loop let it, and a busy loop (a full parallel run on
-    // two cores) left it behind for over the 1 s grace, so the budget rightly shed it.
+    // The reader reads on its own thread, like a remote client, not when the gateway's event
+    // loop on the test's thread lets it.
     const reader = new Worker(new URL("../fixtures/trade_reader_worker.ts", import.meta.url), {
       type: "module",
     });
@@ -277,10 +281,27 @@ Deno.test({
       );
 
       // While the closed-but-unread sockets still hold more than the budget, new clients wait.
-      await waitFor(async () => (await delivery()).pressure === "over", 10_000, "pressure over");
-      const refused = await rawUpgrade(Number(port), "/ws");
-      assert.equal(refused.status, 503);
-      assert.equal((refused.body as { error: { code: string } }).error.code, "overloaded");
+      // Pressure is sampled every 250 ms and can ease between our read and the upgrade, so an
+      // attempt counts only if the pressure was over both before and after it.
+      let refused: Awaited<ReturnType<typeof rawUpgrade>> | undefined;
+      await waitFor(
+        async () => {
+          if ((await delivery()).pressure !== "over") return false;
+          const attempt = await rawUpgrade(Number(port), "/ws");
+          const after = (await delivery()).pressure;
+          if (attempt.status === 101) {
+            attempt.conn!.close();
+            assert.notEqual(after, "over", "a connection admitted while over the budget");
+            return false;
+          }
+          refused = attempt;
+          return true;
+        },
+        10_000,
+        "an upgrade attempted while the pressure is over",
+      );
+      assert.equal(refused!.status, 503);
+      assert.equal((refused!.body as { error: { code: string } }).error.code, "overloaded");
 
       // The reader kept up and has every trade, in order, without a gap.
       await waitFor(() => seen.trades > 100, 10_000, "the reader to have over 100 trades");
