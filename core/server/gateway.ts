@@ -165,12 +165,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
 
   let reported = { delivered: 0, conflated: 0, slow: 0 };
+  /** Per exchange: the supervisor's restart and lost-batch counts already added to the metrics. */
+  const reportedFeeds = new Map<string, { restarts: number; lostBatches: number }>();
   const syncCounters = () => {
     const s = delivery.stats;
     metrics.messagesOut.inc(s.delivered - reported.delivered);
     metrics.conflated.inc(s.conflated - reported.conflated);
     metrics.slowDisconnects.inc(s.slowDisconnects - reported.slow);
     reported = { delivered: s.delivered, conflated: s.conflated, slow: s.slowDisconnects };
+    for (const info of feeds.info()) {
+      const { exchange } = info;
+      const before = reportedFeeds.get(exchange) ?? { restarts: 0, lostBatches: 0 };
+      metrics.pluginRestarts.inc({ exchange }, info.restarts - before.restarts);
+      metrics.hubLost.inc({ exchange }, info.lostBatches - before.lostBatches);
+      reportedFeeds.set(exchange, { restarts: info.restarts, lostBatches: info.lostBatches });
+    }
   };
 
   const sessions = createSessions({

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { connect, gatewayWith, scriptedFeed, type TestClient } from "../helpers.ts";
+import {
+  connect,
+  elapse,
+  gatewayWith,
+  scriptedFeed,
+  type TestClient,
+  waitFor,
+  waitForValue,
+} from "../helpers.ts";
 import { createKeyStore, hashKey } from "../../core/access/keys.ts";
 import { AuthConfigError } from "../../core/access/keys.ts";
 import { createConcurrencyLimiter, createRateLimiter } from "../../core/access/limits.ts";
@@ -213,13 +221,12 @@ Deno.test("with API keys configured", async (t) => {
         const first = open.shift()!;
         first.socket.close();
         await first.closed;
-        let again;
-        for (let i = 0; i < 50; i++) {
-          again = await rawUpgrade(gateway.port, `/ws?token=${SMALL}`);
-          if (again.status === 101) break;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        assert.equal(again!.status, 101, "a closed connection gives its slot back");
+        let again: Awaited<ReturnType<typeof rawUpgrade>> | undefined;
+        await waitFor(
+          async () => (again = await rawUpgrade(gateway.port, `/ws?token=${SMALL}`)).status === 101,
+          2000,
+          "a closed connection to give its slot back (upgrade answered 101)",
+        );
         again!.conn!.close();
       },
     );
@@ -228,14 +235,8 @@ Deno.test("with API keys configured", async (t) => {
       "a small plan cannot exceed its subscription, channel or exchange limits",
       async () => {
         const client = open[0];
-        const next = async (id: number) => {
-          for (let i = 0; i < 100; i++) {
-            const f = client.frames.find((f) => f.id === id);
-            if (f) return f;
-            await new Promise((r) => setTimeout(r, 20));
-          }
-          throw new Error(`no reply to ${id}`);
-        };
+        const next = (id: number) =>
+          waitForValue(() => client.frames.find((f) => f.id === id), 2000, `a reply to id ${id}`);
         const send = (frame: unknown) => client.socket.send(JSON.stringify(frame));
         send({ action: "subscribe", symbols: ["BTCUSDT"], channels: ["quote"], id: 1 });
         assert.equal((await next(1)).code, "forbidden_channel");
@@ -247,9 +248,7 @@ Deno.test("with API keys configured", async (t) => {
         assert.equal((await next(4)).code, "too_many_subscriptions");
         const other = await connectWith(gateway.port, "?token=other-plan-key-4");
         other.socket.send(JSON.stringify({ action: "subscribe", symbols: ["BTCUSDT"], id: 7 }));
-        for (let i = 0; i < 100 && other.frames.length === 0; i++) {
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await waitFor(() => other.frames.length > 0, 2000, "a reply to id 7");
         assert.equal(other.frames[0]?.code, "forbidden_exchange");
         other.socket.close();
         await other.closed;
@@ -257,16 +256,17 @@ Deno.test("with API keys configured", async (t) => {
     );
 
     await t.step("a small plan gets rate_limited past 4 frames per second", async () => {
-      await new Promise((r) => setTimeout(r, 1100));
+      await elapse(1100, "the earlier frames' 1 s rate window to end");
       const client = open[0];
       const from = client.frames.length;
       for (let i = 0; i < 6; i++) {
         client.socket.send(JSON.stringify({ action: "ping", id: 100 + i }));
       }
-      for (let i = 0; i < 100; i++) {
-        if (client.frames.slice(from).some((f) => f.code === "rate_limited")) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(
+        () => client.frames.slice(from).some((f) => f.code === "rate_limited"),
+        2000,
+        "a rate_limited error frame",
+      );
       const replies = client.frames.slice(from).filter((f) => f.type !== "trade");
       assert.equal(replies.filter((f) => f.type === "pong").length, 4);
       assert.ok(replies.some((f) => f.code === "rate_limited"));
@@ -297,11 +297,19 @@ Deno.test("without keys: per-IP limits on connections and REST requests", async 
     });
     await t.step("new connections per minute are limited too", async () => {
       await clients.pop()!.close();
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor(
+        () => gateway.clientCount() === 1,
+        2000,
+        "the gateway to release the closed connection",
+      );
       const fourth = await rawUpgrade(gateway.port, "/ws");
       assert.equal(fourth.status, 101);
       fourth.conn!.close();
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor(
+        () => gateway.clientCount() === 1,
+        2000,
+        "the gateway to release the fourth connection",
+      );
       const fifth = await rawUpgrade(gateway.port, "/ws");
       assert.equal(fifth.status, 429);
       assert.equal((fifth.body as { error: { code: string } }).error.code, "rate_limited");

@@ -6,6 +6,7 @@
  */
 import { DEV_CONFIG } from "../../bench/procs.ts";
 import assert from "node:assert/strict";
+import { waitFor } from "../helpers.ts";
 import { spawn } from "../../bench/procs.ts";
 
 const SCRIPT = new URL("../../bench/parallel_ceiling.ts", import.meta.url).pathname;
@@ -66,10 +67,11 @@ for (const rate of [200, 0]) {
       const line = await proc.waitLine((l) => l.includes("listening on"), 20_000);
       const port = Number(/:(\d+) /.exec(line)![1]);
       const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(port)));
-      const deadline = Date.now() + 10_000;
-      while (clients.some((c) => c.seen.seqs.length < 5) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(
+        () => clients.every((c) => c.seen.seqs.length >= 5),
+        10_000,
+        "every client to see 5 sequence numbers",
+      );
       const split = await proc.waitLine((l) => {
         const m = /"event":"split","clients":\[(.*)\]/.exec(l);
         return m !== null && m[1].split(",").reduce((a, x) => a + Number(x), 0) === CLIENTS;

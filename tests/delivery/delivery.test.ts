@@ -2,6 +2,7 @@
  * The slow-consumer policy, with a socket whose buffered amount the test sets.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "../helpers.ts";
 import {
   type Client,
   createClient,
@@ -85,17 +86,20 @@ Deno.test("slow-consumer policy", async (t) => {
         (_c, _code, reason) => dropped.push(reason),
       );
       const client = createClient(1, socket as unknown as WebSocket, "test", true);
+      /** Waits until the 1 ms batch window has flushed the client's collected events. */
+      const flushed = (what: string) =>
+        waitFor(() => client.batch!.length === 0 || dropped.length > 0, 2000, what);
       for (let i = 0; i < 3; i++) delivery.send(client, `{"n":${i}}`);
-      await new Promise((r) => setTimeout(r, 10));
+      await flushed("the first window to flush");
       assert.deepEqual(sent, ['[{"n":0},{"n":1},{"n":2}]'], "one array per 1 ms window");
       socket.bufferedAmount = 5000;
       for (let w = 0; w < 2; w++) {
         for (let i = 0; i < 4; i++) delivery.send(client, `{"n":${i}}`);
-        await new Promise((r) => setTimeout(r, 10));
+        await flushed(`window ${w + 1} of the slow client to flush into its backlog`);
       }
       assert.deepEqual(dropped, [], "2 arrays of 4 events queued: at the bound of 2");
       delivery.send(client, `{"n":9}`);
-      await new Promise((r) => setTimeout(r, 10));
+      await flushed("the third window to flush");
       assert.deepEqual(dropped, ["slow_consumer"], "a third array would exceed 2");
       delivery.close();
     },

@@ -12,7 +12,16 @@ import {
   QUEUED_MESSAGE_OVERHEAD,
 } from "../../core/delivery/policy.ts";
 import { createMemoryBudget } from "../../core/delivery/budget.ts";
-import { connect, gatewayWith, getJson, scriptedFeed, waitFor } from "../helpers.ts";
+import {
+  connect,
+  gatewayWith,
+  getJson,
+  metricsText,
+  metricValue,
+  scriptedFeed,
+  waitFor,
+} from "../helpers.ts";
+import type { ReaderReport } from "../fixtures/trade_reader_worker.ts";
 import { maskedFrame, rawUpgrade, write } from "../raw_ws.ts";
 
 function fakeSocket(bufferedAmount = 0) {
@@ -220,7 +229,12 @@ Deno.test({
   async fn() {
     const budget = 2 * 1024 * 1024;
     const gateway = await gatewayWith(
-      [scriptedFeed(["BTCUSDT"], { perTick: 40, tickMs: 5 })],
+      // Memory pressure from bytes, not from message count: 800 trades/s whose `raw` carries
+      // 4 KiB. The stuck clients take `raw` (3.2 MB/s each); the reader does not (small
+      // frames). At 8,000 small trades/s (as before) a full parallel run on two cores saturated
+      // the gateway's thread, so every socket, the reader's too, stayed over its mark past the
+      // grace and the budget rightly shed the reader as well.
+      [scriptedFeed(["BTCUSDT"], { perTick: 4, tickMs: 5, rawPadding: 4096 })],
       {
         memoryBudget: budget,
         highWaterMark: 256 * 1024,
@@ -230,9 +244,16 @@ Deno.test({
     );
     const port = new URL(gateway.url).port;
     const stuck: Deno.Conn[] = [];
-    const reader = await connect(gateway);
+    // The reader reads on its own thread, like a remote client, not when the gateway's event
+    // loop on the test's thread lets it.
+    const reader = new Worker(new URL("../fixtures/trade_reader_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    let seen: ReaderReport = { trades: 0, holes: [], open: false };
+    reader.onmessage = (e: MessageEvent<ReaderReport>) => seen = e.data;
+    reader.postMessage({ url: gateway.url.replace("http", "ws") + "/ws", symbol: "BTCUSDT" });
     try {
-      reader.send({ action: "subscribe", symbols: ["BTCUSDT"], channels: ["trade"] });
+      await waitFor(() => seen.trades > 0, 10_000, "the reader's first trade");
       const subscribe = new TextEncoder().encode(
         JSON.stringify({ action: "subscribe", symbols: ["BTCUSDT"] }),
       );
@@ -249,18 +270,43 @@ Deno.test({
       await waitFor(async () => (await delivery()).disconnects as number >= 1, 20_000, "a shed");
       const shed = await delivery();
       assert.equal(shed.budget, budget);
+      const metrics = await metricsText(gateway);
+      assert.ok(
+        metricValue(metrics, "quant_budget_disconnects_total")! >= 1,
+        "quant_budget_disconnects_total counts the shed client",
+      );
+      assert.ok(
+        metricValue(metrics, "quant_client_held_bytes")! > 0,
+        "quant_client_held_bytes reports what is held",
+      );
 
       // While the closed-but-unread sockets still hold more than the budget, new clients wait.
-      await waitFor(async () => (await delivery()).pressure === "over", 10_000, "pressure over");
-      const refused = await rawUpgrade(Number(port), "/ws");
-      assert.equal(refused.status, 503);
-      assert.equal((refused.body as { error: { code: string } }).error.code, "overloaded");
+      // Pressure is sampled every 250 ms and can ease between our read and the upgrade, so an
+      // attempt counts only if the pressure was over both before and after it.
+      let refused: Awaited<ReturnType<typeof rawUpgrade>> | undefined;
+      await waitFor(
+        async () => {
+          if ((await delivery()).pressure !== "over") return false;
+          const attempt = await rawUpgrade(Number(port), "/ws");
+          const after = (await delivery()).pressure;
+          if (attempt.status === 101) {
+            attempt.conn!.close();
+            assert.notEqual(after, "over", "a connection admitted while over the budget");
+            return false;
+          }
+          refused = attempt;
+          return true;
+        },
+        10_000,
+        "an upgrade attempted while the pressure is over",
+      );
+      assert.equal(refused!.status, 503);
+      assert.equal((refused!.body as { error: { code: string } }).error.code, "overloaded");
 
       // The reader kept up and has every trade, in order, without a gap.
-      const ids = reader.frames.filter((f) => f.type === "trade").map((f) => f.tradeId as number);
-      assert.ok(ids.length > 100, `reader got ${ids.length} trades`);
-      for (let i = 1; i < ids.length; i++) assert.equal(ids[i], ids[i - 1] + 1);
-      assert.equal(reader.socket.readyState, WebSocket.OPEN);
+      await waitFor(() => seen.trades > 100, 10_000, "the reader to have over 100 trades");
+      assert.deepEqual(seen.holes, [], "trade ids consecutive");
+      assert.equal(seen.open, true, `reader still connected (${seen.closed ?? "open"})`);
 
       // The peers finally go away: their memory is released and the gateway admits again.
       for (const conn of stuck.splice(0)) conn.close();
@@ -269,7 +315,7 @@ Deno.test({
       await again.close();
     } finally {
       for (const conn of stuck) conn.close();
-      await reader.close();
+      reader.terminate();
       await gateway.close();
     }
   },

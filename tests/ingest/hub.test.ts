@@ -42,7 +42,16 @@ Deno.test("a subscribed client receives every trade of a fast feed exactly once,
   const client = await connect(gateway);
   try {
     client.send({ action: "subscribe", symbols: ["BTCUSDT"], raw: false });
-    await client.until((fs) => fs.filter((f) => f.type === "trade").length >= 20_000, 30_000);
+    let trades = 0;
+    let scanned = 0;
+    await client.until(
+      (fs) => {
+        for (; scanned < fs.length; scanned++) if (fs[scanned].type === "trade") trades++;
+        return trades >= 20_000;
+      },
+      30_000,
+      "20,000 trades",
+    );
     const ids = client.frames.filter((f) => f.type === "trade").map((f) => f.tradeId as number);
     for (let i = 1; i < ids.length; i++) assert.equal(ids[i], ids[i - 1] + 1);
   } finally {
@@ -65,7 +74,12 @@ Deno.test("two gateways in one process: shutting one down does not stop the othe
     );
     await a.close();
     const before = ((await getJson(b, "/health")).body.feeds as { events: number }[])[0].events;
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      async () =>
+        ((await getJson(b, "/health")).body.feeds as { events: number }[])[0].events > before + 10,
+      5000,
+      "b's plugin to produce 10 more events after a closed",
+    );
     const { body } = await getJson(b, "/health");
     const [feed] = body.feeds as { state: string; events: number; restarts: number }[];
     assert.equal(feed.state, "connected");

@@ -5,6 +5,7 @@
  * the build test is reported as ignored (skipped), never as passed.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "../helpers.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { compileArgs } from "../../core/server/compile.ts";
 
@@ -172,21 +173,17 @@ Deno.test({
     }).spawn();
     try {
       let feeds: { exchange: string; state: string }[] = [];
-      const deadline = Date.now() + 20_000;
-      while (!(feeds.length > 0 && feeds.every((f) => f.state === "connected"))) {
-        if (Date.now() > deadline) {
-          throw new Error(
-            `timed out after 20000 ms waiting for every feed connected; last: ${
-              JSON.stringify(feeds)
-            }`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 100));
-        try {
-          const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
-          feeds = health.feeds;
-        } catch { /* not up yet */ }
-      }
+      await waitFor(
+        async () => {
+          try {
+            const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+            feeds = health.feeds;
+          } catch { /* not up yet */ }
+          return feeds.length > 0 && feeds.every((f) => f.state === "connected");
+        },
+        20_000,
+        "the compiled binary's /health to report every feed connected",
+      );
       assert.ok(feeds.some((f) => f.exchange === "toyex"), JSON.stringify(feeds));
     } finally {
       child.kill("SIGTERM");

@@ -12,7 +12,15 @@ import { binance } from "../../plugins/binance/mod.ts";
 import { pluginConfig } from "../../core/ingest/plugin_config.ts";
 import type { Gateway } from "../../core/server/gateway.ts";
 import type { Level } from "../../core/events.ts";
-import { connect, gatewayWith, getJson, type TestClient, waitFor } from "../helpers.ts";
+import {
+  connect,
+  gatewayWith,
+  getJson,
+  metricsText,
+  metricValue,
+  type TestClient,
+  waitFor,
+} from "../helpers.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 
@@ -190,13 +198,19 @@ Deno.test("gateway + Binance plugin + emulator, end to end", async (t) => {
         const before = book.snapshots();
         const from = client.frames.length;
         emu.faults.skipDepthEvent("BTCUSDT");
-        const resync = await client.next(
+        const resyncAt = await client.indexOf(
           (f) => f.type === "status" && f.channel === "book" && f.state === "resyncing",
           10_000,
           from,
+          "book resyncing status frame",
         );
-        assert.equal(resync.symbol, "BTCUSDT");
-        await client.next((f) => f.type === "book" && f.snapshot === true, 10_000, from);
+        assert.equal(client.frames[resyncAt].symbol, "BTCUSDT");
+        await client.next(
+          (f) => f.type === "book" && f.snapshot === true,
+          10_000,
+          resyncAt + 1,
+          "a fresh book snapshot after the resyncing status",
+        );
         book.sync();
         assert.equal(book.snapshots(), before + 1, "a fresh snapshot after the resync");
         await assertBooksEqual(emu, client, "BTCUSDT", book);
@@ -241,14 +255,32 @@ Deno.test("gateway + Binance plugin + emulator, end to end", async (t) => {
     });
 
     await t.step("every trade id arrives once, in order, across an abrupt disconnect", async () => {
-      const from = client.frames.length;
+      const reconnectsBefore = metricValue(
+        await metricsText(gateway),
+        "quant_feed_reconnects_total",
+        'exchange="binance"',
+      ) ?? 0;
+      /** Waits for `reconnecting` after index `from`, then `connected` after that. */
+      const reconnected = async (from: number, what: string) => {
+        const at = await client.indexOf(
+          (f) => f.type === "status" && f.state === "reconnecting",
+          10_000,
+          from,
+          `reconnecting status frame after ${what}`,
+        );
+        await client.indexOf(
+          (f) => f.type === "status" && f.state === "connected",
+          10_000,
+          at + 1,
+          `connected status frame after ${what}`,
+        );
+      };
       emu.faults.dropConnections();
-      await client.next((f) => f.type === "status" && f.state === "reconnecting", 10_000, from);
-      await client.next((f) => f.type === "status" && f.state === "connected", 10_000, from);
+      await reconnected(client.frames.length, "a clean disconnect");
       await assertBooksEqual(emu, client, "BTCUSDT", book);
+      const beforeAbrupt = client.frames.length;
       emu.faults.dropConnections({ abrupt: true });
-      await client.next((f) => f.type === "status" && f.state === "reconnecting", 10_000, from);
-      await client.next((f) => f.type === "status" && f.state === "connected", 10_000, from);
+      await reconnected(beforeAbrupt, "an abrupt disconnect");
       const target = emu.lastTradeId("BTCUSDT") + 20;
       await client.until(
         (fs) => fs.some((f) => f.type === "trade" && (f.tradeId as number) >= target),
@@ -263,20 +295,53 @@ Deno.test("gateway + Binance plugin + emulator, end to end", async (t) => {
       await assertBooksEqual(emu, client, "BTCUSDT", book);
       const { body } = await getJson(gateway, "/health");
       assert.ok((body.feeds as { reconnects: number }[])[0].reconnects >= 1);
-      const metrics = await (await fetch(gateway.url + "/metrics")).text();
-      assert.match(metrics, /quant_feed_reconnects_total\{exchange="binance"\} [1-9]/);
+      const reconnectsAfter = metricValue(
+        await metricsText(gateway),
+        "quant_feed_reconnects_total",
+        'exchange="binance"',
+      )!;
+      assert.ok(
+        reconnectsAfter >= reconnectsBefore + 2,
+        `quant_feed_reconnects_total ${reconnectsBefore} -> ${reconnectsAfter}`,
+      );
     });
 
     await t.step(
       "trades that cannot be backfilled arrive as a gap frame with the missing ids",
       async () => {
+        const gaps = async () =>
+          metricValue(await metricsText(gateway), "quant_trade_gaps_total", 'exchange="binance"') ??
+            0;
+        const gapsBefore = await gaps();
         const from = client.frames.length;
         emu.faults.skipTrade("BTCUSDT");
         emu.faults.forgetTradeHistory("BTCUSDT");
-        const gap = await client.next((f) => f.type === "gap", 20_000, from);
+        const gap = await client.next((f) => f.type === "gap", 20_000, from, "a gap frame");
         assert.equal(gap.symbol, "BTCUSDT");
         assert.ok((gap.toId as number) >= (gap.fromId as number));
         emu.faults.reset();
+        assert.ok(await gaps() > gapsBefore, "quant_trade_gaps_total counts the gap");
+      },
+    );
+
+    await t.step(
+      "malformed exchange frames are dropped and counted in /health and /metrics",
+      async () => {
+        const malformed = async () =>
+          metricValue(
+            await metricsText(gateway),
+            "quant_feed_malformed_total",
+            'exchange="binance"',
+          ) ?? 0;
+        const before = await malformed();
+        emu.faults.sendMalformed(2);
+        await waitFor(
+          async () => await malformed() >= before + 2,
+          10_000,
+          `quant_feed_malformed_total{exchange="binance"} >= ${before + 2}`,
+        );
+        const { body } = await getJson(gateway, "/health");
+        assert.ok((body.feeds as { malformed: number }[])[0].malformed >= before + 2);
       },
     );
   } finally {
@@ -292,12 +357,37 @@ Deno.test("silence without disconnect is reported stale in status frames, /healt
     client.send({ action: "subscribe", symbols: ["ETHUSDT"], channels: ["trade", "quote"] });
     await client.next((f) => f.type === "status" && f.state === "connected", 10_000, 0);
     const from = client.frames.length;
-    env.emu.faults.silence(1500);
-    await client.next((f) => f.type === "status" && f.state === "stale", 5000, from);
-    const metrics = await (await fetch(env.gateway.url + "/metrics")).text();
+    // A stale connection is replaced at once, so `stale` lasts only until the new connection
+    // opens. The emulator stays silent and refuses new connections until the test has read
+    // /metrics and /health; a timed silence could end before a loaded machine gets there.
+    env.emu.faults.silence(60_000);
+    env.emu.faults.refuseConnections(60_000);
+    const staleAt = await client.indexOf(
+      (f) => f.type === "status" && f.state === "stale",
+      5000,
+      from,
+      "stale status frame from binance",
+    );
+    const metrics = await metricsText(env.gateway);
     assert.match(metrics, /quant_feed_up\{exchange="binance",emulator="true"\} 0/);
-    await client.next((f) => f.type === "status" && f.state === "connected", 10_000, from);
-    await client.next((f) => f.type === "quote", 10_000, client.frames.length);
+    const { body: during } = await getJson(env.gateway, "/health");
+    assert.notEqual((during.feeds as { state: string }[])[0].state, "connected");
+    env.emu.faults.reset();
+    const connectedAt = await client.indexOf(
+      (f) => f.type === "status" && f.state === "connected",
+      10_000,
+      staleAt + 1,
+      "connected status frame from binance after the stale one",
+    );
+    await client.next((f) => f.type === "quote", 10_000, connectedAt + 1, "a quote after recovery");
+    assert.equal(
+      metricValue(
+        await metricsText(env.gateway),
+        "quant_feed_up",
+        'exchange="binance",emulator="true"',
+      ),
+      1,
+    );
     const { body } = await getJson(env.gateway, "/health");
     assert.equal((body.feeds as { state: string }[])[0].state, "connected");
   } finally {

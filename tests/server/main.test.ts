@@ -2,6 +2,7 @@
  * The program as a user runs it: `main.ts --demo`, then SIGTERM.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "../helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -44,15 +45,19 @@ Deno.test("deno task demo: the gateway runs offline on the emulator and shuts do
   const base = `http://127.0.0.1:${port}`;
   try {
     await t.step("it listens, and /health reports the Binance feed as an emulator", async () => {
-      const deadline = Date.now() + 20_000;
       let health: Record<string, unknown> | undefined;
-      while (Date.now() < deadline) {
-        try {
-          health = await (await fetch(`${base}/health`)).json();
-          if ((health!.feeds as { state: string }[])[0].state === "connected") break;
-        } catch { /* not up yet */ }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(
+        async () => {
+          try {
+            health = await (await fetch(`${base}/health`)).json();
+            return (health!.feeds as { state: string }[])[0].state === "connected";
+          } catch {
+            return false; // not up yet
+          }
+        },
+        20_000,
+        "the started process's /health to report the binance feed connected",
+      );
       const [feed] = health!.feeds as Record<string, unknown>[];
       assert.equal(feed.exchange, "binance");
       assert.equal(feed.state, "connected");

@@ -4,6 +4,7 @@
  * program and reaches a WebSocket client; bad PLUGINS entries stop the program with
  * exit code 2 and a message naming the module. plugins/registry.ts is not touched.
  */
+import { waitForValue } from "../helpers.ts";
 import assert from "node:assert/strict";
 import { testPlugin } from "../../testing.ts";
 import { entry as toyex } from "../fixtures/external_plugin/entry.ts";
@@ -28,24 +29,13 @@ function freePort(): number {
   return port;
 }
 
-/** Retries `attempt` until it returns a value, or throws naming `what`. */
-async function poll<T>(
+/** Retries `attempt` (a failed fetch counts as not yet) until it returns a value; throws naming `what`. */
+function poll<T>(
   attempt: () => Promise<T | undefined>,
   what: string,
   timeoutMs: number,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${last})` : ""}`);
+  return waitForValue(() => attempt().catch(() => undefined), timeoutMs, what);
 }
 
 Deno.test(

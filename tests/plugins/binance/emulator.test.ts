@@ -12,83 +12,9 @@ import {
   startBinanceEmulator,
 } from "../../../plugins/binance/emulator/mod.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { connect, type EmulatorClient as Client, type Json } from "../emulator_client.ts";
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A Deno WebSocket client that records every text frame. */
-interface Client {
-  ws: WebSocket;
-  frames: string[];
-  /** The next frame (after the last one returned) matching `pred`, parsed. */
-  next(pred?: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
-  /** Waits until some frame received so far, in any position, matches `pred`. */
-  until(pred: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
-  /** Parsed frames received so far. */
-  parsed(): Json[];
-  send(message: unknown): void;
-  closed: Promise<CloseEvent>;
-  close(): Promise<CloseEvent>;
-}
-
-async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  let cursor = 0;
-  let wake: (() => void) | undefined;
-  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
-  ws.addEventListener("message", (e) => {
-    frames.push(e.data as string);
-    wake?.();
-  });
-  ws.addEventListener("close", () => wake?.());
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), {
-      once: true,
-    });
-  });
-  return {
-    ws,
-    frames,
-    async next(pred = () => true, timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      while (true) {
-        while (cursor < frames.length) {
-          const m = JSON.parse(frames[cursor++]);
-          if (pred(m)) return m;
-        }
-        if (ws.readyState !== WebSocket.OPEN) throw new Error("socket closed while waiting");
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error("timed out waiting for a frame");
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, left);
-        });
-        clearTimeout(timer);
-        wake = undefined;
-      }
-    },
-    async until(pred, timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = frames.map((f) => JSON.parse(f)).find(pred);
-        if (found !== undefined) return found;
-        await delay(10);
-      }
-      throw new Error("timed out waiting for a frame");
-    },
-    parsed: () => frames.map((f) => JSON.parse(f)),
-    send: (message) => ws.send(typeof message === "string" ? message : JSON.stringify(message)),
-    closed,
-    close() {
-      if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close();
-      return closed;
-    },
-  };
-}
+import { assertQuietFor, elapse, waitFor } from "../../helpers.ts";
 
 /** An `npm:ws` client, for what Deno's client cannot do (see or withhold pongs, send pongs). */
 async function connectNode(url: string, autoPong: boolean): Promise<{
@@ -211,8 +137,7 @@ Deno.test("stream URL forms and payload shapes", async (t) => {
       async () => {
         const c = await open("/ws/dogeusdt@trade");
         emu.tick(5);
-        await delay(100);
-        assert.equal(c.frames.length, 0);
+        await assertQuietFor(100, "frame for an unknown symbol", () => c.frames.length > 0);
         assert.equal(c.ws.readyState, WebSocket.OPEN);
       },
     );
@@ -393,8 +318,8 @@ Deno.test("connection limits", async (t) => {
       async (emu, open) => {
         const watcher = await connectNode(`${emu.wsUrl}/ws`, true);
         const deno = await open("/ws"); // Deno's client answers pings by itself
-        await delay(400);
-        assert.ok(watcher.pings.length >= 4);
+        // Four pings at 50 ms span more than the 150 ms pong timeout.
+        await waitFor(() => watcher.pings.length >= 4, 3000, "4 pings");
         assert.ok(watcher.pings.every((p) => p.length > 0), "pings carry a payload");
         assert.equal(deno.ws.readyState, WebSocket.OPEN);
         assert.equal(watcher.ws.readyState, NodeWebSocket.OPEN);
@@ -487,7 +412,11 @@ Deno.test("order book: diff depth and the REST snapshot", async (t) => {
       while (snapshot.lastUpdateId < first.U) {
         snapshot = (await getJson(`${emu.restUrl}/api/v3/depth?symbol=BTCUSDT&limit=5000`)).body;
       }
-      await delay(300);
+      await c.until(
+        (m) => m.U > snapshot.lastUpdateId + 1,
+        3000,
+        "depth events past the snapshot",
+      );
       emu.pause();
       emu.tick(0); // publish what the last window holds
       const expected = emu.book("BTCUSDT");
@@ -772,7 +701,7 @@ Deno.test("fault modes", async (t) => {
         emu.faults.dropConnections();
         const graceful = await b.closed;
         assert.equal(graceful.code, 1001);
-        while (emu.connectionCount() > 0) await delay(5);
+        await waitFor(() => emu.connectionCount() === 0, 2000, "both connections released");
         assert.equal(emu.totalConnections(), 2);
       });
     },
@@ -780,10 +709,17 @@ Deno.test("fault modes", async (t) => {
 
   await t.step("refuseConnections answers 503 for a while", async () => {
     await withEmulator({ autoStart: false }, async (emu) => {
+      const started = Date.now();
       emu.faults.refuseConnections(200);
       assert.equal(await upgradeStatus(emu.port, "/ws"), 503);
-      await delay(250);
-      assert.equal(await upgradeStatus(emu.port, "/ws"), 101);
+      let status = 0;
+      await waitFor(
+        async () => (status = await upgradeStatus(emu.port, "/ws")) !== 503,
+        2000,
+        "an upgrade no longer refused",
+      );
+      assert.equal(status, 101);
+      assert.ok(Date.now() - started >= 200, "refused for the whole 200 ms");
     });
   });
 
@@ -851,7 +787,7 @@ Deno.test("fault modes", async (t) => {
     await withEmulator({ autoStart: false }, async (emu, open) => {
       const c = await open("/ws/btcusdt@trade");
       emu.faults.sendMalformed(6);
-      while (c.frames.length < 6) await delay(10);
+      await waitFor(() => c.frames.length >= 6, 3000, "6 malformed frames");
       assert.throws(() => JSON.parse(c.frames[0]), SyntaxError);
       const [wrongType, nan, negative, zero, unknown] = c.frames.slice(1).map((f) => JSON.parse(f));
       assert.equal(typeof wrongType.p, "number");
@@ -899,17 +835,14 @@ Deno.test("fault modes", async (t) => {
         const n = await connectNode(`${emu.wsUrl}/ws/btcusdt@bookTicker`, true);
         let frames = 0;
         n.ws.on("message", () => frames++);
-        await delay(100);
-        assert.ok(frames > 0);
+        await waitFor(() => frames > 0, 3000, "bookTicker frames");
         emu.faults.silence(300);
-        await delay(30);
+        await elapse(30, "frames already in flight to arrive");
         const [before, pings] = [frames, n.pings.length];
-        await delay(220);
-        assert.equal(frames, before, "no data while silent");
+        await assertQuietFor(220, "data while silent", () => frames !== before);
         assert.ok(n.pings.length > pings, "pings continue");
         assert.equal(n.ws.readyState, NodeWebSocket.OPEN);
-        await delay(150);
-        assert.ok(frames > before, "data resumes");
+        await waitFor(() => frames > before, 3000, "data to resume after the silence");
         n.ws.close();
         await n.closed;
       },
@@ -976,9 +909,11 @@ Deno.test("pause, resume and autoStart:false", async (t) => {
     const c = await open("/ws/btcusdt@trade/btcusdt@depth@100ms");
     const id = emu.book("BTCUSDT").lastUpdateId;
     await t.step("with autoStart:false nothing moves", async () => {
-      await delay(200);
-      assert.equal(emu.book("BTCUSDT").lastUpdateId, id);
-      assert.equal(c.frames.length, 0);
+      await assertQuietFor(
+        200,
+        "market movement",
+        () => emu.book("BTCUSDT").lastUpdateId !== id || c.frames.length > 0,
+      );
     });
     await t.step("resume() starts the market, pause() freezes it", async () => {
       emu.resume();
@@ -986,7 +921,11 @@ Deno.test("pause, resume and autoStart:false", async (t) => {
       emu.pause();
       emu.tick(0);
       const frozen = emu.book("BTCUSDT");
-      await delay(150);
+      await assertQuietFor(
+        150,
+        "book change while paused",
+        () => JSON.stringify(emu.book("BTCUSDT")) !== JSON.stringify(frozen),
+      );
       assert.deepEqual(emu.book("BTCUSDT"), frozen);
       assert.ok(frozen.lastUpdateId > id);
     });
@@ -1060,7 +999,7 @@ Deno.test("bench options: send stamps and the paced bench rate", async (t) => {
         { tradesPerSecond: 0, benchTradesPerSecond: 400, stampField: "benchTs" },
         async (emu, open) => {
           const c = await open("/stream?streams=btcusdt@trade/ethusdt@trade");
-          await delay(500);
+          await elapse(500, "the bench rate is measured over 0.5 s");
           const trades = c.parsed().map((m) => m.data);
           // 400/s for ~0.5 s; loose bounds, the machine may be busy.
           assert.ok(trades.length >= 60 && trades.length <= 260, `${trades.length} trades`);
@@ -1078,10 +1017,9 @@ Deno.test("bench options: send stamps and the paced bench rate", async (t) => {
             method: "POST",
           });
           assert.deepEqual([res.status, await res.json()], [200, { tradesPerSecond: 0 }]);
-          await delay(50);
+          await elapse(50, "trades already in flight to arrive");
           const stopped = c.frames.length;
-          await delay(200);
-          assert.equal(c.frames.length, stopped, "rate 0 stops the bench trades");
+          await assertQuietFor(200, "bench trade at rate 0", () => c.frames.length !== stopped);
 
           emu.setBenchRate(400);
           await c.next(undefined, 2000);

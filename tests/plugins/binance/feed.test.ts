@@ -1,39 +1,32 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import type {
-  BookStatusUpdate,
-  BookUpdate,
-  Channel,
-  FeedStatusUpdate,
-  GapEvent,
-  KlineEvent,
-  QuoteEvent,
-  TradeEvent,
-} from "../../../core/events.ts";
-import type { FeedItem } from "../../../core/feed/messages.ts";
-import { createFeedContext } from "../../../core/feed/worker.ts";
 import {
-  applySnapshot,
-  applyUpdate,
-  createBook,
-  type OrderBook,
+  type BookStatusUpdate,
+  type BookUpdate,
+  type Channel,
+  createFeedContext,
+  type FeedItem,
+  type FeedLogger,
+  type GapEvent,
+  type KlineEvent,
+  type QuoteEvent,
   topN,
-} from "../../../core/books/book.ts";
+  type TradeEvent,
+} from "../../../mod.ts";
+import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
+import { assertQuietFor, waitFor } from "../../helpers.ts";
+import { assertRunsInWorkerWithDeclaredHosts, type FeedRun, runFeed } from "../feed_harness.ts";
 import { startBinanceEmulator } from "../../../plugins/binance/emulator/mod.ts";
 import type {
   BinanceEmulator,
   BinanceEmulatorOptions,
 } from "../../../plugins/binance/emulator/types.ts";
-import { binance } from "../../../plugins/binance/mod.ts";
-import { runBinanceFeed } from "../../../plugins/binance/feed.ts";
+import { binance, runBinanceFeed } from "../../../plugins/binance/mod.ts";
 import { backoffDelay } from "../../../plugins/shared/backoff.ts";
 import { createLimitedSender } from "../../../plugins/binance/rate_limiter.ts";
 import { createDepthSync } from "../../../plugins/binance/depth_sync.ts";
 import { createTradeTracker, type HistoryPage } from "../../../plugins/binance/trades.ts";
 import { combinedStreamUrl, planConnections } from "../../../plugins/binance/streams.ts";
-import type { FeedLogger } from "../../../core/feed/plugin.ts";
-import { startFeeds } from "../../../core/ingest/supervisor.ts";
-import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 
 // ---------------------------------------------------------------- harness
 
@@ -47,18 +40,10 @@ interface SeenRequest {
 }
 
 /** A feed running against a fresh emulator, and everything it emitted. */
-interface Harness {
+interface Harness extends FeedRun {
   emu: BinanceEmulator;
-  items: FeedItem[];
+  /** REST requests the feed made, in order. */
   requests: SeenRequest[];
-  /** Polls until `predicate` holds (fails the test after `timeoutMs`). */
-  until(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
-  trades(symbol: string): TradeEvent[];
-  gaps(symbol: string): GapEvent[];
-  statuses(): FeedStatusUpdate[];
-  bookStatuses(symbol: string): BookStatusUpdate[];
-  malformed(): { reason: string; frame?: string }[];
-  logs(pattern: RegExp): string[];
   /** Stops the feed (and checks that `run` returns promptly), then the emulator. */
   close(): Promise<void>;
 }
@@ -77,7 +62,6 @@ async function startFeed(options: {
     tradesPerSecond: 40,
     ...options.emulator,
   });
-  const items: FeedItem[] = [];
   const requests: SeenRequest[] = [];
   const recordingFetch: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
@@ -99,59 +83,25 @@ async function startFeed(options: {
     staleMs: { trade: 3000, quote: 2000, book: 2000, kline: 5000 },
     ...options.config,
   });
-  const abort = new AbortController();
-  const ctx = createFeedContext(
-    binance,
-    {
-      symbols: options.symbols ?? ["BTCUSDT", "ETHUSDT"],
-      channels: options.channels ?? ["trade", "quote", "kline", "book"],
-      config,
-    },
-    abort.signal,
-    (item) => items.push(item),
-  );
-  const running = runBinanceFeed(ctx, { fetch: recordingFetch });
-  const of = <T extends FeedItem["type"]>(type: T) =>
-    items.filter((i): i is Extract<FeedItem, { type: T }> => i.type === type);
+  const feed = runFeed({
+    plugin: binance,
+    config,
+    symbols: options.symbols ?? ["BTCUSDT", "ETHUSDT"],
+    channels: options.channels ?? ["trade", "quote", "kline", "book"],
+    run: (ctx) => runBinanceFeed(ctx, { fetch: recordingFetch }),
+  });
   return {
+    ...feed,
     emu,
-    items,
     requests,
-    async until(predicate, what, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
+    async close() {
+      try {
+        await feed.stop();
+      } finally {
+        await emu.close();
       }
     },
-    trades: (symbol) => of("trade").filter((t) => t.symbol === symbol),
-    gaps: (symbol) => of("gap").filter((g) => g.symbol === symbol),
-    statuses: () => of("status"),
-    bookStatuses: (symbol) => of("book_status").filter((b) => b.symbol === symbol),
-    malformed: () => of("malformed"),
-    logs: (pattern) => of("log").map((l) => l.message).filter((m) => pattern.test(m)),
-    async close() {
-      const started = Date.now();
-      abort.abort();
-      await running;
-      const took = Date.now() - started;
-      await emu.close();
-      assert.ok(took < 1500, `run returned ${took} ms after abort`);
-    },
   };
-}
-
-/** The book a consumer builds from the emitted BookUpdates of `symbol`. */
-function bookFromUpdates(items: readonly FeedItem[], symbol: string): OrderBook {
-  const book = createBook();
-  for (const item of items) {
-    if (item.type !== "book" || item.symbol !== symbol) continue;
-    if (item.snapshot) applySnapshot(book, item.bids, item.asks, item.updateId);
-    else applyUpdate(book, item);
-  }
-  return book;
 }
 
 /** The emulator's own book, as numbers, best first, top `n` levels. */
@@ -185,10 +135,10 @@ function assertBookChain(items: readonly FeedItem[], symbol: string): void {
 async function assertBookMatchesEmulator(h: Harness, symbol: string, limit = 1000): Promise<void> {
   h.emu.pause();
   await h.until(
-    () => bookFromUpdates(h.items, symbol).updateId === h.emu.book(symbol).lastUpdateId,
+    () => h.book(symbol).updateId === h.emu.book(symbol).lastUpdateId,
     `${symbol} book to reach the emulator's last update id`,
   );
-  const ours = topN(bookFromUpdates(h.items, symbol), limit);
+  const ours = topN(h.book(symbol), limit);
   const theirs = emulatorTop(h.emu, symbol, limit);
   assert.ok(theirs.bids.length > 10 && theirs.asks.length > 10, "the emulator book has depth");
   assert.deepEqual(ours.bids, theirs.bids);
@@ -335,9 +285,15 @@ Deno.test("depth sync follows Binance's documented procedure", async (t) => {
       log: QUIET_LOG,
       signal: abort.signal,
     });
+    /** Answers the pending snapshot request and waits until the sync has acted on it. */
     const answer = async () => {
+      const before = { emitted: emitted.length, fetched: fetched.length };
       release!();
-      await new Promise((r) => setTimeout(r, 5));
+      await waitFor(
+        () => emitted.length > before.emitted || fetched.length > before.fetched,
+        5000,
+        "the snapshot to be applied or fetched again",
+      );
     };
     return { sync, emitted, statuses, fetched, answer, abort };
   };
@@ -445,11 +401,8 @@ Deno.test("trade tracker", async (t) => {
       log: QUIET_LOG,
       signal: abort.signal,
     });
-    /** Waits until `done` holds (default: 5 ms passed), polling; the machine may be busy. */
-    const settle = async (done: () => boolean = () => true) => {
-      await new Promise((r) => setTimeout(r, 5));
-      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
-    };
+    /** Waits until `done` holds; the machine may be busy. */
+    const settle = (done: () => boolean) => waitFor(done, 5000);
     const seq = () => out.map((e) => e.type === "trade" ? e.tradeId : `gap ${e.fromId}-${e.toId}`);
     return { tracker, out, calls, abort, settle, seq };
   };
@@ -723,8 +676,12 @@ Deno.test("duplicate and out-of-order depth events do not corrupt the book", asy
   const h = await startFeed({ channels: ["book"], symbols: ["BTCUSDT"] });
   try {
     await h.until(() => h.bookStatuses("BTCUSDT").some((s) => s.state === "synced"), "first sync");
+    const updates = h.books("BTCUSDT").length;
     h.emu.faults.duplicateDepthEvent("BTCUSDT");
-    await new Promise((r) => setTimeout(r, 300));
+    await h.until(
+      () => h.books("BTCUSDT").length >= updates + 3,
+      "3 depth updates past the duplicated one",
+    );
     assert.ok(
       !h.bookStatuses("BTCUSDT").some((s) => s.state === "resyncing"),
       "a duplicate is ignored, not a gap",
@@ -805,8 +762,10 @@ Deno.test("serverShutdown is handled make-before-break: no trade missing or doub
       return h.statuses().some((s) => /serverShutdown/.test(s.reason ?? ""));
     }, "the switch");
     assert.ok(overlapped, "both connections were open at once");
-    await new Promise((r) => setTimeout(r, 900)); // past the emulator's close of the old one
-    assert.equal(h.emu.connectionCount(), 1);
+    await h.until(
+      () => h.emu.connectionCount() === 1,
+      "the emulator to close the old connection (800 ms after serverShutdown)",
+    );
     assert.ok(!h.statuses().some((s) => s.state === "reconnecting"), "no reconnect was needed");
     await settleTrades(h, "BTCUSDT");
     await settleTrades(h, "ETHUSDT");
@@ -877,10 +836,11 @@ Deno.test("a quiet market is not mistaken for a dead connection", async () => {
       () => h.logs(/no trade data for \d+ ms/).length > 0,
       "the quiet trade channel to be noticed",
     );
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(
-      !h.statuses().some((s) => s.state === "stale" || s.state === "reconnecting"),
-      "quotes still flow",
+    // What is tested is that nothing happens: quotes still flow, so the connection is not stale.
+    await assertQuietFor(
+      300,
+      "stale or reconnecting status",
+      () => h.statuses().some((s) => s.state === "stale" || s.state === "reconnecting"),
     );
     assert.equal(h.emu.totalConnections(), 1);
   } finally {
@@ -904,9 +864,8 @@ Deno.test("malformed frames are counted and never forwarded", async () => {
   try {
     await h.until(() => h.trades("BTCUSDT").length > 3, "first trades");
     h.emu.faults.sendMalformed(6);
-    await h.until(() => h.malformed().length >= 6, "malformed reports");
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(h.malformed().length, 6);
+    await h.until(() => h.malformed().length >= 6, "6 malformed reports");
+    await assertQuietFor(100, "malformed report beyond the 6 sent", () => h.malformed().length > 6);
     for (const item of h.items) {
       if (item.type === "trade") {
         assert.ok(["BTCUSDT", "ETHUSDT"].includes(item.symbol));
@@ -930,9 +889,13 @@ Deno.test("server pings are answered by Deno's WebSocket, so the connection stay
     emulator: { pingIntervalMs: 300, pongTimeoutMs: 500 },
   });
   try {
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(h.emu.totalConnections(), 1);
-    assert.ok(!h.statuses().some((s) => s.state === "reconnecting"));
+    await h.until(() => h.statuses().at(-1)?.state === "connected", "connected");
+    // What is tested is that nothing happens over five ping intervals: no pong timeout, no reconnect.
+    await assertQuietFor(
+      1500,
+      "reconnect",
+      () => h.emu.totalConnections() !== 1 || h.statuses().some((s) => s.state === "reconnecting"),
+    );
   } finally {
     await h.close();
   }
@@ -981,20 +944,12 @@ Deno.test("the plugin object runs through createFeedContext and stops on abort",
       (i) => items.push(i),
     );
     const running = binance.run(ctx);
-    const deadline = Date.now() + 3000;
-    while (!items.some((i) => i.type === "quote") && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(items.some((i) => i.type === "quote"));
+    await waitFor(() => items.some((i) => i.type === "quote"), 3000, "a quote");
     abort.abort();
     await running;
     const last = items.at(-1);
     assert.equal(last?.type === "status" && last.state, "stopped");
-    const closeDeadline = Date.now() + 1000;
-    while (emu.connectionCount() > 0 && Date.now() < closeDeadline) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.equal(emu.connectionCount(), 0, "the socket is closed");
+    await waitFor(() => emu.connectionCount() === 0, 1000, "the feed's socket to be closed");
   } finally {
     abort.abort();
     await emu.close();
@@ -1003,37 +958,20 @@ Deno.test("the plugin object runs through createFeedContext and stops on abort",
 
 Deno.test("the plugin runs in a Worker that may reach only its declared hosts", async () => {
   const emu = await startBinanceEmulator({ symbols: ["BTCUSDT"], tickMs: 20 });
-  const config = pluginConfig(binance, {
-    BINANCE_WS_URL: emu.wsUrl,
-    BINANCE_REST_URL: emu.restUrl,
-  });
-  const seen: FeedItem[] = [];
-  const feeds = startFeeds(
-    [{
+  try {
+    await assertRunsInWorkerWithDeclaredHosts({
       plugin: binance,
       workerUrl: new URL("../../../plugins/binance/worker.ts", import.meta.url),
-      config,
+      config: pluginConfig(binance, {
+        BINANCE_WS_URL: emu.wsUrl,
+        BINANCE_REST_URL: emu.restUrl,
+      }),
       symbols: ["BTCUSDT"],
       channels: ["trade", "quote"],
-    }],
-    (_exchange, item) => seen.push(item),
-    () => {},
-  );
-  try {
-    const deadline = Date.now() + 5000;
-    while (
-      !(seen.some((i) => i.type === "trade") && seen.some((i) => i.type === "quote")) &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const info = feeds.get("binance")!;
-    assert.deepEqual(info.hosts, [`127.0.0.1:${emu.port}`]);
-    assert.equal(info.emulator, true);
-    assert.equal(info.state, "connected");
-    assert.ok(info.events > 0 && info.lostBatches === 0);
+      host: `127.0.0.1:${emu.port}`,
+      eventTypes: ["trade", "quote"],
+    });
   } finally {
-    await feeds.stop(1000);
     await emu.close();
   }
 });

@@ -13,66 +13,28 @@ import {
   startCoinbaseEmulator,
 } from "../../../plugins/coinbase/emulator/mod.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { connect as connectClient, type EmulatorClient, type Json } from "../emulator_client.ts";
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { assertQuietFor, elapse, waitFor } from "../../helpers.ts";
 
-/** A WebSocket client that records every frame, parsed. */
-interface Client {
-  ws: WebSocket;
-  messages: Json[];
-  /** Waits until some message received so far matches `pred`; returns it. */
-  until(pred: (m: Json) => boolean, timeoutMs?: number, what?: string): Promise<Json>;
+/** The shared emulator client, plus Coinbase's subscribe message. */
+interface Client extends Omit<EmulatorClient, "close"> {
   subscribe(channel: string, productIds?: string[]): void;
-  send(message: unknown): void;
-  closed: Promise<CloseEvent>;
   close(): Promise<void>;
 }
 
 async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
-  const messages: Json[] = [];
-  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
-  ws.addEventListener("message", (e) => {
-    try {
-      messages.push(JSON.parse(e.data as string));
-    } catch {
-      messages.push({ unparsable: e.data });
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), {
-      once: true,
-    });
-  });
-  const send = (m: unknown) => ws.send(typeof m === "string" ? m : JSON.stringify(m));
+  const client = await connectClient(url);
   return {
-    ws,
-    messages,
-    async until(pred, timeoutMs = 3000, what = "a matching message") {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const found = messages.find(pred);
-        if (found !== undefined) return found;
-        await delay(10);
-      }
-      throw new Error(
-        `timed out waiting for ${what}; last: ${JSON.stringify(messages.slice(-2)).slice(0, 400)}`,
-      );
-    },
+    ...client,
     subscribe: (channel, productIds) =>
-      send(
+      client.send(
         productIds
           ? { type: "subscribe", product_ids: productIds, channel }
           : { type: "subscribe", channel },
       ),
-    send,
-    closed,
     async close() {
-      if (ws.readyState < WebSocket.CLOSING) ws.close();
-      await closed;
+      await client.close();
     },
   };
 }
@@ -198,9 +160,16 @@ Deno.test("subscribe flow: ack, snapshot, updates; one sequence_num per connecti
       "trades: consecutive numeric ids, newest first, maker side on the wire",
       async () => {
         emu.pause();
-        await delay(400); // the last batch goes out
-        const wire = c.messages.filter((m) => m.channel === "market_trades")
-          .flatMap((m) => [...m.events[0].trades].reverse());
+        const wireTrades = () =>
+          c.messages.filter((m) => m.channel === "market_trades")
+            .flatMap((m) => [...m.events[0].trades].reverse());
+        const last = String(emu.lastTradeId("BTC-USD"));
+        await waitFor(
+          () => wireTrades().some((x: Json) => x.trade_id === last),
+          3000,
+          `the last batch to go out (trade ${last})`,
+        );
+        const wire = wireTrades();
         const ids = [...new Set(wire.map((x: Json) => Number(x.trade_id)))];
         for (let i = 1; i < ids.length; i++) assert.equal(ids[i], ids[i - 1] + 1);
         assert.equal(ids.at(-1), emu.lastTradeId("BTC-USD"));
@@ -224,21 +193,32 @@ Deno.test("subscribe flow: ack, snapshot, updates; one sequence_num per connecti
     });
 
     await t.step("the book built from the messages equals book() level by level", async () => {
-      await delay(100);
-      const book = createBook();
-      for (const m of c.messages) {
-        if (m.channel !== "l2_data") continue;
-        for (const e of m.events) {
-          const bids: Level[] = [], asks: Level[] = [];
-          for (const u of e.updates) {
-            (u.side === "bid" ? bids : asks).push([+u.price_level, +u.new_quantity]);
+      const built = () => {
+        const book = createBook();
+        for (const m of c.messages) {
+          if (m.channel !== "l2_data") continue;
+          for (const e of m.events) {
+            const bids: Level[] = [], asks: Level[] = [];
+            for (const u of e.updates) {
+              (u.side === "bid" ? bids : asks).push([+u.price_level, +u.new_quantity]);
+            }
+            if (e.type === "snapshot") applySnapshot(book, bids, asks);
+            else applyUpdate(book, { bids, asks });
           }
-          if (e.type === "snapshot") applySnapshot(book, bids, asks);
-          else applyUpdate(book, { bids, asks });
         }
-      }
+        return topN(book, Infinity);
+      };
       const theirs = emu.book("BTC-USD");
-      const ours = topN(book, Infinity);
+      await waitFor(
+        () => {
+          const b = built();
+          return JSON.stringify([b.bids, b.asks]) ===
+            JSON.stringify([numeric(theirs.bids), numeric(theirs.asks)]);
+        },
+        3000,
+        "the book from the messages to equal book()",
+      );
+      const ours = built();
       assert.ok(theirs.bids.length > 50);
       assert.deepEqual(ours.bids, numeric(theirs.bids));
       assert.deepEqual(ours.asks, numeric(theirs.asks));
@@ -251,8 +231,11 @@ Deno.test("subscribe flow: ack, snapshot, updates; one sequence_num per connecti
       );
       const after = c.messages.indexOf(ack);
       emu.tick(20);
-      await delay(100);
-      assert.ok(!c.messages.slice(after).some((m) => m.channel === "l2_data"));
+      await assertQuietFor(
+        100,
+        "l2_data after the unsubscribe ack",
+        () => c.messages.slice(after).some((m) => m.channel === "l2_data"),
+      );
     });
   });
 });
@@ -322,8 +305,11 @@ Deno.test("connection rules", async (t) => {
     await withEmulator({}, async (emu, open) => {
       const c = await open();
       for (let i = 0; i < 8; i++) c.subscribe("heartbeats");
-      await delay(100);
-      assert.equal(c.ws.readyState, WebSocket.OPEN, "8 are fine");
+      await assertQuietFor(
+        100,
+        "disconnect after 8 messages",
+        () => c.ws.readyState !== WebSocket.OPEN,
+      );
       c.subscribe("heartbeats");
       const ev = await c.closed;
       assert.equal(ev.code, 1008);
@@ -340,8 +326,11 @@ Deno.test("connection rules", async (t) => {
       kept.subscribe("heartbeats");
       const ev = await quiet.closed;
       assert.match(ev.reason, /market_trades idle/);
-      await delay(300);
-      assert.equal(kept.ws.readyState, WebSocket.OPEN);
+      await assertQuietFor(
+        300,
+        "idle close of the connection with heartbeats",
+        () => kept.ws.readyState !== WebSocket.OPEN,
+      );
       assert.equal(emu.connectionCount(), 1);
     });
   });
@@ -389,18 +378,28 @@ Deno.test("faults", async (t) => {
         const ev = await c.closed;
         assert.equal(ev.wasClean, false, "no closing handshake");
         assert.notEqual(ev.code, 1001, "not the graceful going-away close");
-        await delay(20);
-        assert.equal(emu.connectionCount(), 0);
+        await waitFor(
+          () => emu.connectionCount() === 0,
+          2000,
+          "the emulator to release the connection",
+        );
       });
     },
   );
 
   await t.step("refuseConnections answers upgrades with 503 for a while", async () => {
     await withEmulator({}, async (emu, open) => {
+      const started = Date.now();
       emu.faults.refuseConnections(300);
       await assert.rejects(open());
-      await delay(350);
-      const c = await open();
+      let c: Client | undefined;
+      await waitFor(
+        async () => (c = await open().catch(() => undefined)) !== undefined,
+        2000,
+        "an upgrade no longer refused",
+      );
+      assert.ok(Date.now() - started >= 300, "refused for the whole 300 ms");
+      c = c!;
       assert.equal(c.ws.readyState, WebSocket.OPEN);
       assert.equal(emu.totalConnections(), 1);
     });
@@ -412,10 +411,9 @@ Deno.test("faults", async (t) => {
       c.subscribe("heartbeats");
       await c.until((m) => m.channel === "heartbeats");
       emu.faults.silence(300);
-      await delay(30);
+      await elapse(30, "messages already in flight to arrive");
       const before = c.messages.length;
-      await delay(200);
-      assert.equal(c.messages.length, before, "nothing arrives while silent");
+      await assertQuietFor(200, "message while silent", () => c.messages.length !== before);
       await c.until((_m) => c.messages.length > before + 5, 1000, "held messages");
       assert.deepEqual(c.messages.map((m) => m.sequence_num), c.messages.map((_, i) => i));
     });

@@ -7,36 +7,27 @@
  */
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import type {
-  BookStatusUpdate,
-  BookUpdate,
-  Channel,
-  FeedStatusUpdate,
-  GapEvent,
-  KlineEvent,
-  Level,
-  QuoteEvent,
-  TradeEvent,
-} from "../../../core/events.ts";
-import type { FeedItem } from "../../../core/feed/messages.ts";
-import { createFeedContext } from "../../../core/feed/worker.ts";
 import {
-  applySnapshot,
-  applyUpdate,
-  createBook,
-  type OrderBook,
+  type BookStatusUpdate,
+  type BookUpdate,
+  type Channel,
+  type FeedLogger,
+  type GapEvent,
+  type KlineEvent,
+  type Level,
+  type QuoteEvent,
   topN,
-} from "../../../core/books/book.ts";
-import type { FeedLogger } from "../../../core/feed/plugin.ts";
-import { startFeeds } from "../../../core/ingest/supervisor.ts";
+  type TradeEvent,
+} from "../../../mod.ts";
 import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
+import { assertQuietFor, waitFor } from "../../helpers.ts";
+import { assertRunsInWorkerWithDeclaredHosts, type FeedRun, runFeed } from "../feed_harness.ts";
 import { startCoinbaseEmulator } from "../../../plugins/coinbase/emulator/mod.ts";
 import type {
   CoinbaseEmulator,
   CoinbaseEmulatorOptions,
 } from "../../../plugins/coinbase/emulator/types.ts";
 import { coinbase } from "../../../plugins/coinbase/mod.ts";
-import { runCoinbaseFeed } from "../../../plugins/coinbase/feed.ts";
 import { backoffDelay } from "../../../plugins/shared/backoff.ts";
 import { createSendLimiter } from "../../../plugins/coinbase/send_limiter.ts";
 import { createSequenceTracker } from "../../../plugins/coinbase/sequence.ts";
@@ -46,7 +37,6 @@ import { createCandleTracker } from "../../../plugins/coinbase/candles.ts";
 import { planSubscriptions, subscriptionMessage } from "../../../plugins/coinbase/channels.ts";
 
 const QUIET_LOG: FeedLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- units
 
@@ -221,7 +211,7 @@ Deno.test("book sync: snapshot, updates, resync by resubscription", async (t) =>
     s.sync.onUpdate(l2("BTC-USD", true));
     s.sync.resync("gap", ["BTC-USD"]);
     s.tick(41);
-    await delay(60);
+    await waitFor(() => s.requests.length >= 2, 5000, "the snapshot to be requested again");
     assert.deepEqual(s.requests, [["BTC-USD"], ["BTC-USD"]]);
     s.sync.stop();
   });
@@ -322,15 +312,8 @@ Deno.test("candle tracker: a candle closes when the next one starts", () => {
 // ---------------------------------------------------------------- against the emulator
 
 /** A feed running against a fresh emulator, and everything it emitted. */
-interface Harness {
+interface Harness extends FeedRun {
   emu: CoinbaseEmulator;
-  items: FeedItem[];
-  until(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
-  of<T extends FeedItem["type"]>(type: T): Extract<FeedItem, { type: T }>[];
-  trades(symbol: string): TradeEvent[];
-  statuses(): FeedStatusUpdate[];
-  bookStatuses(symbol: string): BookStatusUpdate[];
-  logs(pattern: RegExp): string[];
   /** Stops the feed (checking that `run` returns promptly), then the emulator. */
   close(): Promise<void>;
 }
@@ -351,7 +334,6 @@ async function startFeed(options: {
     bookLevels: 100,
     ...options.emulator,
   });
-  const items: FeedItem[] = [];
   const config = coinbase.configSchema.parse({
     wsUrl: emu.wsUrl,
     restUrl: (options.restEmulator ?? emu).restUrl,
@@ -363,57 +345,23 @@ async function startFeed(options: {
     staleMs: { trade: 5000, quote: 5000, book: 5000, kline: 5000 },
     ...options.config,
   });
-  const abort = new AbortController();
-  const ctx = createFeedContext(
-    coinbase,
-    {
-      symbols: options.symbols ?? ["BTC-USD", "ETH-USD"],
-      channels: options.channels ?? ["trade", "quote", "kline", "book"],
-      config,
-    },
-    abort.signal,
-    (item) => items.push(item),
-  );
-  const running = runCoinbaseFeed(ctx);
-  const of = <T extends FeedItem["type"]>(type: T) =>
-    items.filter((i): i is Extract<FeedItem, { type: T }> => i.type === type);
+  const feed = runFeed({
+    plugin: coinbase,
+    config,
+    symbols: options.symbols ?? ["BTC-USD", "ETH-USD"],
+    channels: options.channels ?? ["trade", "quote", "kline", "book"],
+  });
   return {
+    ...feed,
     emu,
-    items,
-    async until(predicate, what, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        }
-        await delay(10);
+    async close() {
+      try {
+        await feed.stop();
+      } finally {
+        await emu.close();
       }
     },
-    of,
-    trades: (symbol) => of("trade").filter((t) => t.symbol === symbol),
-    statuses: () => of("status"),
-    bookStatuses: (symbol) => of("book_status").filter((b) => b.symbol === symbol),
-    logs: (pattern) => of("log").map((l) => l.message).filter((m) => pattern.test(m)),
-    async close() {
-      const started = Date.now();
-      abort.abort();
-      await running;
-      const took = Date.now() - started;
-      await emu.close();
-      assert.ok(took < 1500, `run returned ${took} ms after abort`);
-    },
   };
-}
-
-/** The book a consumer builds from the emitted BookUpdates of `symbol`. */
-function bookFromUpdates(items: readonly FeedItem[], symbol: string): OrderBook {
-  const book = createBook();
-  for (const item of items) {
-    if (item.type !== "book" || item.symbol !== symbol) continue;
-    if (item.snapshot) applySnapshot(book, item.bids, item.asks);
-    else applyUpdate(book, item);
-  }
-  return book;
 }
 
 /** The emulator's full book of `symbol`, as numbers, best first. */
@@ -427,15 +375,15 @@ function emulatorBook(emu: CoinbaseEmulator, symbol: string): { bids: Level[]; a
 async function assertBookMatchesEmulator(h: Harness, symbol: string): Promise<void> {
   h.emu.pause();
   const same = () => {
-    const ours = topN(bookFromUpdates(h.items, symbol), Infinity);
+    const ours = topN(h.book(symbol), Infinity);
     const theirs = emulatorBook(h.emu, symbol);
     return JSON.stringify(ours) === JSON.stringify(theirs);
   };
   await h.until(
     () => same() && h.bookStatuses(symbol).at(-1)?.state === "synced",
-    `${symbol} book to equal the emulator's`,
-  ).catch(() => undefined);
-  const ours = topN(bookFromUpdates(h.items, symbol), Infinity);
+    `${symbol} book equal to the emulator's, and synced`,
+  );
+  const ours = topN(h.book(symbol), Infinity);
   const theirs = emulatorBook(h.emu, symbol);
   assert.ok(theirs.bids.length > 50 && theirs.asks.length > 50, "the emulator book has depth");
   assert.deepEqual(ours.bids, theirs.bids);
@@ -604,7 +552,13 @@ Deno.test("malformed frames are counted, never forwarded, and do not corrupt the
 Deno.test("Coinbase's connection rules are kept: 5 s subscribe deadline, one channel per message", async () => {
   const h = await startFeed({ emulator: { subscribeDeadlineMs: 250 } });
   try {
-    await delay(1000);
+    await h.until(
+      () => h.emu.subscriptions()[0]?.candles?.length === 2,
+      "all five channels subscribed",
+    );
+    // What is tested is that nothing happens: the emulator, enforcing a 250 ms subscribe
+    // deadline, never closes the connection.
+    await assertQuietFor(1000, "close by the emulator", () => h.emu.totalConnections() !== 1);
     assert.equal(
       h.emu.totalConnections(),
       1,
@@ -639,7 +593,11 @@ Deno.test("at most 8 messages per second are sent, even when many resubscription
     config: { staleMs: { trade: 30, quote: 30, book: 30, kline: 30 } },
   });
   try {
-    await delay(2600);
+    await h.until(
+      () => h.emu.received().length >= 18,
+      "18 messages sent (the limiter exercised over 2 s)",
+      10_000,
+    );
     const times = h.emu.received().map((m) => m.time);
     assert.ok(times.length >= 18, `the limiter was exercised (${times.length} messages)`);
     for (let i = 8; i < times.length; i++) {
@@ -693,7 +651,13 @@ Deno.test("refused connections are retried with backoff until accepted", async (
 Deno.test("heartbeats keep the connection open while the market is quiet", async () => {
   const h = await startFeed({ emulator: { autoStart: false, idleCloseMs: 250 } });
   try {
-    await delay(1000);
+    await h.until(() => h.statuses().at(-1)?.state === "connected", "connected");
+    // What is tested is that nothing happens for four idle-close periods: no channel closed.
+    await assertQuietFor(
+      1000,
+      "idle close or status change",
+      () => h.emu.totalConnections() !== 1 || h.statuses().length !== 2,
+    );
     assert.equal(h.emu.totalConnections(), 1, "no channel was closed as idle");
     assert.deepEqual(h.statuses().map((s) => s.state), ["connecting", "connected"]);
   } finally {
@@ -707,9 +671,17 @@ Deno.test("quotes can be derived from the level2 book", async () => {
     await h.until(() => h.of("quote").length > 10, "quotes");
     assert.equal(h.of("book").length, 0, "the book itself is not published");
     h.emu.pause();
-    await delay(150);
     const top = emulatorBook(h.emu, "BTC-USD");
-    const last = h.of("quote").filter((q) => q.symbol === "BTC-USD").at(-1)!;
+    const lastQuote = () => h.quotes("BTC-USD").at(-1)!;
+    const shown = () => {
+      const q = lastQuote();
+      return [q.bidPrice, q.bidQuantity, q.askPrice, q.askQuantity];
+    };
+    await h.until(
+      () => JSON.stringify(shown()) === JSON.stringify([...top.bids[0], ...top.asks[0]]),
+      "the last BTC-USD quote to show the paused book's top",
+    );
+    const last = lastQuote();
     assert.deepEqual(
       [last.bidPrice, last.bidQuantity, last.askPrice, last.askQuantity],
       [...top.bids[0], ...top.asks[0]],
@@ -761,37 +733,20 @@ Deno.test("the plugin runs in a Worker that may reach only its declared hosts", 
     tickMs: 20,
     tradesPerSecond: 30,
   });
-  const config = pluginConfig(coinbase, {
-    COINBASE_WS_URL: emu.wsUrl,
-    COINBASE_REST_URL: emu.restUrl,
-  });
-  const seen: FeedItem[] = [];
-  const feeds = startFeeds(
-    [{
+  try {
+    await assertRunsInWorkerWithDeclaredHosts({
       plugin: coinbase,
       workerUrl: new URL("../../../plugins/coinbase/worker.ts", import.meta.url),
-      config,
+      config: pluginConfig(coinbase, {
+        COINBASE_WS_URL: emu.wsUrl,
+        COINBASE_REST_URL: emu.restUrl,
+      }),
       symbols: ["BTC/USD"],
       channels: ["trade", "book"],
-    }],
-    (_exchange, item) => seen.push(item),
-    () => {},
-  );
-  try {
-    const deadline = Date.now() + 5000;
-    while (
-      !(seen.some((i) => i.type === "trade") && seen.some((i) => i.type === "book")) &&
-      Date.now() < deadline
-    ) {
-      await delay(20);
-    }
-    const info = feeds.get("coinbase")!;
-    assert.deepEqual(info.hosts, [`127.0.0.1:${emu.port}`]);
-    assert.equal(info.emulator, true);
-    assert.equal(info.state, "connected");
-    assert.ok(info.events > 0 && info.lostBatches === 0);
+      host: `127.0.0.1:${emu.port}`,
+      eventTypes: ["trade", "book"],
+    });
   } finally {
-    await feeds.stop(1000);
     await emu.close();
   }
 });

@@ -21,71 +21,23 @@ import {
   startKrakenEmulator,
 } from "../../../plugins/kraken/emulator/mod.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
+import { connect, type EmulatorClient as Client, type Json } from "../emulator_client.ts";
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { assertQuietFor, elapse, waitFor } from "../../helpers.ts";
 
-/** A Deno WebSocket client that records every text frame. */
-interface Client {
-  ws: WebSocket;
-  frames: string[];
-  /** The next frame (after the last one returned) matching `pred`, parsed. */
-  next(pred?: (m: Json) => boolean, timeoutMs?: number): Promise<Json>;
-  /** Parsed frames received so far. */
-  parsed(): Json[];
-  send(message: unknown): void;
-  closed: Promise<CloseEvent>;
-  close(): Promise<CloseEvent>;
-}
-
-async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
-  const frames: string[] = [];
-  let cursor = 0;
-  let wake: (() => void) | undefined;
-  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
-  ws.addEventListener("message", (e) => {
-    frames.push(e.data as string);
-    wake?.();
-  });
-  ws.addEventListener("close", () => wake?.());
-  await new Promise<void>((resolve, reject) => {
-    ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), {
-      once: true,
-    });
-  });
-  return {
-    ws,
-    frames,
-    async next(pred = () => true, timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      while (true) {
-        while (cursor < frames.length) {
-          const m = JSON.parse(frames[cursor++]);
-          if (pred(m)) return m;
-        }
-        if (ws.readyState !== WebSocket.OPEN) throw new Error("socket closed while waiting");
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error("timed out waiting for a frame");
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, left);
-        });
-        clearTimeout(timer);
-        wake = undefined;
-      }
-    },
-    parsed: () => frames.map((f) => JSON.parse(f)),
-    send: (message) => ws.send(typeof message === "string" ? message : JSON.stringify(message)),
-    closed,
-    close() {
-      if (ws.readyState < WebSocket.CLOSING) ws.close();
-      return closed;
-    },
-  };
+let barrierId = 1_000_000;
+/**
+ * Sends a ping and waits for its pong. The emulator answers in order on one socket, so every
+ * frame it sent before (e.g. what a synchronous `tick()` produced) has arrived by then.
+ */
+async function barrier(c: Client): Promise<void> {
+  const id = barrierId++;
+  c.send({ method: "ping", req_id: id });
+  await c.until(
+    (m) => m.method === "pong" && m.req_id === id,
+    3000,
+    `pong ${id}, after every frame sent before it`,
+  );
 }
 
 /** Runs `body` against a fresh emulator (market paused unless `autoStart`) and cleans up. */
@@ -288,7 +240,7 @@ Deno.test("book: snapshot and updates at the subscribed depth, checksums on both
           const full = emu.book("BTC/USD", 1100);
           const fullPrices = new Set([...full.bids, ...full.asks].map(([p]) => p));
           // Drain what this tick produced (at most one update per tick), however busy the machine.
-          for (let w = 0; w < 40 && bookUpdates().length === before; w++) await delay(5);
+          if (bookUpdates().length === before) await barrier(c);
           const updates = bookUpdates();
           const fresh = updates.slice(book.sequence);
           for (const u of fresh) {
@@ -347,7 +299,7 @@ Deno.test("trades, tickers and candles", async (t) => {
         const ack = await c.next(isAck("subscribe", "trade"));
         assert.equal(ack.result.snapshot, false);
         emu.tick(40);
-        await delay(50);
+        await barrier(c);
         const msgs = c.parsed().filter((m) => m.channel === "trade");
         assert.ok(msgs.every((m) => m.type === "update"));
         const trades = msgs.flatMap((m) => m.data);
@@ -421,10 +373,13 @@ Deno.test("heartbeats start with the first subscription; silent clients are clos
   await withEmulator({ heartbeatMs: 50, idleTimeoutMs: 400 }, async (_emu, open) => {
     await t.step("no heartbeat before a subscription, about one per interval after", async () => {
       const c = await open();
-      await delay(200);
-      assert.ok(!c.frames.some((f) => f.includes("heartbeat")));
+      await assertQuietFor(
+        200,
+        "heartbeat before a subscription",
+        () => c.frames.some((f) => f.includes("heartbeat")),
+      );
       c.send({ method: "subscribe", params: { channel: "instrument" } });
-      await delay(300);
+      await elapse(300, "heartbeats are counted over 300 ms");
       const beats = c.frames.filter((f) => f === '{"channel":"heartbeat"}').length;
       assert.ok(beats >= 2 && beats <= 8, `${beats} heartbeats in 300 ms at 50 ms`);
       await c.close();
@@ -441,8 +396,11 @@ Deno.test("heartbeats start with the first subscription; silent clients are clos
           await silent.closed;
           const took = Date.now() - started;
           assert.ok(took >= 350 && took < 1500, `closed after ${took} ms`);
-          await delay(300);
-          assert.equal(pinging.ws.readyState, WebSocket.OPEN);
+          await assertQuietFor(
+            300,
+            "close of the pinging client",
+            () => pinging.ws.readyState !== WebSocket.OPEN,
+          );
         } finally {
           clearInterval(timer);
         }
@@ -465,9 +423,16 @@ Deno.test("faults", async (t) => {
     });
 
     await t.step("refuseConnections: upgrades fail for the given time", async () => {
+      const started = Date.now();
       emu.faults.refuseConnections(300);
       await assert.rejects(connect(emu.wsUrl));
-      await delay(350);
+      await waitFor(
+        async () =>
+          (await connect(emu.wsUrl).then((c) => c.close(), () => "refused")) !== "refused",
+        2000,
+        "an upgrade no longer refused",
+      );
+      assert.ok(Date.now() - started >= 300, "refused for the whole 300 ms");
       await open();
     });
 
@@ -480,7 +445,7 @@ Deno.test("faults", async (t) => {
       assert.notEqual(d.checksum, levelsChecksum(levelsOf(d.asks), levelsOf(d.bids), 1, 8));
       emu.tick(10);
       await c.next((m) => m.channel === "book" && m.type === "update");
-      await delay(50);
+      await barrier(c);
       const last = c.parsed().filter((m) => m.channel === "book").at(-1);
       assert.equal(last.data[0].checksum, emu.book("BTC/USD", 10).checksum, "later ones are right");
     });
@@ -490,8 +455,8 @@ Deno.test("faults", async (t) => {
       await c.next((m) => m.channel === "status");
       const before = c.frames.length;
       emu.faults.sendMalformed(7);
-      await delay(100);
-      assert.equal(c.frames.length - before, 7);
+      await barrier(c);
+      assert.equal(c.frames.slice(before, -1).length, 7, "7 frames before the barrier's pong");
     });
 
     await t.step("silence: nothing at all is sent, not even pongs", async () => {
@@ -499,9 +464,12 @@ Deno.test("faults", async (t) => {
       await c.next((m) => m.channel === "status");
       emu.faults.silence(250);
       c.send({ method: "ping", req_id: 5 });
-      await delay(150);
-      assert.ok(!c.frames.some((f) => f.includes("pong")));
-      await delay(200);
+      await assertQuietFor(
+        150,
+        "pong while silent",
+        () => c.frames.some((f) => f.includes("pong")),
+      );
+      await elapse(200, "past the end of the 250 ms silence");
       c.send({ method: "ping", req_id: 6 });
       assert.equal((await c.next((m) => m.method === "pong")).req_id, 6);
     });
@@ -514,10 +482,17 @@ Deno.test("faults", async (t) => {
         emu.faults.maintenance(200);
         assert.equal((await c.next((m) => m.channel === "status")).data[0].system, "maintenance");
         assert.equal((await c.next((m) => m.channel === "status")).data[0].system, "online");
+        const started = Date.now();
         emu.faults.maintenance(300, { disconnect: true });
         await c.closed;
         await assert.rejects(connect(emu.wsUrl));
-        await delay(350);
+        await waitFor(
+          async () =>
+            (await connect(emu.wsUrl).then((c) => c.close(), () => "refused")) !== "refused",
+          2000,
+          "an upgrade no longer refused after maintenance",
+        );
+        assert.ok(Date.now() - started >= 300, "refused for the whole 300 ms");
         const after = await open();
         assert.equal((await after.next()).data[0].system, "online");
       },

@@ -5,26 +5,10 @@
  * malformed frames, application pings), plus its stateful helpers.
  */
 import assert from "node:assert/strict";
-import type {
-  BookStatusUpdate,
-  BookUpdate,
-  Channel,
-  FeedStatusUpdate,
-  GapEvent,
-  KlineEvent,
-  QuoteEvent,
-  TradeEvent,
-} from "../../../core/events.ts";
-import type { FeedItem } from "../../../core/feed/messages.ts";
-import { createFeedContext } from "../../../core/feed/worker.ts";
-import {
-  applySnapshot,
-  applyUpdate,
-  createBook,
-  type OrderBook,
-  topN,
-} from "../../../core/books/book.ts";
-import { startFeeds } from "../../../core/ingest/supervisor.ts";
+import type { Channel, FeedItem, GapEvent, KlineEvent, TradeEvent } from "../../../mod.ts";
+import { topN } from "../../../mod.ts";
+import { assertQuietFor } from "../../helpers.ts";
+import { assertRunsInWorkerWithDeclaredHosts, type FeedRun, runFeed } from "../feed_harness.ts";
 import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 import {
   type KrakenEmulator,
@@ -39,20 +23,8 @@ import { createKlineTracker } from "../../../plugins/kraken/klines.ts";
 // ---------------------------------------------------------------- harness
 
 /** A feed running against a fresh emulator, and everything it emitted. */
-interface Harness {
+interface Harness extends FeedRun {
   emu: KrakenEmulator;
-  items: FeedItem[];
-  /** Polls until `predicate` holds (fails the test after `timeoutMs`). */
-  until(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
-  trades(symbol: string): TradeEvent[];
-  quotes(symbol: string): QuoteEvent[];
-  klines(symbol: string): KlineEvent[];
-  books(symbol: string): BookUpdate[];
-  gaps(symbol: string): GapEvent[];
-  statuses(): FeedStatusUpdate[];
-  bookStatuses(symbol: string): BookStatusUpdate[];
-  malformed(): { reason: string; frame?: string }[];
-  logs(pattern: RegExp): string[];
   /** Stops the feed (and checks that `run` returns promptly), then the emulator. */
   close(): Promise<void>;
 }
@@ -69,7 +41,6 @@ async function startFeed(options: {
     tradesPerSecond: 30,
     ...options.emulator,
   });
-  const items: FeedItem[] = [];
   const config = kraken.configSchema.parse({
     wsUrl: emu.wsUrl,
     bookDepth: 25,
@@ -83,61 +54,23 @@ async function startFeed(options: {
     connectTimeoutMs: 2000,
     ...options.config,
   });
-  const abort = new AbortController();
-  const ctx = createFeedContext(
-    kraken,
-    {
-      symbols: options.symbols ?? ["BTC/USD", "ETH/USD"],
-      channels: options.channels ?? ["trade", "quote", "kline", "book"],
-      config,
-    },
-    abort.signal,
-    (item) => items.push(item),
-  );
-  const running = kraken.run(ctx);
-  const of = <T extends FeedItem["type"]>(type: T) =>
-    items.filter((i): i is Extract<FeedItem, { type: T }> => i.type === type);
+  const feed = runFeed({
+    plugin: kraken,
+    config,
+    symbols: options.symbols ?? ["BTC/USD", "ETH/USD"],
+    channels: options.channels ?? ["trade", "quote", "kline", "book"],
+  });
   return {
+    ...feed,
     emu,
-    items,
-    async until(predicate, what, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
+    async close() {
+      try {
+        await feed.stop();
+      } finally {
+        await emu.close();
       }
     },
-    trades: (symbol) => of("trade").filter((t) => t.symbol === symbol),
-    quotes: (symbol) => of("quote").filter((t) => t.symbol === symbol),
-    klines: (symbol) => of("kline").filter((t) => t.symbol === symbol),
-    books: (symbol) => of("book").filter((t) => t.symbol === symbol),
-    gaps: (symbol) => of("gap").filter((g) => g.symbol === symbol),
-    statuses: () => of("status"),
-    bookStatuses: (symbol) => of("book_status").filter((b) => b.symbol === symbol),
-    malformed: () => of("malformed"),
-    logs: (pattern) => of("log").map((l) => l.message).filter((m) => pattern.test(m)),
-    async close() {
-      const started = Date.now();
-      abort.abort();
-      await running;
-      const took = Date.now() - started;
-      await emu.close();
-      assert.ok(took < 1500, `run returned ${took} ms after abort`);
-    },
   };
-}
-
-/** The book a consumer builds from the emitted BookUpdates of `symbol`. */
-function bookFromUpdates(items: readonly FeedItem[], symbol: string): OrderBook {
-  const book = createBook();
-  for (const item of items) {
-    if (item.type !== "book" || item.symbol !== symbol) continue;
-    if (item.snapshot) applySnapshot(book, item.bids, item.asks);
-    else applyUpdate(book, item);
-  }
-  return book;
 }
 
 /** Pauses the market and waits until the consumer's book equals the emulator's at `depth`, level by level. */
@@ -145,12 +78,12 @@ async function assertBookMatchesEmulator(h: Harness, symbol: string, depth: numb
   h.emu.pause();
   const theirs = () => h.emu.book(symbol, depth);
   const same = () => {
-    const ours = topN(bookFromUpdates(h.items, symbol), Infinity);
+    const ours = topN(h.book(symbol), Infinity);
     const t = theirs();
     return JSON.stringify([ours.bids, ours.asks]) === JSON.stringify([t.bids, t.asks]);
   };
-  await h.until(same, `${symbol} book to equal the emulator's`, 3000).catch(() => {});
-  const ours = topN(bookFromUpdates(h.items, symbol), Infinity);
+  await h.until(same, `${symbol} book to equal the emulator's at depth ${depth}`, 3000);
+  const ours = topN(h.book(symbol), Infinity);
   const t = theirs();
   assert.equal(ours.bids.length, depth, "the consumer book holds exactly the subscribed depth");
   assert.equal(ours.asks.length, depth);
@@ -173,8 +106,6 @@ function assertTradesWhole(h: Harness, symbol: string): void {
     }
   }
 }
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- helpers
 
@@ -436,13 +367,17 @@ Deno.test("malformed frames are counted and never forwarded", async () => {
   });
   try {
     await h.until(() => h.trades("BTC/USD").length > 2, "trades");
-    const events = h.items.length;
     h.emu.pause();
-    await delay(50);
     h.emu.faults.sendMalformed(10);
     await h.until(() => h.malformed().length === 10, "10 malformed reports");
-    await delay(100);
-    assert.equal(h.malformed().length, 10);
+    // Everything sent before the malformed frames (in flight at the pause) is in by now;
+    // nothing is sent after them, so any market item past the first report came from them.
+    const events = h.items.findIndex((i) => i.type === "malformed");
+    await assertQuietFor(
+      100,
+      "malformed report beyond the 10 sent",
+      () => h.malformed().length > 10,
+    );
     assert.ok(h.malformed().every((m) => m.frame !== undefined && m.reason.length > 0));
     const forwarded = h.items.slice(events).filter((i) =>
       ["trade", "quote", "kline", "book"].includes(i.type)
@@ -466,8 +401,11 @@ Deno.test("application pings are answered and keep the connection past Kraken's 
         config: { pingIntervalMs: 100, pongTimeoutMs: 1000 },
       });
       try {
-        await delay(1200);
-        assert.ok(h.logs(/^pong \d+ after \d+ ms$/).length >= 5);
+        // Ten pongs take over 1 s: well past the emulator's 400 ms idle timeout.
+        await h.until(
+          () => h.logs(/^pong \d+ after \d+ ms$/).length >= 10,
+          "10 pongs (over 1 s of pinging every 100 ms)",
+        );
         assert.equal(h.emu.totalConnections(), 1);
         assert.ok(!h.statuses().some((s) => s.state !== "connecting" && s.state !== "connected"));
       } finally {
@@ -588,35 +526,18 @@ Deno.test("with no known symbol the feed reports failed after publishing the ins
 
 Deno.test("the plugin runs in a Worker that may reach only its declared host", async () => {
   const emu = await startKrakenEmulator({ symbols: ["BTC/USD"], tickMs: 20, tradesPerSecond: 30 });
-  assert.deepEqual(kraken.hosts(kraken.configSchema.parse({})), ["ws.kraken.com:443"]);
-  const config = pluginConfig(kraken, { KRAKEN_WS_URL: emu.wsUrl, KRAKEN_BOOK_DEPTH: "10" });
-  const seen: FeedItem[] = [];
-  const feeds = startFeeds(
-    [{
+  try {
+    assert.deepEqual(kraken.hosts(kraken.configSchema.parse({})), ["ws.kraken.com:443"]);
+    await assertRunsInWorkerWithDeclaredHosts({
       plugin: kraken,
       workerUrl: new URL("../../../plugins/kraken/worker.ts", import.meta.url),
-      config,
+      config: pluginConfig(kraken, { KRAKEN_WS_URL: emu.wsUrl, KRAKEN_BOOK_DEPTH: "10" }),
       symbols: ["BTC/USD"],
       channels: ["trade", "book"],
-    }],
-    (_exchange, item) => seen.push(item),
-    () => {},
-  );
-  try {
-    const deadline = Date.now() + 5000;
-    while (
-      !(seen.some((i) => i.type === "trade") && seen.some((i) => i.type === "book")) &&
-      Date.now() < deadline
-    ) {
-      await delay(20);
-    }
-    const info = feeds.get("kraken")!;
-    assert.deepEqual(info.hosts, [`127.0.0.1:${emu.port}`]);
-    assert.equal(info.emulator, true);
-    assert.equal(info.state, "connected");
-    assert.ok(info.events > 0 && info.lostBatches === 0);
+      host: `127.0.0.1:${emu.port}`,
+      eventTypes: ["trade", "book"],
+    });
   } finally {
-    await feeds.stop(1000);
     await emu.close();
   }
 });
