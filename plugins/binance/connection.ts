@@ -5,10 +5,9 @@
  * WebSocket answers server pings by itself (JavaScript never sees them).
  * @module
  */
-import { createLimitedSender } from "./rate_limiter.ts";
-import { openSocket as openTextSocket, type SocketHandlers } from "../shared/socket.ts";
+import { createSendLimiter, openSocket as openTextSocket, type SocketHandlers } from "../../mod.ts";
 
-export type { SocketHandlers } from "../shared/socket.ts";
+export type { SocketHandlers } from "../../mod.ts";
 
 /** Options of {@link openStreamSocket}. */
 export interface SocketOptions {
@@ -42,7 +41,7 @@ export function openStreamSocket(
       handlers.onClose(reason);
     },
   }, options);
-  const sender = createLimitedSender(
+  const sender = createSendLimiter(
     (m) => void socket.send(m),
     options.controlMessagesPerSecond,
     options.now,

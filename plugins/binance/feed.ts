@@ -6,10 +6,14 @@
  * two connections overlap.
  * @module
  */
-import type { FeedDeps } from "../shared/feed_deps.ts";
-import type { Channel, KlineEvent, QuoteEvent } from "../../core/events.ts";
-import type { FeedContext } from "../../core/feed/plugin.ts";
-import { backoffDelay } from "../shared/backoff.ts";
+import {
+  backoffDelay,
+  type Channel,
+  type FeedContext,
+  type FeedDeps,
+  type KlineEvent,
+  type QuoteEvent,
+} from "../../mod.ts";
 import type { BinanceConfig } from "./config.ts";
 import { createDepthSync, type DepthSync } from "./depth_sync.ts";
 import { loadExchangeInfo } from "./instruments.ts";
@@ -20,7 +24,7 @@ import { createShard, type Shard } from "./shard.ts";
 import { binanceSymbol, combinedStreamUrl, planConnections } from "./streams.ts";
 import { createTradeTracker, type HistoryPage, type TradeTracker } from "./trades.ts";
 
-export type { FeedDeps } from "../shared/feed_deps.ts";
+export type { FeedDeps } from "../../mod.ts";
 
 /** Live trades held per symbol while a hole is backfilled, at most. */
 const MAX_HELD_TRADES = 50_000;

@@ -7,9 +7,13 @@
  * delivers data. During the overlap both deliver; the feed dedupes.
  * @module
  */
-import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "../shared/backoff.ts";
+import {
+  backoffDelay,
+  type BackoffOptions,
+  type FeedLogger,
+  type FeedState,
+  type FeedStatusUpdate,
+} from "../../mod.ts";
 import { openStreamSocket, type StreamSocket } from "./connection.ts";
 import type { BinanceFrame } from "./mapper.ts";
 

@@ -7,14 +7,20 @@
  * and reconnect with capped exponential backoff and full jitter.
  * @module
  */
-import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "../shared/backoff.ts";
+import {
+  backoffDelay,
+  type BackoffOptions,
+  createSendLimiter,
+  type FeedLogger,
+  type FeedSocket,
+  type FeedState,
+  type FeedStatusUpdate,
+  openSocket,
+  type SendLimit,
+} from "../../mod.ts";
 import { type ChannelSubscription, missingSubscriptions, subscriptionMessage } from "./channels.ts";
 import type { CoinbaseFrame } from "./mapper.ts";
-import { createSendLimiter, type SendLimit } from "./send_limiter.ts";
 import { createSequenceTracker, type SequenceTracker } from "./sequence.ts";
-import { type FeedSocket, openSocket } from "../shared/socket.ts";
 
 /** Options of {@link createSession}. */
 export interface SessionOptions {

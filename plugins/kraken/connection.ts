@@ -3,9 +3,9 @@
  * one close report), with every request sent as JSON.
  * @module
  */
-import { openSocket as openTextSocket, type SocketHandlers } from "../shared/socket.ts";
+import { openSocket as openTextSocket, type SocketHandlers } from "../../mod.ts";
 
-export type { SocketHandlers } from "../shared/socket.ts";
+export type { SocketHandlers } from "../../mod.ts";
 
 /** An open (or opening) socket. */
 export interface KrakenSocket {

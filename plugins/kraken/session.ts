@@ -7,8 +7,7 @@
  * state from `status` messages (`maintenance` is reported as `stale`).
  * @module
  */
-import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
+import type { FeedLogger, FeedState, FeedStatusUpdate } from "../../mod.ts";
 import { type BackoffOptions, reconnectDelay } from "./backoff.ts";
 import { type KrakenSocket, openSocket } from "./connection.ts";
 import type { KrakenFrame } from "./mapper.ts";

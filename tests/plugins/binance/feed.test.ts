@@ -26,8 +26,8 @@ import type {
 } from "../../../plugins/binance/emulator/types.ts";
 import { binance } from "../../../plugins/binance/mod.ts";
 import { runBinanceFeed } from "../../../plugins/binance/feed.ts";
-import { backoffDelay } from "../../../plugins/shared/backoff.ts";
-import { createLimitedSender } from "../../../plugins/binance/rate_limiter.ts";
+import { backoffDelay } from "../../../mod.ts";
+import { createSendLimiter as createLimitedSender } from "../../../mod.ts";
 import { createDepthSync } from "../../../plugins/binance/depth_sync.ts";
 import { createTradeTracker, type HistoryPage } from "../../../plugins/binance/trades.ts";
 import { combinedStreamUrl, planConnections } from "../../../plugins/binance/streams.ts";

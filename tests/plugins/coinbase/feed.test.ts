@@ -37,8 +37,8 @@ import type {
 } from "../../../plugins/coinbase/emulator/types.ts";
 import { coinbase } from "../../../plugins/coinbase/mod.ts";
 import { runCoinbaseFeed } from "../../../plugins/coinbase/feed.ts";
-import { backoffDelay } from "../../../plugins/shared/backoff.ts";
-import { createSendLimiter } from "../../../plugins/coinbase/send_limiter.ts";
+import { backoffDelay } from "../../../mod.ts";
+import { createSendLimiter } from "../../../mod.ts";
 import { createSequenceTracker } from "../../../plugins/coinbase/sequence.ts";
 import { createBookSync } from "../../../plugins/coinbase/books.ts";
 import { createTradeTracker } from "../../../plugins/coinbase/trades.ts";

@@ -1,8 +1,7 @@
 /**
- * Sliding-window limiter for the messages the feed sends (Coinbase: 8
- * unauthenticated messages per second per IP): at most `limit` sends in any
- * `windowMs`; the rest wait, in order. One limiter serves every connection of
- * a feed in turn, so a reconnect storm cannot exceed the limit either.
+ * Sliding-window limiter for the messages a feed sends (exchanges cap control
+ * messages: Binance 5 per second per connection, Coinbase 8 per second per IP):
+ * at most `limit` sends in any `windowMs`; the rest wait, in order.
  * @module
  */
 
@@ -20,18 +19,33 @@ export interface SendLimiter {
   close(): void;
 }
 
-/** Window of a {@link SendLimiter}. */
+/** Window of a {@link SendLimiter}: at most `limit` messages in any `windowMs`. */
 export interface SendLimit {
   limit: number;
   windowMs: number;
 }
 
-/** Wraps `send` so that at most `limit` messages go out per `windowMs`. */
+/**
+ * Wraps `send` so that at most `limit.limit` messages go out per `limit.windowMs`
+ * (a plain number means that many per 1000 ms).
+ *
+ * @example Five subscribe messages per second
+ * ```ts
+ * import { createSendLimiter } from "./mod.ts";
+ *
+ * const sent: string[] = [];
+ * const limiter = createSendLimiter((m) => sent.push(m), { limit: 5, windowMs: 1000 });
+ * for (let i = 0; i < 7; i++) limiter.send(JSON.stringify({ method: "SUBSCRIBE", id: i }));
+ * console.log(sent.length, limiter.pending); // 5 2: the last two go out a second later
+ * limiter.close();
+ * ```
+ */
 export function createSendLimiter(
   send: (message: string) => void,
-  { limit, windowMs }: SendLimit,
+  limit: SendLimit | number,
   now: () => number = Date.now,
 ): SendLimiter {
+  const { limit: max, windowMs } = typeof limit === "number" ? { limit, windowMs: 1000 } : limit;
   const sentAt: number[] = [];
   const queue: Array<{ message: string; key?: string }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -42,7 +56,7 @@ export function createSendLimiter(
     while (queue.length > 0 && !closed) {
       const t = now();
       while (sentAt.length > 0 && t - sentAt[0] >= windowMs) sentAt.shift();
-      if (sentAt.length >= limit) {
+      if (sentAt.length >= max) {
         timer = setTimeout(pump, windowMs - (t - sentAt[0]));
         return;
       }

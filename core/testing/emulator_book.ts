@@ -6,11 +6,11 @@
  */
 
 /** Which side of the book. */
-export type Side = "bid" | "ask";
+export type BookSideName = "bid" | "ask";
 
 /** One side of an L2 book. */
-export interface BookSide {
-  readonly side: Side;
+export interface EmulatorBookSide {
+  readonly side: BookSideName;
   /** Number of levels. */
   size(): number;
   /** Quantity at `price`, 0 when there is no level. */
@@ -26,19 +26,19 @@ export interface BookSide {
   /** Up to `limit` levels best-first as `[price, qty]`. */
   levels(limit?: number): Array<[number, number]>;
   /** A deep copy. */
-  clone(): BookSide;
+  clone(): EmulatorBookSide;
 }
 
 /** Creates an empty book side. Bids are best-first descending, asks ascending. */
-export function createBookSide(side: Side): BookSide {
+export function createEmulatorBookSide(side: BookSideName): EmulatorBookSide {
   return buildSide(side, [], new Map());
 }
 
 function buildSide(
-  side: Side,
+  side: BookSideName,
   ranks: number[],
   quantities: Map<number, number>,
-): BookSide {
+): EmulatorBookSide {
   // Ranks are ascending; a bid's rank is -price so that best comes first on both sides.
   const toRank = side === "bid" ? (p: number) => -p : (p: number) => p;
   const search = (rank: number): number => {
@@ -51,7 +51,7 @@ function buildSide(
     }
     return lo;
   };
-  const self: BookSide = {
+  const self: EmulatorBookSide = {
     side,
     size: () => ranks.length,
     qty: (price) => quantities.get(price) ?? 0,
