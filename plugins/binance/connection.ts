@@ -2,7 +2,9 @@
  * One client WebSocket to a combined-stream URL: open with a deadline, hand each
  * text frame on with its receive time, report an unrequested close once, and
  * send control messages through the per-connection rate limit. Deno's client
- * WebSocket answers server pings by itself (JavaScript never sees them).
+ * WebSocket answers server pings by itself (JavaScript never sees them). Used
+ * by the Binance-compatible proxy's upstream connections; the feed's shards use
+ * the SDK's `createReconnectingSocket`.
  * @module
  */
 import { createSendLimiter, openSocket as openTextSocket, type SocketHandlers } from "../../mod.ts";

@@ -13,6 +13,7 @@ import {
   type FeedDeps,
   type KlineEvent,
   type QuoteEvent,
+  staleCheckEvery,
 } from "../../mod.ts";
 import type { BinanceConfig } from "./config.ts";
 import { createDepthSync, type DepthSync } from "./depth_sync.ts";
@@ -109,7 +110,7 @@ export async function runBinanceFeed(
   for (const shard of shards) shard.start();
   const monitor = setInterval(
     route.checkQuietChannels,
-    Math.min(1000, Math.max(10, Math.floor(deadAfterMs / 4))),
+    staleCheckEvery(deadAfterMs),
   );
 
   await aborted(signal);

@@ -6,7 +6,13 @@
  * that fall silent while the connection lives are resubscribed.
  * @module
  */
-import { backoffDelay, type Channel, type FeedContext, type FeedDeps } from "../../mod.ts";
+import {
+  backoffDelay,
+  type Channel,
+  type FeedContext,
+  type FeedDeps,
+  staleCheckEvery,
+} from "../../mod.ts";
 import { createBookSync } from "./books.ts";
 import { createCandleTracker } from "./candles.ts";
 import {
@@ -103,7 +109,7 @@ export async function runCoinbaseFeed(
   );
   const monitor = setInterval(
     router.checkQuietChannels,
-    Math.min(1000, Math.max(10, Math.floor(smallest / 4))),
+    staleCheckEvery(smallest),
   );
 
   await aborted(signal);
