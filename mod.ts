@@ -19,7 +19,7 @@
  * - Parsing and formatting: {@link isoTime}, {@link parseDecimal}, {@link decimalPlaces}.
  *
  * ```ts
- * import { defineFeed, hostOf } from "./mod.ts";
+ * import { defineFeed, hostOf } from "@quant-saas/gateway";
  * import { z } from "zod";
  *
  * export const myex = defineFeed({
@@ -75,7 +75,13 @@ export {
   topN,
   truncate,
 } from "./core/books/book.ts";
-export type { BookSide, LevelUpdate, OrderBook, TopLevels } from "./core/books/book.ts";
+export type {
+  BookSide,
+  BookSideName,
+  LevelUpdate,
+  OrderBook,
+  TopLevels,
+} from "./core/books/book.ts";
 
 // Symbols
 export { matchSymbols, unifiedName } from "./core/market/symbols.ts";

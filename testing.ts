@@ -3,7 +3,7 @@
  * and tests need (a seeded random source, an emulator order book).
  *
  * ```ts
- * import { createEmulatorBookSide, createRng } from "./testing.ts";
+ * import { createEmulatorBookSide, createRng } from "@quant-saas/gateway/testing";
  *
  * const rng = createRng(42);
  * const bids = createEmulatorBookSide("bid");

@@ -5,7 +5,16 @@
  * @module
  */
 
-/** Backoff bounds, ms. */
+/**
+ * Backoff bounds, ms.
+ *
+ * @example Kraken's advice: three immediate retries, then backoff
+ * ```ts
+ * import type { BackoffOptions } from "@quant-saas/gateway";
+ *
+ * const backoff: BackoffOptions = { baseMs: 1000, capMs: 60_000, immediateRetries: 3 };
+ * ```
+ */
 export interface BackoffOptions {
   /** Ceiling of the first backed-off retry. */
   baseMs: number;
@@ -20,7 +29,7 @@ export interface BackoffOptions {
  *
  * @example Delays of the first retries
  * ```ts
- * import { backoffDelay } from "./mod.ts";
+ * import { backoffDelay } from "@quant-saas/gateway";
  *
  * const options = { baseMs: 100, capMs: 30_000 };
  * backoffDelay(0, options); // somewhere in 0..100 ms

@@ -19,7 +19,7 @@ const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
  *
  * @example Price and quantity of a trade
  * ```ts
- * import { parseDecimal } from "./mod.ts";
+ * import { parseDecimal } from "@quant-saas/gateway";
  *
  * parseDecimal("0.00120000"); // 0.0012
  * parseDecimal("-1"); // NaN: no sign
@@ -54,7 +54,7 @@ export function parseDecimal(value: unknown): number {
  *
  * @example Price precision of an instrument
  * ```ts
- * import { decimalPlaces } from "./mod.ts";
+ * import { decimalPlaces } from "@quant-saas/gateway";
  *
  * decimalPlaces("0.01000000"); // 2
  * decimalPlaces("0"); // undefined

@@ -9,7 +9,7 @@
  *
  * @example A feed that takes its clock and randomness from the caller
  * ```ts
- * import type { FeedDeps } from "./mod.ts";
+ * import type { FeedDeps } from "@quant-saas/gateway";
  *
  * const defaults: FeedDeps = { fetch, now: Date.now, random: Math.random };
  * export function startFeed(deps: Partial<FeedDeps> = {}): FeedDeps {

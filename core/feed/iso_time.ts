@@ -29,7 +29,7 @@ let cachedPrefix = "";
  *
  * @example Event time of a trade
  * ```ts
- * import { isoTime } from "./mod.ts";
+ * import { isoTime } from "@quant-saas/gateway";
  *
  * isoTime(1_672_531_200_123); // "2023-01-01T00:00:00.123Z"
  * ```

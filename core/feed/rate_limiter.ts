@@ -5,7 +5,18 @@
  * @module
  */
 
-/** A rate-limited sender. */
+/**
+ * A rate-limited sender.
+ *
+ * @example Skip a resubscription that is still waiting
+ * ```ts
+ * import { createSendLimiter, type SendLimiter } from "@quant-saas/gateway";
+ *
+ * const limiter: SendLimiter = createSendLimiter(() => {}, { limit: 8, windowMs: 1000 });
+ * if (!limiter.queued("level2")) limiter.send('{"type":"subscribe","channel":"level2"}', "level2");
+ * limiter.close();
+ * ```
+ */
 export interface SendLimiter {
   /** Sends `message` now or as soon as the window allows; `key` groups messages for {@link SendLimiter.queued}. */
   send(message: string, key?: string): void;
@@ -19,9 +30,20 @@ export interface SendLimiter {
   close(): void;
 }
 
-/** Window of a {@link SendLimiter}: at most `limit` messages in any `windowMs`. */
+/**
+ * Window of a {@link SendLimiter}: at most `limit` messages in any `windowMs`.
+ *
+ * @example Coinbase: 8 messages per second
+ * ```ts
+ * import type { SendLimit } from "@quant-saas/gateway";
+ *
+ * const coinbase: SendLimit = { limit: 8, windowMs: 1000 };
+ * ```
+ */
 export interface SendLimit {
+  /** Messages allowed per window. */
   limit: number;
+  /** Window length, ms. */
   windowMs: number;
 }
 
@@ -31,7 +53,7 @@ export interface SendLimit {
  *
  * @example Five subscribe messages per second
  * ```ts
- * import { createSendLimiter } from "./mod.ts";
+ * import { createSendLimiter } from "@quant-saas/gateway";
  *
  * const sent: string[] = [];
  * const limiter = createSendLimiter((m) => sent.push(m), { limit: 5, windowMs: 1000 });

@@ -23,7 +23,7 @@ import { startStaleCheck } from "./stale.ts";
  *
  * @example Subscribe on every new connection
  * ```ts
- * import type { Connection } from "./mod.ts";
+ * import type { Connection } from "@quant-saas/gateway";
  *
  * function onOpen(connection: Connection): void {
  *   connection.send(JSON.stringify({ method: "subscribe", channel: "trades" }));
@@ -51,7 +51,7 @@ export interface Connection {
  *
  * @example
  * ```ts
- * import type { HandoverEvent } from "./mod.ts";
+ * import type { HandoverEvent } from "@quant-saas/gateway";
  *
  * const describe = (e: HandoverEvent): string =>
  *   e.kind === "done" ? `switched to a new connection (${e.reason})` : e.kind;
@@ -74,7 +74,26 @@ export type HandoverEvent =
    */
   | { kind: "fallback"; reason: string; connection: Connection };
 
-/** Options of {@link createReconnectingSocket}. */
+/**
+ * Options of {@link createReconnectingSocket}.
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectingSocketOptions } from "@quant-saas/gateway";
+ *
+ * const options: ReconnectingSocketOptions = {
+ *   url: "ws://127.0.0.1:9/v1",
+ *   connectTimeoutMs: 10_000,
+ *   deadAfterMs: 30_000,
+ *   describeSilence: (ms) => `no message for ${ms} ms`,
+ *   backoff: { baseMs: 500, capMs: 30_000 },
+ *   sendLimit: { limit: 5, windowMs: 1000 },
+ *   onOpen: () => {},
+ *   onFrame: () => {},
+ *   onReconnecting: () => {},
+ * };
+ * ```
+ */
 export interface ReconnectingSocketOptions {
   /** WebSocket URL. */
   url: string;
@@ -122,7 +141,7 @@ export interface ReconnectingSocketOptions {
  *
  * @example
  * ```ts
- * import type { ReconnectingSocket } from "./mod.ts";
+ * import type { ReconnectingSocket } from "@quant-saas/gateway";
  *
  * const ping = (socket: ReconnectingSocket) => socket.send('{"method":"ping"}');
  * ```
@@ -165,10 +184,10 @@ interface Conn extends Connection {
  *
  * @example Trades from an exchange, reconnecting for as long as the feed runs
  * ```ts
- * import { createReconnectingSocket } from "./mod.ts";
+ * import { createReconnectingSocket } from "@quant-saas/gateway";
  *
  * const socket = createReconnectingSocket({
- *   url: "wss://ws.myex.example/v1",
+ *   url: "ws://127.0.0.1:9/v1",
  *   connectTimeoutMs: 10_000,
  *   deadAfterMs: 30_000,
  *   backoff: { baseMs: 500, capMs: 30_000 },

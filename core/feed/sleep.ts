@@ -8,7 +8,7 @@
  *
  * @example Poll until the feed stops
  * ```ts
- * import { sleep } from "./mod.ts";
+ * import { sleep } from "@quant-saas/gateway";
  *
  * const controller = new AbortController();
  * setTimeout(() => controller.abort(), 50);

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import type { SocketHandlers } from "./mod.ts";
+ * import type { SocketHandlers } from "@quant-saas/gateway";
  *
  * const handlers: SocketHandlers = {
  *   onOpen: () => console.log("open"),
@@ -33,7 +33,7 @@ export interface SocketHandlers {
  *
  * @example
  * ```ts
- * import { type FeedSocket, openSocket } from "./mod.ts";
+ * import { type FeedSocket, openSocket } from "@quant-saas/gateway";
  *
  * const socket: FeedSocket = openSocket("ws://127.0.0.1:9/ws", {
  *   onOpen: () => socket.send('{"method":"ping"}'),
@@ -59,7 +59,7 @@ export interface FeedSocket {
  *
  * @example Print every frame until the peer closes
  * ```ts
- * import { openSocket } from "./mod.ts";
+ * import { openSocket } from "@quant-saas/gateway";
  *
  * const socket = openSocket("ws://127.0.0.1:9/ws", {
  *   onOpen: () => console.log("connected"),

@@ -5,7 +5,21 @@
  * @module
  */
 
-/** Options of {@link startStaleCheck}. */
+/**
+ * Options of {@link startStaleCheck}.
+ *
+ * @example
+ * ```ts
+ * import type { StaleCheckOptions } from "@quant-saas/gateway";
+ *
+ * const options: StaleCheckOptions = {
+ *   deadAfterMs: 30_000,
+ *   now: Date.now,
+ *   lastActivity: () => undefined,
+ *   onStale: (reason) => console.warn(reason),
+ * };
+ * ```
+ */
 export interface StaleCheckOptions {
   /** Stale after this long without activity. */
   deadAfterMs: number;
@@ -29,7 +43,7 @@ export interface StaleCheckOptions {
  *
  * @example
  * ```ts
- * import { staleCheckEvery } from "./mod.ts";
+ * import { staleCheckEvery } from "@quant-saas/gateway";
  *
  * staleCheckEvery(10_000); // 1000
  * staleCheckEvery(200); // 50
@@ -44,7 +58,7 @@ export function staleCheckEvery(deadAfterMs: number): number {
  *
  * @example Declare a polling loop stale after 5 s without an answer
  * ```ts
- * import { startStaleCheck } from "./mod.ts";
+ * import { startStaleCheck } from "@quant-saas/gateway";
  *
  * let lastAnswerAt: number | undefined = Date.now();
  * const stop = startStaleCheck({

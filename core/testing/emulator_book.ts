@@ -5,11 +5,32 @@
  * @module
  */
 
-/** Which side of the book. */
+/**
+ * Which side of the book.
+ *
+ * @example
+ * ```ts
+ * import type { BookSideName } from "@quant-saas/gateway/testing";
+ *
+ * const side: BookSideName = "ask";
+ * ```
+ */
 export type BookSideName = "bid" | "ask";
 
-/** One side of an L2 book. */
+/**
+ * One side of an L2 book.
+ *
+ * @example
+ * ```ts
+ * import { createEmulatorBookSide, type EmulatorBookSide } from "@quant-saas/gateway/testing";
+ *
+ * const asks: EmulatorBookSide = createEmulatorBookSide("ask");
+ * asks.set(10_001, 3);
+ * asks.best(); // 10001
+ * ```
+ */
 export interface EmulatorBookSide {
+  /** Which side this is. */
   readonly side: BookSideName;
   /** Number of levels. */
   size(): number;
@@ -29,7 +50,19 @@ export interface EmulatorBookSide {
   clone(): EmulatorBookSide;
 }
 
-/** Creates an empty book side. Bids are best-first descending, asks ascending. */
+/**
+ * Creates an empty book side. Bids are best-first descending, asks ascending.
+ *
+ * @example Prices in ticks, quantities in steps
+ * ```ts
+ * import { createEmulatorBookSide } from "@quant-saas/gateway/testing";
+ *
+ * const bids = createEmulatorBookSide("bid");
+ * bids.set(10_000, 5);
+ * bids.set(9_999, 2);
+ * bids.levels(1); // [[10000, 5]]
+ * ```
+ */
 export function createEmulatorBookSide(side: BookSideName): EmulatorBookSide {
   return buildSide(side, [], new Map());
 }
