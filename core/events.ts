@@ -4,19 +4,70 @@
  * @module
  */
 
-/** Taker side of a trade. */
+/**
+ * Taker side of a trade.
+ *
+ * @example
+ * ```ts
+ * import type { Side } from "@quant-saas/gateway";
+ *
+ * const side: Side = "buy";
+ * ```
+ */
 export type Side = "buy" | "sell";
 
-/** Data channels a client can subscribe to. */
+/**
+ * Data channels a client can subscribe to.
+ *
+ * @example
+ * ```ts
+ * import type { Channel } from "@quant-saas/gateway";
+ *
+ * const wanted: Channel[] = ["trade", "book"];
+ * ```
+ */
 export type Channel = "trade" | "quote" | "kline" | "book";
 
-/** The channels, as a list (for validation). */
+/**
+ * The channels, as a list (for validation).
+ *
+ * @example Validate a configured channel
+ * ```ts
+ * import { type Channel, CHANNELS } from "@quant-saas/gateway";
+ *
+ * const isChannel = (name: string): name is Channel => (CHANNELS as readonly string[]).includes(name);
+ * isChannel("trade"); // true
+ * ```
+ */
 export const CHANNELS: readonly Channel[] = ["trade", "quote", "kline", "book"];
 
-/** A price level: price and absolute quantity (0 removes the level). */
+/**
+ * A price level: price and absolute quantity (0 removes the level).
+ *
+ * @example
+ * ```ts
+ * import type { Level } from "@quant-saas/gateway";
+ *
+ * const bid: Level = [67_000.5, 0.25];
+ * ```
+ */
 export type Level = [price: number, quantity: number];
 
-/** Fields every data event carries. */
+/**
+ * Fields every data event carries.
+ *
+ * @example
+ * ```ts
+ * import type { EventBase } from "@quant-saas/gateway";
+ *
+ * const base: EventBase = {
+ *   exchange: "myex",
+ *   symbol: "BTC-USD",
+ *   eventTime: 1_700_000_000_000,
+ *   receiveTime: 1_700_000_000_004,
+ * };
+ * ```
+ */
 export interface EventBase {
   /** Exchange id, e.g. `"binance"`. */
   exchange: string;
@@ -30,10 +81,33 @@ export interface EventBase {
   raw?: unknown;
 }
 
-/** One executed trade. */
+/**
+ * One executed trade.
+ *
+ * @example
+ * ```ts
+ * import { isoTime, type TradeEvent } from "@quant-saas/gateway";
+ *
+ * const trade: TradeEvent = {
+ *   type: "trade",
+ *   exchange: "myex",
+ *   symbol: "BTC-USD",
+ *   price: 67_000.5,
+ *   quantity: 0.01,
+ *   timestamp: isoTime(1_700_000_000_000),
+ *   tradeId: 42,
+ *   side: "buy",
+ *   eventTime: 1_700_000_000_000,
+ *   receiveTime: 1_700_000_000_004,
+ * };
+ * ```
+ */
 export interface TradeEvent extends EventBase {
+  /** Discriminant. */
   type: "trade";
+  /** Trade price. */
   price: number;
+  /** Traded base quantity. */
   quantity: number;
   /** Trade time, ISO 8601. */
   timestamp: string;
@@ -43,12 +117,37 @@ export interface TradeEvent extends EventBase {
   side: Side;
 }
 
-/** Best bid and ask with quantities. */
+/**
+ * Best bid and ask with quantities.
+ *
+ * @example
+ * ```ts
+ * import { isoTime, type QuoteEvent } from "@quant-saas/gateway";
+ *
+ * const quote: QuoteEvent = {
+ *   type: "quote",
+ *   exchange: "myex",
+ *   symbol: "BTC-USD",
+ *   bidPrice: 67_000,
+ *   bidQuantity: 1.5,
+ *   askPrice: 67_000.5,
+ *   askQuantity: 0.2,
+ *   timestamp: isoTime(1_700_000_000_000),
+ *   eventTime: 1_700_000_000_000,
+ *   receiveTime: 1_700_000_000_004,
+ * };
+ * ```
+ */
 export interface QuoteEvent extends EventBase {
+  /** Discriminant. */
   type: "quote";
+  /** Best bid price. */
   bidPrice: number;
+  /** Quantity at the best bid. */
   bidQuantity: number;
+  /** Best ask price. */
   askPrice: number;
+  /** Quantity at the best ask. */
   askQuantity: number;
   /** Quote time, ISO 8601. */
   timestamp: string;
@@ -56,19 +155,56 @@ export interface QuoteEvent extends EventBase {
   updateId?: number;
 }
 
-/** One candle (OHLCV). */
+/**
+ * One candle (OHLCV).
+ *
+ * @example
+ * ```ts
+ * import { isoTime, type KlineEvent } from "@quant-saas/gateway";
+ *
+ * const candle: KlineEvent = {
+ *   type: "kline",
+ *   exchange: "myex",
+ *   symbol: "BTC-USD",
+ *   interval: "1m",
+ *   openTime: 1_700_000_040_000,
+ *   closeTime: 1_700_000_099_999,
+ *   open: 67_000,
+ *   high: 67_010,
+ *   low: 66_990,
+ *   close: 67_005,
+ *   volume: 3.2,
+ *   quoteVolume: 214_410,
+ *   trades: 120,
+ *   closed: false,
+ *   timestamp: isoTime(1_700_000_050_000),
+ *   eventTime: 1_700_000_050_000,
+ *   receiveTime: 1_700_000_050_003,
+ * };
+ * ```
+ */
 export interface KlineEvent extends EventBase {
+  /** Discriminant. */
   type: "kline";
   /** Interval, Binance notation: `1m`, `5m`, `1h`, ... */
   interval: string;
+  /** Start of the candle, epoch ms. */
   openTime: number;
+  /** Last millisecond of the candle, epoch ms. */
   closeTime: number;
+  /** First trade price. */
   open: number;
+  /** Highest trade price. */
   high: number;
+  /** Lowest trade price. */
   low: number;
+  /** Last trade price. */
   close: number;
+  /** Base volume. */
   volume: number;
+  /** Quote volume. */
   quoteVolume: number;
+  /** Number of trades. */
   trades: number;
   /** True once the candle is final. */
   closed: boolean;
@@ -80,11 +216,32 @@ export interface KlineEvent extends EventBase {
  * An order-book change from a plugin: `snapshot: true` replaces the whole book,
  * otherwise each level is an absolute quantity (0 removes it). Plugins emit only
  * validated, in-order updates; on a gap they emit a `book` status and a new snapshot.
+ *
+ * @example A snapshot of two levels per side
+ * ```ts
+ * import { type BookUpdate, isoTime } from "@quant-saas/gateway";
+ *
+ * const snapshot: BookUpdate = {
+ *   type: "book",
+ *   exchange: "myex",
+ *   symbol: "BTC-USD",
+ *   snapshot: true,
+ *   bids: [[67_000, 1.5], [66_999.5, 2]],
+ *   asks: [[67_000.5, 0.2], [67_001, 3]],
+ *   timestamp: isoTime(1_700_000_000_000),
+ *   eventTime: 1_700_000_000_000,
+ *   receiveTime: 1_700_000_000_004,
+ * };
+ * ```
  */
 export interface BookUpdate extends EventBase {
+  /** Discriminant. */
   type: "book";
+  /** True when the update replaces the whole book. */
   snapshot: boolean;
+  /** Bid levels (absolute quantities). */
   bids: Level[];
+  /** Ask levels (absolute quantities). */
   asks: Level[];
   /** Exchange update id of the last change included (Binance `u`). */
   updateId?: number;
@@ -94,25 +251,66 @@ export interface BookUpdate extends EventBase {
   timestamp: string;
 }
 
-/** Trades that were missed and could not be backfilled, reported instead of hidden. */
+/**
+ * Trades that were missed and could not be backfilled, reported instead of hidden.
+ *
+ * @example
+ * ```ts
+ * import type { GapEvent } from "@quant-saas/gateway";
+ *
+ * const gap: GapEvent = {
+ *   type: "gap",
+ *   exchange: "myex",
+ *   symbol: "BTC-USD",
+ *   channel: "trade",
+ *   fromId: 1001,
+ *   toId: 1004,
+ *   reason: "connection lost; backfill unavailable",
+ *   receiveTime: 1_700_000_000_004,
+ * };
+ * ```
+ */
 export interface GapEvent {
+  /** Discriminant. */
   type: "gap";
+  /** Exchange id. */
   exchange: string;
+  /** Exchange-native symbol. */
   symbol: string;
+  /** The channel that has the gap. */
   channel: "trade";
   /** First missing trade id (inclusive). */
   fromId: number;
   /** Last missing trade id (inclusive). */
   toId: number;
+  /** Why the trades are missing. */
   reason: string;
+  /** When the gap was noticed, epoch ms. */
   receiveTime: number;
 }
 
-/** One instrument an exchange lists, from its own metadata. */
+/**
+ * One instrument an exchange lists, from its own metadata.
+ *
+ * @example
+ * ```ts
+ * import { type Instrument, unifiedName } from "@quant-saas/gateway";
+ *
+ * const btcusd: Instrument = {
+ *   symbol: "BTC-USD",
+ *   base: "BTC",
+ *   quote: "USD",
+ *   unified: unifiedName("BTC", "USD"),
+ *   pricePrecision: 2,
+ * };
+ * ```
+ */
 export interface Instrument {
   /** Exchange-native symbol. */
   symbol: string;
+  /** Base asset, e.g. `"BTC"`. */
   base: string;
+  /** Quote asset, e.g. `"USD"`. */
   quote: string;
   /** Unified name, `BASE/QUOTE`. */
   unified: string;
@@ -122,9 +320,26 @@ export interface Instrument {
   quantityPrecision?: number;
 }
 
-/** The instruments a plugin found at start-up. */
+/**
+ * The instruments a plugin found at start-up.
+ *
+ * @example Report the listed instruments and the ones streamed
+ * ```ts
+ * import { type Instrument, type InstrumentsEvent, matchSymbols } from "@quant-saas/gateway";
+ *
+ * const instruments: Instrument[] = [{ symbol: "BTC-USD", base: "BTC", quote: "USD", unified: "BTC/USD" }];
+ * const event: InstrumentsEvent = {
+ *   type: "instruments",
+ *   exchange: "myex",
+ *   instruments,
+ *   streamed: matchSymbols(["BTC/USD"], instruments).streamed,
+ * };
+ * ```
+ */
 export interface InstrumentsEvent {
+  /** Discriminant. */
   type: "instruments";
+  /** Exchange id. */
   exchange: string;
   /** Every instrument the exchange lists. */
   instruments: Instrument[];
@@ -132,7 +347,17 @@ export interface InstrumentsEvent {
   streamed: string[];
 }
 
-/** Events a plugin emits through its context. */
+/**
+ * Events a plugin emits through its context.
+ *
+ * @example
+ * ```ts
+ * import type { MarketEvent } from "@quant-saas/gateway";
+ *
+ * const symbolOf = (event: MarketEvent): string | undefined =>
+ *   event.type === "instruments" ? undefined : event.symbol;
+ * ```
+ */
 export type MarketEvent =
   | TradeEvent
   | QuoteEvent
@@ -141,7 +366,16 @@ export type MarketEvent =
   | GapEvent
   | InstrumentsEvent;
 
-/** Connection state of one feed. */
+/**
+ * Connection state of one feed.
+ *
+ * @example
+ * ```ts
+ * import type { FeedState } from "@quant-saas/gateway";
+ *
+ * const healthy = (state: FeedState): boolean => state === "connected";
+ * ```
+ */
 export type FeedState =
   | "connecting"
   | "connected"
@@ -150,8 +384,18 @@ export type FeedState =
   | "stopped"
   | "failed";
 
-/** A feed state change as a plugin reports it. */
+/**
+ * A feed state change as a plugin reports it.
+ *
+ * @example
+ * ```ts
+ * import type { FeedStatusUpdate } from "@quant-saas/gateway";
+ *
+ * const update: FeedStatusUpdate = { state: "stale", reason: "no data for 30000 ms" };
+ * ```
+ */
 export interface FeedStatusUpdate {
+  /** The new state. */
   state: FeedState;
   /** Human-readable reason, e.g. `"serverShutdown"` or `"no data for 30000 ms"`. */
   reason?: string;
@@ -164,9 +408,19 @@ export interface FeedStatusUpdate {
  * the core refuses updates until a snapshot arrives or the plugin reports
  * `synced` (continuity verified): report `synced` before the first update that
  * continues the held book.
+ *
+ * @example
+ * ```ts
+ * import type { BookStatusUpdate } from "@quant-saas/gateway";
+ *
+ * const update: BookStatusUpdate = { symbol: "BTC-USD", state: "resyncing", reason: "sequence gap" };
+ * ```
  */
 export interface BookStatusUpdate {
+  /** Exchange-native symbol. */
   symbol: string;
+  /** Sync state of the symbol's book. */
   state: "syncing" | "synced" | "resyncing";
+  /** Why the state changed. */
   reason?: string;
 }

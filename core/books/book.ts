@@ -20,20 +20,48 @@
  */
 import type { Level } from "../events.ts";
 
-/** Which side of the book. */
+/**
+ * Which side of the book.
+ *
+ * @example
+ * ```ts
+ * import type { BookSideName } from "@quant-saas/gateway";
+ *
+ * const side: BookSideName = "bid";
+ * ```
+ */
 export type BookSideName = "bid" | "ask";
 
 /**
  * One side of the book as parallel arrays sorted **worst-first**: the best
  * level is at index `length - 1` (bid prices ascending, ask prices
  * descending). Prices are strictly monotonic; every quantity is > 0.
+ *
+ * @example
+ * ```ts
+ * import { createBook } from "@quant-saas/gateway";
+ *
+ * const { prices, quantities } = createBook().bids; // both empty
+ * ```
  */
 export interface BookSide {
+  /** Prices, worst first. */
   prices: number[];
+  /** Quantity of each price, same index. */
   quantities: number[];
 }
 
-/** An L2 order book. Mutate it only through this module's functions. */
+/**
+ * An L2 order book. Mutate it only through this module's functions.
+ *
+ * @example
+ * ```ts
+ * import { createBook, type OrderBook } from "@quant-saas/gateway";
+ *
+ * const book: OrderBook = createBook();
+ * console.log(book.sequence); // 0
+ * ```
+ */
 export interface OrderBook {
   /** Bids, stored lowest price first (best bid last). */
   bids: BookSide;
@@ -45,17 +73,41 @@ export interface OrderBook {
   updateId?: number;
 }
 
-/** A batch of absolute-quantity level changes (0 removes), applied in order. */
+/**
+ * A batch of absolute-quantity level changes (0 removes), applied in order.
+ *
+ * @example
+ * ```ts
+ * import type { LevelUpdate } from "@quant-saas/gateway";
+ *
+ * const update: LevelUpdate = { bids: [[100, 0]], asks: [[101, 2.5]], updateId: 7 };
+ * ```
+ */
 export interface LevelUpdate {
+  /** Bid levels to set. */
   bids: readonly Level[];
+  /** Ask levels to set. */
   asks: readonly Level[];
   /** Exchange update id after this update (Binance `u`). */
   updateId?: number;
 }
 
-/** The best `n` levels of each side. */
+/**
+ * The best `n` levels of each side.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, createBook, type TopLevels, topN } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * const top: TopLevels = topN(book, 1); // { bids: [[100, 1]], asks: [[101, 1]] }
+ * ```
+ */
 export interface TopLevels {
+  /** Bids, best (highest) first. */
   bids: Level[];
+  /** Asks, best (lowest) first. */
   asks: Level[];
 }
 
@@ -65,12 +117,35 @@ export interface BookDepth {
   asks: number;
 }
 
-/** Invalid input to a book function; the book was not changed. */
+/**
+ * Invalid input to a book function; the book was not changed.
+ *
+ * @example A crossed or malformed level is refused
+ * ```ts
+ * import { applyUpdate, BookError, createBook } from "@quant-saas/gateway";
+ *
+ * try {
+ *   applyUpdate(createBook(), { bids: [[-1, 1]], asks: [] });
+ * } catch (err) {
+ *   console.log(err instanceof BookError); // true
+ * }
+ * ```
+ */
 export class BookError extends Error {
+  /** Always `"BookError"`. */
   override name = "BookError";
 }
 
-/** An empty book with `sequence` 0 and no `updateId`. */
+/**
+ * An empty book with `sequence` 0 and no `updateId`.
+ *
+ * @example
+ * ```ts
+ * import { createBook } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * ```
+ */
 export function createBook(): OrderBook {
   return {
     bids: { prices: [], quantities: [] },
@@ -84,6 +159,15 @@ export function createBook(): OrderBook {
  * Replaces the whole book with the given levels (any order; a repeated price:
  * last wins; quantity 0 is skipped), resets `sequence` to 0 and sets `updateId`
  * (cleared when omitted). Throws {@link BookError} on invalid input.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, createBook } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * console.log(book.sequence); // 0
+ * ```
  */
 export function applySnapshot(
   book: OrderBook,
@@ -104,6 +188,16 @@ export function applySnapshot(
  * Sets one level to an absolute quantity: inserts, replaces, or removes it when
  * `qty` is 0 (removing an absent level is a no-op). Does not touch `sequence`.
  * Throws {@link BookError} on invalid input.
+ *
+ * @example
+ * ```ts
+ * import { applyLevel, applySnapshot, bestBid, createBook } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * applyLevel(book, "bid", 100.5, 0.4);
+ * bestBid(book); // [100.5, 0.4]
+ * ```
  */
 export function applyLevel(
   book: OrderBook,
@@ -121,6 +215,16 @@ export function applyLevel(
  * last wins), then increments `sequence` by 1 and takes `update.updateId` when
  * present. The whole update is validated first, so it never half-applies.
  * Throws {@link BookError} on invalid input.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, applyUpdate, bestAsk, createBook } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * applyUpdate(book, { bids: [], asks: [[101, 0]], updateId: 2 });
+ * bestAsk(book); // [102, 3]
+ * ```
  */
 export function applyUpdate(book: OrderBook, update: LevelUpdate): void {
   validateLevels(update.bids, "bids");
@@ -136,12 +240,34 @@ export function applyUpdate(book: OrderBook, update: LevelUpdate): void {
   if (update.updateId !== undefined) book.updateId = update.updateId;
 }
 
-/** The highest bid, or `undefined` when there are no bids. */
+/**
+ * The highest bid, or `undefined` when there are no bids.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, bestBid, createBook } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * bestBid(book); // [100, 1]
+ * ```
+ */
 export function bestBid(book: OrderBook): Level | undefined {
   return levelAtRank(book.bids, 0);
 }
 
-/** The lowest ask, or `undefined` when there are no asks. */
+/**
+ * The lowest ask, or `undefined` when there are no asks.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, bestAsk, createBook } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * bestAsk(book); // [101, 1]
+ * ```
+ */
 export function bestAsk(book: OrderBook): Level | undefined {
   return levelAtRank(book.asks, 0);
 }
@@ -149,13 +275,33 @@ export function bestAsk(book: OrderBook): Level | undefined {
 /**
  * The best `n` levels of each side, best first, as fresh arrays (fewer when
  * the side is shallower). `n` is a non-negative integer or `Infinity`.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, createBook, topN } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * topN(book, 2); // { bids: [[100, 1], [99, 2]], asks: [[101, 1], [102, 3]] }
+ * ```
  */
 export function topN(book: OrderBook, n: number): TopLevels {
   checkCount(n, "n");
   return { bids: sideLevels(book.bids, n), asks: sideLevels(book.asks, n) };
 }
 
-/** True when both sides are non-empty and best bid >= best ask. */
+/**
+ * True when both sides are non-empty and best bid >= best ask.
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, createBook, isCrossed } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * isCrossed(book); // false
+ * ```
+ */
 export function isCrossed(book: OrderBook): boolean {
   const bids = book.bids.prices;
   const asks = book.asks.prices;
@@ -166,6 +312,16 @@ export function isCrossed(book: OrderBook): boolean {
 /**
  * Drops every level beyond the best `depth` on each side (Kraken keeps only its
  * subscribed depth and never sends removals for levels that fall out of it).
+ *
+ * @example
+ * ```ts
+ * import { applySnapshot, createBook, topN, truncate } from "@quant-saas/gateway";
+ *
+ * const book = createBook();
+ * applySnapshot(book, [[100, 1], [99, 2]], [[101, 1], [102, 3]]);
+ * truncate(book, 1);
+ * topN(book, 10); // { bids: [[100, 1]], asks: [[101, 1]] }
+ * ```
  */
 export function truncate(book: OrderBook, depth: number): void {
   checkCount(depth, "depth");

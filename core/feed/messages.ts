@@ -36,7 +36,18 @@ export type ToWorker =
   | { type: "stop" }
   | { type: "ack"; seq: number };
 
-/** One item of a batch: a market event or a side-band report. */
+/**
+ * One item of a batch: a market event or a side-band report (what
+ * {@link createFeedContext}'s sink receives).
+ *
+ * @example
+ * ```ts
+ * import type { FeedItem } from "@quant-saas/gateway";
+ *
+ * const describe = (item: FeedItem): string =>
+ *   item.type === "status" ? `status ${item.state}` : item.type;
+ * ```
+ */
 export type FeedItem =
   | MarketEvent
   | ({ type: "status" } & FeedStatusUpdate)

@@ -7,15 +7,45 @@
 import type { z } from "zod";
 import type { BookStatusUpdate, Channel, FeedStatusUpdate, MarketEvent } from "../events.ts";
 
-/** Structured logger handed to plugins (messages end up in the gateway's LogTape log). */
+/**
+ * Structured logger handed to plugins (messages end up in the gateway's LogTape log).
+ *
+ * @example
+ * ```ts
+ * import type { FeedLogger } from "@quant-saas/gateway";
+ *
+ * function reportReconnect(log: FeedLogger, reconnects: number, delay: number): void {
+ *   log.warn(`connection closed; reconnect #${reconnects} in ${delay} ms`, { reconnects, delay });
+ * }
+ * ```
+ */
 export interface FeedLogger {
+  /** Detail for debugging. */
   debug(message: string, properties?: Record<string, unknown>): void;
+  /** Normal operation worth a line. */
   info(message: string, properties?: Record<string, unknown>): void;
+  /** Something went wrong and was handled (reconnect, resync, ...). */
   warn(message: string, properties?: Record<string, unknown>): void;
+  /** Something went wrong that needs attention. */
   error(message: string, properties?: Record<string, unknown>): void;
 }
 
-/** What the core gives a running plugin. */
+/**
+ * What the core gives a running plugin.
+ *
+ * @example Emit until the feed is stopped
+ * ```ts
+ * import { type FeedContext, sleep } from "@quant-saas/gateway";
+ *
+ * async function run(ctx: FeedContext<{ wsUrl: string }>): Promise<void> {
+ *   ctx.status({ state: "connecting", reason: ctx.config.wsUrl });
+ *   while (await sleep(1000, ctx.signal)) {
+ *     ctx.log.debug(`still streaming ${ctx.symbols.join(", ")}`);
+ *   }
+ *   ctx.status({ state: "stopped", reason: "aborted" });
+ * }
+ * ```
+ */
 export interface FeedContext<C = unknown> {
   /** The plugin's exchange id. */
   readonly exchange: string;
@@ -39,7 +69,17 @@ export interface FeedContext<C = unknown> {
   readonly log: FeedLogger;
 }
 
-/** An exchange feed plugin. Define one with {@link defineFeed}. */
+/**
+ * An exchange feed plugin. Define one with {@link defineFeed}.
+ *
+ * @example
+ * ```ts
+ * import type { FeedPlugin } from "@quant-saas/gateway";
+ *
+ * const describe = (plugin: FeedPlugin<unknown>): string =>
+ *   `${plugin.name} (env: ${Object.keys(plugin.env).join(", ")})`;
+ * ```
+ */
 export interface FeedPlugin<C = unknown> {
   /** Exchange id, lowercase (`"binance"`); appears in every event. */
   readonly name: string;
@@ -53,12 +93,40 @@ export interface FeedPlugin<C = unknown> {
   run(ctx: FeedContext<C>): Promise<void>;
 }
 
-/** Declares a feed plugin (identity function that checks the shape at compile time). */
+/**
+ * Declares a feed plugin (identity function that checks the shape at compile time).
+ *
+ * @example
+ * ```ts
+ * import { defineFeed, hostOf } from "@quant-saas/gateway";
+ * import { z } from "zod";
+ *
+ * export const myex = defineFeed({
+ *   name: "myex",
+ *   configSchema: z.object({ wsUrl: z.string().url().default("wss://ws.myex.example") }),
+ *   env: { MYEX_WS_URL: "wsUrl" },
+ *   hosts: (config) => [hostOf(config.wsUrl)],
+ *   async run(ctx) {
+ *     // connect to ctx.config.wsUrl, map frames, ctx.emit(...), until ctx.signal aborts
+ *   },
+ * });
+ * ```
+ */
 export function defineFeed<C>(plugin: FeedPlugin<C>): FeedPlugin<C> {
   return plugin;
 }
 
-/** `host:port` of a URL, with the scheme's default port filled in. */
+/**
+ * `host:port` of a URL, with the scheme's default port filled in.
+ *
+ * @example
+ * ```ts
+ * import { hostOf } from "@quant-saas/gateway";
+ *
+ * hostOf("wss://stream.binance.com/stream"); // "stream.binance.com:443"
+ * hostOf("ws://127.0.0.1:9000/ws"); // "127.0.0.1:9000"
+ * ```
+ */
 export function hostOf(url: string): string {
   const u = new URL(url);
   const port = u.port ||

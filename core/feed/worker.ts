@@ -15,7 +15,34 @@ interface WorkerScope {
   close(): void;
 }
 
-/** Builds a plugin context whose output goes to `sink` (also used by tests and benchmarks). */
+/**
+ * Builds a plugin context whose output goes to `sink` (also used by tests and benchmarks).
+ *
+ * @example Run a plugin in-process and collect what it emits
+ * ```ts
+ * import { createFeedContext, defineFeed, type FeedItem } from "@quant-saas/gateway";
+ * import { z } from "zod";
+ *
+ * const plugin = defineFeed({
+ *   name: "myex",
+ *   configSchema: z.object({}),
+ *   env: {},
+ *   hosts: () => [],
+ *   async run(ctx) {
+ *     ctx.status({ state: "connected" });
+ *   },
+ * });
+ * const items: FeedItem[] = [];
+ * const ctx = createFeedContext(
+ *   plugin,
+ *   { symbols: ["BTC-USD"], channels: ["trade"], config: {} },
+ *   new AbortController().signal,
+ *   (item) => items.push(item),
+ * );
+ * await plugin.run(ctx);
+ * console.log(items); // [{ type: "status", state: "connected" }]
+ * ```
+ */
 export function createFeedContext<C>(
   plugin: FeedPlugin<C>,
   start: {
@@ -54,7 +81,18 @@ export function createFeedContext<C>(
   };
 }
 
-/** Runs `plugin` inside the current Worker, driven by the core's messages. */
+/**
+ * Runs `plugin` inside the current Worker, driven by the core's messages. A
+ * plugin's `worker.ts` is this one call.
+ *
+ * @example `plugins/myex/worker.ts`
+ * ```ts ignore
+ * import { serveFeedWorker } from "../../mod.ts";
+ * import { myex } from "@quant-saas/gateway";
+ *
+ * serveFeedWorker(myex);
+ * ```
+ */
 export function serveFeedWorker<C>(plugin: FeedPlugin<C>): void {
   const scope = self as unknown as WorkerScope;
   const abort = new AbortController();

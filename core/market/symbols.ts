@@ -7,7 +7,17 @@
  */
 import type { Instrument } from "../events.ts";
 
-/** Result of {@link matchSymbols}. */
+/**
+ * Result of {@link matchSymbols}.
+ *
+ * @example
+ * ```ts
+ * import { matchSymbols, type SymbolMatch } from "@quant-saas/gateway";
+ *
+ * const match: SymbolMatch = matchSymbols(["BTC/USD"], []);
+ * console.log(match.unknown); // ["BTC/USD"]
+ * ```
+ */
 export interface SymbolMatch {
   /** Native symbols to stream, in configured order, without duplicates. */
   streamed: string[];
@@ -15,12 +25,35 @@ export interface SymbolMatch {
   unknown: string[];
 }
 
-/** Unified `BASE/QUOTE` name. */
+/**
+ * Unified `BASE/QUOTE` name.
+ *
+ * @example
+ * ```ts
+ * import { unifiedName } from "@quant-saas/gateway";
+ *
+ * unifiedName("btc", "usdt"); // "BTC/USDT"
+ * ```
+ */
 export function unifiedName(base: string, quote: string): string {
   return `${base.toUpperCase()}/${quote.toUpperCase()}`;
 }
 
-/** Matches `configured` names against `instruments`. */
+/**
+ * Matches `configured` names against `instruments`.
+ *
+ * @example Configured names in any of the three spellings
+ * ```ts
+ * import { matchSymbols } from "@quant-saas/gateway";
+ *
+ * const instruments = [
+ *   { symbol: "BTCUSDT", base: "BTC", quote: "USDT", unified: "BTC/USDT" },
+ *   { symbol: "ETHUSDT", base: "ETH", quote: "USDT", unified: "ETH/USDT" },
+ * ];
+ * matchSymbols(["btc/usdt", "ETHUSDT", "DOGE/EUR"], instruments);
+ * // { streamed: ["BTCUSDT", "ETHUSDT"], unknown: ["DOGE/EUR"] }
+ * ```
+ */
 export function matchSymbols(
   configured: readonly string[],
   instruments: readonly Instrument[],

@@ -2,13 +2,14 @@
  * One client WebSocket to a combined-stream URL: open with a deadline, hand each
  * text frame on with its receive time, report an unrequested close once, and
  * send control messages through the per-connection rate limit. Deno's client
- * WebSocket answers server pings by itself (JavaScript never sees them).
+ * WebSocket answers server pings by itself (JavaScript never sees them). Used
+ * by the Binance-compatible proxy's upstream connections; the feed's shards use
+ * the SDK's `createReconnectingSocket`.
  * @module
  */
-import { createLimitedSender } from "./rate_limiter.ts";
-import { openSocket as openTextSocket, type SocketHandlers } from "../shared/socket.ts";
+import { createSendLimiter, openSocket as openTextSocket, type SocketHandlers } from "../../mod.ts";
 
-export type { SocketHandlers } from "../shared/socket.ts";
+export type { SocketHandlers } from "../../mod.ts";
 
 /** Options of {@link openStreamSocket}. */
 export interface SocketOptions {
@@ -42,7 +43,7 @@ export function openStreamSocket(
       handlers.onClose(reason);
     },
   }, options);
-  const sender = createLimitedSender(
+  const sender = createSendLimiter(
     (m) => void socket.send(m),
     options.controlMessagesPerSecond,
     options.now,

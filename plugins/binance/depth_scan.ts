@@ -12,7 +12,7 @@
  * path, which then gives the verdict and the reason.
  * @module
  */
-import type { Level } from "../../core/events.ts";
+import type { Level } from "../../mod.ts";
 import { isId, isTime } from "./checks.ts";
 
 /** One price level as Binance sends it. */

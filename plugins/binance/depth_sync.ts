@@ -15,12 +15,15 @@
  * is exactly what a consumer needs to rebuild it.
  * @module
  */
-import type { BookStatusUpdate, BookUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
+import {
+  type BookStatusUpdate,
+  type BookUpdate,
+  type FeedLogger,
+  isoTime,
+  sleep,
+} from "../../mod.ts";
 import type { DepthSnapshot } from "./rest_mapper.ts";
-import { isoTime } from "../shared/iso_time.ts";
 import { EXCHANGE } from "./mapper.ts";
-import { sleep } from "../shared/sleep.ts";
 
 /** What a depth sync needs from the feed. */
 export interface DepthSyncDeps {

@@ -6,10 +6,15 @@
  * two connections overlap.
  * @module
  */
-import type { FeedDeps } from "../shared/feed_deps.ts";
-import type { Channel, KlineEvent, QuoteEvent } from "../../core/events.ts";
-import type { FeedContext } from "../../core/feed/plugin.ts";
-import { backoffDelay } from "../shared/backoff.ts";
+import {
+  backoffDelay,
+  type Channel,
+  type FeedContext,
+  type FeedDeps,
+  type KlineEvent,
+  type QuoteEvent,
+  staleCheckEvery,
+} from "../../mod.ts";
 import type { BinanceConfig } from "./config.ts";
 import { createDepthSync, type DepthSync } from "./depth_sync.ts";
 import { loadExchangeInfo } from "./instruments.ts";
@@ -20,7 +25,7 @@ import { createShard, type Shard } from "./shard.ts";
 import { binanceSymbol, combinedStreamUrl, planConnections } from "./streams.ts";
 import { createTradeTracker, type HistoryPage, type TradeTracker } from "./trades.ts";
 
-export type { FeedDeps } from "../shared/feed_deps.ts";
+export type { FeedDeps } from "../../mod.ts";
 
 /** Live trades held per symbol while a hole is backfilled, at most. */
 const MAX_HELD_TRADES = 50_000;
@@ -105,7 +110,7 @@ export async function runBinanceFeed(
   for (const shard of shards) shard.start();
   const monitor = setInterval(
     route.checkQuietChannels,
-    Math.min(1000, Math.max(10, Math.floor(deadAfterMs / 4))),
+    staleCheckEvery(deadAfterMs),
   );
 
   await aborted(signal);

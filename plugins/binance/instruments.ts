@@ -3,10 +3,9 @@
  * emulator detection from the `x-emulator` response header.
  * @module
  */
-import type { FeedContext } from "../../core/feed/plugin.ts";
+import { type FeedContext, sleep } from "../../mod.ts";
 import { type RestClient, WEIGHT } from "./rest.ts";
 import { type ExchangeInfoResult, mapExchangeInfo } from "./rest_mapper.ts";
-import { sleep } from "../shared/sleep.ts";
 
 /** What the feed learns at start-up. */
 export interface StartupInfo extends ExchangeInfoResult {

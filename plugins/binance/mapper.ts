@@ -4,9 +4,15 @@
  * code, the tests and the benchmark all call it directly.
  * @module
  */
-import type { BookUpdate, KlineEvent, Level, QuoteEvent, TradeEvent } from "../../core/events.ts";
+import {
+  type BookUpdate,
+  isoTime,
+  type KlineEvent,
+  type Level,
+  type QuoteEvent,
+  type TradeEvent,
+} from "../../mod.ts";
 import { decimal, isId, isRecord, isTime } from "./checks.ts";
-import { isoTime } from "../shared/iso_time.ts";
 import { scanDepthUpdate } from "./depth_scan.ts";
 
 /** Exchange id carried by every event. */

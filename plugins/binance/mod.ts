@@ -4,7 +4,7 @@
  * snapshots and trade backfill.
  * @module
  */
-import { defineFeed, type FeedPlugin, hostOf } from "../../core/feed/plugin.ts";
+import { defineFeed, type FeedPlugin, hostOf } from "../../mod.ts";
 import { type BinanceConfig, binanceConfigSchema, binanceEnv } from "./config.ts";
 import { runBinanceFeed } from "./feed.ts";
 

@@ -4,8 +4,7 @@
  * a 429/418 no request at all until `Retry-After` has passed.
  * @module
  */
-import type { FeedLogger } from "../../core/feed/plugin.ts";
-import { sleep } from "../shared/sleep.ts";
+import { type FeedLogger, sleep } from "../../mod.ts";
 
 /** Request weights of the endpoints the feed calls (Binance Spot docs). */
 export const WEIGHT = {

@@ -3,11 +3,9 @@
  * (backfill), depth snapshots and exchangeInfo. Each validates what it maps.
  * @module
  */
-import type { Instrument, TradeEvent } from "../../core/events.ts";
+import { type Instrument, isoTime, type Level, type TradeEvent } from "../../mod.ts";
 import { decimal, isId, isRecord, isTime, stepDecimals } from "./checks.ts";
 import { EXCHANGE, mapLevels } from "./mapper.ts";
-import { isoTime } from "../shared/iso_time.ts";
-import type { Level } from "../../core/events.ts";
 
 /** A validated depth snapshot (`GET /api/v3/depth`). */
 export interface DepthSnapshot {

@@ -4,13 +4,20 @@
  * the connection `stale` when nothing at all arrives for `deadAfterMs`, and
  * replace it make-before-break on `serverShutdown` or after `rotateAfterMs`: the
  * replacement is opened first and the old one closed only once the replacement
- * delivers data. During the overlap both deliver; the feed dedupes.
+ * delivers data. During the overlap both deliver; the feed dedupes. The
+ * connection mechanics are the SDK's `createReconnectingSocket`; this module
+ * adds Binance's subscription check, `serverShutdown` and the status wording.
  * @module
  */
-import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "../shared/backoff.ts";
-import { openStreamSocket, type StreamSocket } from "./connection.ts";
+import {
+  type BackoffOptions,
+  type Connection,
+  createReconnectingSocket,
+  type FeedLogger,
+  type FeedState,
+  type FeedStatusUpdate,
+  type HandoverEvent,
+} from "../../mod.ts";
 import type { BinanceFrame } from "./mapper.ts";
 
 /** Options of {@link createShard}. */
@@ -48,33 +55,16 @@ export interface Shard {
   handovers(): number;
 }
 
-interface Conn {
-  socket: StreamSocket;
-  openedAt?: number;
-  lastFrameAt?: number;
-  delivering: boolean;
-  announced: boolean;
-  listId?: number;
-  rotateTimer?: ReturnType<typeof setTimeout>;
-}
-
 const DATA_KINDS: ReadonlySet<BinanceFrame["kind"]> = new Set(["trade", "quote", "kline", "depth"]);
 
 /** Creates a shard; call `start()` to connect. */
 export function createShard(o: ShardOptions): Shard {
   const { log, label } = o;
-  let current: Conn | undefined;
-  let next: Conn | undefined;
-  let handoverReason = "";
-  let attempt = 0;
-  let reconnects = 0;
-  let handovers = 0;
   let requestIds = 0;
-  let stopped = false;
-  const sockets = new Set<StreamSocket>();
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  let handoverTimer: ReturnType<typeof setTimeout> | undefined;
-  let checkTimer: ReturnType<typeof setInterval> | undefined;
+  /** Id of each connection's LIST_SUBSCRIPTIONS request. */
+  const listIds = new WeakMap<Connection, number>();
+  /** Connections whose `connected` status was reported. */
+  const announced = new WeakSet<Connection>();
 
   const status = (state: FeedState, reason?: string) =>
     o.onStatus({
@@ -83,59 +73,29 @@ export function createShard(o: ShardOptions): Shard {
       emulator: o.emulator,
     });
 
-  const announce = (conn: Conn, reason: string) => {
-    if (conn.announced || conn !== current) return;
-    conn.announced = true;
+  const announce = (conn: Connection, reason: string) => {
+    if (announced.has(conn) || conn !== socket.current()) return;
+    announced.add(conn);
     status("connected", reason);
   };
 
-  const open = (): Conn => {
-    const conn: Conn = { delivering: false, announced: false } as Conn;
-    conn.socket = openStreamSocket(o.url, {
-      onOpen: () => onOpen(conn),
-      onFrame: (text, t) => onFrame(conn, text, t),
-      onClose: (reason) => lost(conn, reason),
-    }, {
-      connectTimeoutMs: o.connectTimeoutMs,
-      controlMessagesPerSecond: o.controlMessagesPerSecond,
-      now: o.now,
-    });
-    sockets.add(conn.socket);
-    void conn.socket.closed.then(() => sockets.delete(conn.socket));
-    return conn;
-  };
-
-  const retire = (conn: Conn, reason: string) => {
-    clearTimeout(conn.rotateTimer);
-    void conn.socket.close(reason);
-  };
-
-  const onOpen = (conn: Conn) => {
-    conn.openedAt = o.now();
-    conn.rotateTimer = setTimeout(
-      () => conn === current && handover(`rotation after ${o.rotateAfterMs} ms`),
-      o.rotateAfterMs,
-    );
+  const onOpen = (conn: Connection) => {
     // Confirms the subscriptions; the reply is checked in onFrame.
-    conn.listId = ++requestIds;
-    conn.socket.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: conn.listId }));
-    if (conn === current) announce(conn, `${o.streamCount} streams`);
-    else log.info(`${label}replacement connection open`);
+    const listId = ++requestIds;
+    listIds.set(conn, listId);
+    conn.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: listId }));
+    announce(conn, `${o.streamCount} streams`);
   };
 
-  const onFrame = (conn: Conn, text: string, t: number) => {
-    conn.lastFrameAt = t;
+  const onFrame = (conn: Connection, text: string, t: number) => {
     const frame = o.onFrame(text, t);
     if (DATA_KINDS.has(frame.kind)) {
-      if (conn.delivering) return;
-      conn.delivering = true;
-      if (conn === current) attempt = 0;
-      else if (conn === next) promote();
+      if (!conn.delivering) socket.delivering(conn);
       return;
     }
     if (frame.kind === "serverShutdown") {
-      if (conn === current) handover("serverShutdown");
-    } else if (frame.kind === "reply" && frame.id === conn.listId) {
+      if (conn === socket.current()) socket.replace("serverShutdown");
+    } else if (frame.kind === "reply" && frame.id === listIds.get(conn)) {
       const n = Array.isArray(frame.result) ? frame.result.length : -1;
       if (n !== o.streamCount) {
         log.warn(`${label}server lists ${n} subscriptions, expected ${o.streamCount}`);
@@ -148,107 +108,62 @@ export function createShard(o: ShardOptions): Shard {
     }
   };
 
-  /** The replacement delivers: it becomes current and the old connection closes. */
-  const promote = () => {
-    const old = current, fresh = next!;
-    current = fresh;
-    next = undefined;
-    clearTimeout(handoverTimer);
-    attempt = 0;
-    handovers++;
-    if (old) retire(old, "replaced");
-    log.info(`${label}switched to the replacement connection (${handoverReason})`);
-    announce(fresh, `switched to a new connection (${handoverReason})`);
+  const onHandover = (e: HandoverEvent) => {
+    switch (e.kind) {
+      case "start":
+        log.info(`${label}${e.reason}: opening a replacement connection before closing this one`);
+        break;
+      case "open":
+        log.info(`${label}replacement connection open`);
+        break;
+      case "failed":
+        log.warn(`${label}replacement connection failed: ${e.reason}`);
+        break;
+      case "timeout":
+        log.warn(`${label}replacement delivered nothing within ${e.afterMs} ms`);
+        break;
+      case "done":
+        log.info(`${label}switched to the replacement connection (${e.reason})`);
+        announce(e.connection, `switched to a new connection (${e.reason})`);
+        break;
+      case "fallback":
+        log.warn(`${label}${e.reason} before the replacement delivered; continuing on it`);
+        o.onInterrupted(e.reason);
+        if (e.connection.openedAt !== undefined) {
+          announce(e.connection, `${e.reason}; continuing on the replacement`);
+        } else status("reconnecting", `${e.reason}; continuing on the replacement connection`);
+        break;
+    }
   };
 
-  /** A connection failed, closed or went stale. */
-  const lost = (conn: Conn, reason: string) => {
-    clearTimeout(conn.rotateTimer);
-    if (stopped) return;
-    if (conn === next) {
-      next = undefined;
-      clearTimeout(handoverTimer);
-      log.warn(`${label}replacement connection failed: ${reason}`);
-      if (current) retryHandover();
-      return;
-    }
-    if (conn !== current) return;
-    current = undefined;
-    if (next) {
-      current = next;
-      next = undefined;
-      clearTimeout(handoverTimer);
-      log.warn(`${label}${reason} before the replacement delivered; continuing on it`);
+  const socket = createReconnectingSocket({
+    url: o.url,
+    connectTimeoutMs: o.connectTimeoutMs,
+    deadAfterMs: o.deadAfterMs,
+    backoff: o.backoff,
+    sendLimit: { limit: o.controlMessagesPerSecond, windowMs: 1000 },
+    rotateAfterMs: o.rotateAfterMs,
+    handoverTimeoutMs: o.handoverTimeoutMs,
+    now: o.now,
+    random: o.random,
+    onOpen,
+    onFrame,
+    onStale: (reason) => status("stale", reason),
+    onReconnecting(reason, delay, reconnects) {
       o.onInterrupted(reason);
-      if (current.openedAt !== undefined) {
-        announce(current, `${reason}; continuing on the replacement`);
-      } else status("reconnecting", `${reason}; continuing on the replacement connection`);
-      return;
-    }
-    clearTimeout(handoverTimer); // a pending handover retry is moot: a fresh connection follows
-    o.onInterrupted(reason);
-    const delay = backoffDelay(attempt, o.backoff, o.random);
-    attempt++;
-    reconnects++;
-    log.warn(`${label}${reason}; reconnect #${reconnects} in ${delay} ms`, { reconnects, delay });
-    status("reconnecting", `${reason}; reconnect #${reconnects} in ${delay} ms`);
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      if (!stopped) current = open();
-    }, delay);
-  };
-
-  const handover = (reason: string) => {
-    if (stopped || next || !current) return;
-    handoverReason = reason;
-    log.info(`${label}${reason}: opening a replacement connection before closing this one`);
-    next = open();
-    const candidate = next;
-    clearTimeout(handoverTimer);
-    handoverTimer = setTimeout(() => {
-      if (next !== candidate || candidate.delivering) return;
-      next = undefined;
-      retire(candidate, "handover timeout");
-      log.warn(`${label}replacement delivered nothing within ${o.handoverTimeoutMs} ms`);
-      retryHandover();
-    }, o.handoverTimeoutMs);
-  };
-
-  const retryHandover = () => {
-    clearTimeout(handoverTimer);
-    handoverTimer = setTimeout(
-      () => handover(handoverReason),
-      backoffDelay(attempt++, o.backoff, o.random),
-    );
-  };
-
-  const check = () => {
-    const conn = current;
-    if (!conn || conn.openedAt === undefined) return;
-    const silent = o.now() - (conn.lastFrameAt ?? conn.openedAt);
-    if (silent <= o.deadAfterMs) return;
-    status("stale", `no data for ${silent} ms`);
-    retire(conn, "stale");
-    lost(conn, `stale: no data for ${silent} ms`);
-  };
+      log.warn(`${label}${reason}; reconnect #${reconnects} in ${delay} ms`, { reconnects, delay });
+      status("reconnecting", `${reason}; reconnect #${reconnects} in ${delay} ms`);
+    },
+    onHandover,
+  });
 
   return {
     start() {
       status("connecting", `${o.streamCount} streams`);
-      current = open();
-      const every = Math.min(1000, Math.max(10, Math.floor(o.deadAfterMs / 4)));
-      checkTimer = setInterval(check, every);
+      socket.start();
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(reconnectTimer);
-      clearTimeout(handoverTimer);
-      clearInterval(checkTimer);
-      for (const conn of [current, next]) if (conn) clearTimeout(conn.rotateTimer);
-      current = next = undefined;
-      await Promise.all([...sockets].map((s) => s.close("stopping")));
-    },
-    reconnects: () => reconnects,
-    handovers: () => handovers,
+    stop: () => socket.stop(),
+    reconnects: () => socket.reconnects(),
+    handovers: () => socket.handovers(),
   };
 }

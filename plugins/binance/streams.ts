@@ -2,7 +2,7 @@
  * Stream names, their split over connections, and the combined-stream URL.
  * @module
  */
-import type { Channel } from "../../core/events.ts";
+import type { Channel } from "../../mod.ts";
 
 /** Stream options that shape names. */
 export interface StreamOptions {

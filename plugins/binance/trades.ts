@@ -6,10 +6,8 @@
  * `gap` event, never hidden. Every id is delivered at most once, in increasing order.
  * @module
  */
-import type { GapEvent, TradeEvent } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
+import { type FeedLogger, type GapEvent, sleep, type TradeEvent } from "../../mod.ts";
 import { EXCHANGE } from "./mapper.ts";
-import { sleep } from "../shared/sleep.ts";
 
 /** Result of fetching historical trades. */
 export type HistoryPage =

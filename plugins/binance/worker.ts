@@ -2,7 +2,7 @@
  * Worker entry of the Binance feed plugin.
  * @module
  */
-import { serveFeedWorker } from "../../core/feed/worker.ts";
+import { serveFeedWorker } from "../../mod.ts";
 import { binance } from "./mod.ts";
 
 serveFeedWorker(binance);

@@ -9,9 +9,15 @@
  * arrive within `snapshotTimeoutMs` is sent again.
  * @module
  */
-import type { BookStatusUpdate, BookUpdate } from "../../core/events.ts";
-import { applySnapshot, applyUpdate, createBook, type OrderBook } from "../../core/books/book.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
+import {
+  applySnapshot,
+  applyUpdate,
+  type BookStatusUpdate,
+  type BookUpdate,
+  createBook,
+  type FeedLogger,
+  type OrderBook,
+} from "../../mod.ts";
 
 /** What the book sync needs from the feed. */
 export interface BookSyncDeps {

@@ -4,7 +4,7 @@
  * once more with `closed: true`. Unchanged repeats and older candles are dropped.
  * @module
  */
-import type { KlineEvent } from "../../core/events.ts";
+import type { KlineEvent } from "../../mod.ts";
 
 /** Per-product candle state. */
 export interface CandleTracker {

@@ -3,7 +3,7 @@
  * unsubscribe messages (one channel per message, as Coinbase requires).
  * @module
  */
-import type { Channel } from "../../core/events.ts";
+import type { Channel } from "../../mod.ts";
 
 /** Coinbase market-data channels this plugin uses. */
 export type CoinbaseChannel = "heartbeats" | "level2" | "market_trades" | "ticker" | "candles";

@@ -6,10 +6,13 @@
  * that fall silent while the connection lives are resubscribed.
  * @module
  */
-import type { FeedDeps } from "../shared/feed_deps.ts";
-import type { Channel } from "../../core/events.ts";
-import type { FeedContext } from "../../core/feed/plugin.ts";
-import { backoffDelay } from "../shared/backoff.ts";
+import {
+  backoffDelay,
+  type Channel,
+  type FeedContext,
+  type FeedDeps,
+  staleCheckEvery,
+} from "../../mod.ts";
 import { createBookSync } from "./books.ts";
 import { createCandleTracker } from "./candles.ts";
 import {
@@ -26,7 +29,7 @@ import { createQuoteTracker } from "./quotes.ts";
 import { createSession } from "./session.ts";
 import { createTradeTracker } from "./trades.ts";
 
-export type { FeedDeps } from "../shared/feed_deps.ts";
+export type { FeedDeps } from "../../mod.ts";
 
 /** Runs the Coinbase feed until `ctx.signal` aborts. Never throws on bad exchange data. */
 export async function runCoinbaseFeed(
@@ -106,7 +109,7 @@ export async function runCoinbaseFeed(
   );
   const monitor = setInterval(
     router.checkQuietChannels,
-    Math.min(1000, Math.max(10, Math.floor(smallest / 4))),
+    staleCheckEvery(smallest),
   );
 
   await aborted(signal);

@@ -3,11 +3,9 @@
  * detection from the `x-emulator` response header.
  * @module
  */
-import type { Instrument } from "../../core/events.ts";
-import type { FeedContext } from "../../core/feed/plugin.ts";
+import { type FeedContext, type Instrument, sleep } from "../../mod.ts";
 import { mapProducts, PRODUCTS_PATH } from "./products.ts";
 import { restGet } from "./rest.ts";
-import { sleep } from "../shared/sleep.ts";
 
 /** What the feed learns at start-up. */
 export interface StartupInfo {

@@ -10,14 +10,7 @@
  * sequence.
  * @module
  */
-import type {
-  BookUpdate,
-  KlineEvent,
-  Level,
-  QuoteEvent,
-  Side,
-  TradeEvent,
-} from "../../core/events.ts";
+import type { BookUpdate, KlineEvent, Level, QuoteEvent, Side, TradeEvent } from "../../mod.ts";
 import { counter, decimal, isCount, isRecord } from "./checks.ts";
 import { isoTime, parseTime } from "./time.ts";
 

@@ -4,7 +4,7 @@
  * REST product list for metadata.
  * @module
  */
-import { defineFeed, type FeedPlugin, hostOf } from "../../core/feed/plugin.ts";
+import { defineFeed, type FeedPlugin, hostOf } from "../../mod.ts";
 import { type CoinbaseConfig, coinbaseConfigSchema, coinbaseEnv } from "./config.ts";
 import { runCoinbaseFeed } from "./feed.ts";
 

@@ -3,8 +3,7 @@
  * mapping of the response, and the choice of the products to stream.
  * @module
  */
-import type { Instrument } from "../../core/events.ts";
-import { matchSymbols } from "../../core/market/symbols.ts";
+import { type Instrument, matchSymbols } from "../../mod.ts";
 import { incrementDecimals, isRecord } from "./checks.ts";
 
 /** Path of the public product list. */

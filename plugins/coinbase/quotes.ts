@@ -4,8 +4,7 @@
  * the level2 book whenever its top changes.
  * @module
  */
-import type { BookUpdate, QuoteEvent } from "../../core/events.ts";
-import { bestAsk, bestBid, type OrderBook } from "../../core/books/book.ts";
+import { bestAsk, bestBid, type BookUpdate, type OrderBook, type QuoteEvent } from "../../mod.ts";
 import { EXCHANGE } from "./mapper.ts";
 
 /** Per-product quote state. */

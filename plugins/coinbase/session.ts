@@ -4,17 +4,23 @@
  * message, through the send limiter), check every message's `sequence_num`,
  * confirm the `subscriptions` acknowledgements, declare the connection `stale`
  * when nothing at all arrives for `deadAfterMs` (heartbeats come every second),
- * and reconnect with capped exponential backoff and full jitter.
+ * and reconnect with capped exponential backoff and full jitter (the last two
+ * are the SDK's `createReconnectingSocket`).
  * @module
  */
-import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "../shared/backoff.ts";
+import {
+  type BackoffOptions,
+  type Connection,
+  createReconnectingSocket,
+  createSendLimiter,
+  type FeedLogger,
+  type FeedState,
+  type FeedStatusUpdate,
+  type SendLimit,
+} from "../../mod.ts";
 import { type ChannelSubscription, missingSubscriptions, subscriptionMessage } from "./channels.ts";
 import type { CoinbaseFrame } from "./mapper.ts";
-import { createSendLimiter, type SendLimit } from "./send_limiter.ts";
 import { createSequenceTracker, type SequenceTracker } from "./sequence.ts";
-import { type FeedSocket, openSocket } from "../shared/socket.ts";
 
 /** Options of {@link createSession}. */
 export interface SessionOptions {
@@ -60,12 +66,9 @@ export interface Session {
   lateMessages(): number;
 }
 
-interface Conn {
-  socket: FeedSocket;
+/** Per-connection state of the session. */
+interface ConnState {
   sequence: SequenceTracker;
-  openedAt?: number;
-  lastFrameAt?: number;
-  delivering: boolean;
   /** Subscribe / unsubscribe messages sent, each answered by a `subscriptions` ack or an error. */
   acksDue: number;
   answers: number;
@@ -76,56 +79,28 @@ interface Conn {
 /** Creates a session; call `start()` to connect. */
 export function createSession(o: SessionOptions): Session {
   const { log } = o;
-  let conn: Conn | undefined;
-  let attempt = 0;
-  let reconnects = 0;
   let late = 0;
-  let stopped = false;
-  const sockets = new Set<FeedSocket>();
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  let checkTimer: ReturnType<typeof setInterval> | undefined;
-  const limiter = createSendLimiter((m) => conn?.socket.send(m), o.sendLimit, o.now);
+  const states = new WeakMap<Connection, ConnState>();
+  const stateOf = (c: Connection): ConnState => {
+    let state = states.get(c);
+    if (!state) {
+      state = { sequence: createSequenceTracker(), acksDue: 0, answers: 0 };
+      states.set(c, state);
+    }
+    return state;
+  };
+  const limiter = createSendLimiter((m) => socket.send(m), o.sendLimit, o.now);
 
   const status = (state: FeedState, reason?: string) =>
     o.onStatus({ state, reason, emulator: o.emulator });
 
-  const control = (c: Conn, type: "subscribe" | "unsubscribe", sub: ChannelSubscription) => {
+  const control = (c: ConnState, type: "subscribe" | "unsubscribe", sub: ChannelSubscription) => {
     c.acksDue++;
     limiter.send(subscriptionMessage(type, sub), sub.channel);
   };
 
-  const open = () => {
-    const c: Conn = {
-      sequence: createSequenceTracker(),
-      delivering: false,
-      acksDue: 0,
-      answers: 0,
-    } as Conn;
-    c.socket = openSocket(o.url, {
-      onOpen: () => onOpen(c),
-      onFrame: (text, t) => onFrame(c, text, t),
-      onClose: (reason) => lost(c, reason),
-    }, { connectTimeoutMs: o.connectTimeoutMs, now: o.now });
-    sockets.add(c.socket);
-    void c.socket.closed.then(() => sockets.delete(c.socket));
-    conn = c;
-  };
-
-  const onOpen = (c: Conn) => {
-    if (c !== conn) return;
-    c.openedAt = o.now();
-    limiter.clear();
-    for (const sub of o.plan) control(c, "subscribe", sub);
-    const what = o.plan.map((s) =>
-      s.products ? `${s.channel} (${s.products.length} products)` : s.channel
-    ).join(", ");
-    status("connected", `subscribing to ${what}`);
-    o.onSubscribed();
-  };
-
-  const onFrame = (c: Conn, text: string, t: number) => {
-    if (c !== conn) return;
-    c.lastFrameAt = t;
+  const onFrame = (conn: Connection, text: string, t: number) => {
+    const c = stateOf(conn);
     const frame = o.map(text, t);
     const seq = frame.kind === "error" ? undefined : frame.seq;
     if (seq !== undefined) {
@@ -142,10 +117,7 @@ export function createSession(o: SessionOptions): Session {
         o.onGap(reason);
       }
     }
-    if (!c.delivering) {
-      c.delivering = true;
-      attempt = 0;
-    }
+    socket.delivering(conn);
     if (frame.kind === "error") {
       log.error(`Coinbase error: ${frame.message}`, { message: frame.message });
       answered(c);
@@ -157,7 +129,7 @@ export function createSession(o: SessionOptions): Session {
   };
 
   /** One subscribe/unsubscribe was answered (ack or error); once all are, check the subscriptions. */
-  const answered = (c: Conn) => {
+  const answered = (c: ConnState) => {
     c.answers++;
     if (c.answers < c.acksDue) return;
     const missing = missingSubscriptions(o.plan, c.acked ?? {});
@@ -166,57 +138,53 @@ export function createSession(o: SessionOptions): Session {
     }
   };
 
-  const lost = (c: Conn, reason: string) => {
-    if (c !== conn) return;
-    conn = undefined;
-    limiter.clear();
-    if (stopped) return;
-    o.onInterrupted(reason);
-    const delay = backoffDelay(attempt, o.backoff, o.random);
-    attempt++;
-    reconnects++;
-    log.warn(`${reason}; reconnect #${reconnects} in ${delay} ms`, { reconnects, delay });
-    status("reconnecting", `${reason}; reconnect #${reconnects} in ${delay} ms`);
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      if (!stopped) open();
-    }, delay);
-  };
-
-  const check = () => {
-    const c = conn;
-    if (!c || c.openedAt === undefined) return;
-    const silent = o.now() - (c.lastFrameAt ?? c.openedAt);
-    if (silent <= o.deadAfterMs) return;
-    status("stale", `no message for ${silent} ms`);
-    void c.socket.close("stale");
-    lost(c, `stale: no message for ${silent} ms`);
-  };
+  const socket = createReconnectingSocket({
+    url: o.url,
+    connectTimeoutMs: o.connectTimeoutMs,
+    deadAfterMs: o.deadAfterMs,
+    describeSilence: (ms) => `no message for ${ms} ms`,
+    backoff: o.backoff,
+    now: o.now,
+    random: o.random,
+    onOpen(conn) {
+      const c = stateOf(conn);
+      limiter.clear();
+      for (const sub of o.plan) control(c, "subscribe", sub);
+      const what = o.plan.map((s) =>
+        s.products ? `${s.channel} (${s.products.length} products)` : s.channel
+      ).join(", ");
+      status("connected", `subscribing to ${what}`);
+      o.onSubscribed();
+    },
+    onFrame,
+    onStale: (reason) => status("stale", reason),
+    onReconnecting(reason, delay, reconnects) {
+      limiter.clear();
+      o.onInterrupted(reason);
+      log.warn(`${reason}; reconnect #${reconnects} in ${delay} ms`, { reconnects, delay });
+      status("reconnecting", `${reason}; reconnect #${reconnects} in ${delay} ms`);
+    },
+  });
 
   return {
     start() {
       status("connecting", o.url);
-      open();
-      const every = Math.min(1000, Math.max(10, Math.floor(o.deadAfterMs / 4)));
-      checkTimer = setInterval(check, every);
+      socket.start();
     },
     async stop() {
-      stopped = true;
-      clearTimeout(reconnectTimer);
-      clearInterval(checkTimer);
       limiter.close();
-      conn = undefined;
-      await Promise.all([...sockets].map((s) => s.close("stopping")));
+      await socket.stop();
     },
     resubscribe(sub) {
-      const c = conn;
-      if (!c || c.openedAt === undefined || !c.socket.isOpen()) return false;
+      const conn = socket.current();
+      if (!conn || conn.openedAt === undefined || !conn.isOpen()) return false;
       if (limiter.queued(sub.channel)) return true;
+      const c = stateOf(conn);
       control(c, "unsubscribe", sub);
       control(c, "subscribe", sub);
       return true;
     },
-    reconnects: () => reconnects,
+    reconnects: () => socket.reconnects(),
     lateMessages: () => late,
   };
 }

@@ -87,4 +87,4 @@ export function parseTime(value: unknown): number {
 }
 
 /** `new Date(ms).toISOString()` without a `Date` (one implementation for every plugin). */
-export { isoTime } from "../shared/iso_time.ts";
+export { isoTime } from "../../mod.ts";

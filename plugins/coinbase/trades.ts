@@ -5,7 +5,7 @@
  * product) that jump are reported as a `gap` event, never hidden.
  * @module
  */
-import type { GapEvent, TradeEvent } from "../../core/events.ts";
+import type { GapEvent, TradeEvent } from "../../mod.ts";
 import { EXCHANGE, numericTradeId } from "./mapper.ts";
 
 /** Non-numeric trade ids remembered per product for duplicate checks. */

@@ -2,7 +2,7 @@
  * Worker entry of the Coinbase feed plugin.
  * @module
  */
-import { serveFeedWorker } from "../../core/feed/worker.ts";
+import { serveFeedWorker } from "../../mod.ts";
 import { coinbase } from "./mod.ts";
 
 serveFeedWorker(coinbase);

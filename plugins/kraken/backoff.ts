@@ -1,15 +1,13 @@
 /**
  * Reconnect delays: Kraken's advice (retry at once a few times after a random
- * drop, no more often than every 5 s after maintenance) on top of capped
- * exponential backoff with full jitter (a random delay in
- * `[0, min(cap, base * 2^n)]`).
+ * drop, no more often than every 5 s after maintenance) on top of the SDK's
+ * capped exponential backoff with full jitter.
  * @module
  */
+import { backoffDelay, type BackoffOptions as SdkBackoffOptions } from "../../mod.ts";
 
 /** Backoff bounds and Kraken's reconnect rules, ms. */
-export interface BackoffOptions {
-  baseMs: number;
-  capMs: number;
+export interface BackoffOptions extends SdkBackoffOptions {
   /** Retries made at once (delay 0) before backing off. */
   immediateRetries: number;
   /** Least delay while the exchange reports (or just reported) maintenance. */
@@ -26,11 +24,6 @@ export function reconnectDelay(
   maintenance = false,
   random: () => number = Math.random,
 ): number {
-  let delay = 0;
-  if (attempt >= options.immediateRetries) {
-    const n = Math.min(attempt - options.immediateRetries, 30);
-    const ceiling = Math.min(options.capMs, options.baseMs * 2 ** n);
-    delay = Math.floor(random() * (ceiling + 1));
-  }
+  const delay = backoffDelay(attempt, options, random);
   return maintenance ? Math.max(delay, options.maintenanceDelayMs) : delay;
 }

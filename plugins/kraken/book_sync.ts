@@ -10,17 +10,19 @@
  * (Kraken itself never sends removals for levels that fall out of range).
  * @module
  */
-import type { BookStatusUpdate, BookUpdate, Level } from "../../core/events.ts";
 import {
   applySnapshot,
   applyUpdate,
   type BookSide,
+  type BookStatusUpdate,
+  type BookUpdate,
   createBook,
+  type FeedLogger,
+  type Level,
   type OrderBook,
   topN,
   truncate,
-} from "../../core/books/book.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
+} from "../../mod.ts";
 import { bookChecksum } from "./checksum.ts";
 import { EXCHANGE, type KrakenBookMessage } from "./mapper.ts";
 import { isoTime } from "./time.ts";

@@ -7,8 +7,7 @@
  * @module
  */
 import { crc32 } from "node:zlib";
-import type { Level } from "../../core/events.ts";
-import type { BookSide, OrderBook } from "../../core/books/book.ts";
+import type { BookSide, Level, OrderBook } from "../../mod.ts";
 
 /** Levels per side the checksum covers, whatever the subscribed depth. */
 export const CHECKSUM_LEVELS = 10;

@@ -6,10 +6,14 @@
  * a mismatch), trade continuity (dedupe, `gap` events) and closed candles.
  * @module
  */
-import type { FeedDeps } from "../shared/feed_deps.ts";
-import type { Channel, Instrument } from "../../core/events.ts";
-import type { FeedContext } from "../../core/feed/plugin.ts";
-import { matchSymbols, unifiedName } from "../../core/market/symbols.ts";
+import {
+  type Channel,
+  type FeedContext,
+  type FeedDeps,
+  type Instrument,
+  matchSymbols,
+  unifiedName,
+} from "../../mod.ts";
 import { type BackoffOptions, reconnectDelay } from "./backoff.ts";
 import { type BookSync, createBookSync } from "./book_sync.ts";
 import type { KrakenConfig } from "./config.ts";
@@ -31,7 +35,7 @@ import {
 } from "./subscriptions.ts";
 import { createTradeTracker } from "./trades.ts";
 
-export type { FeedDeps } from "../shared/feed_deps.ts";
+export type { FeedDeps } from "../../mod.ts";
 
 /** Longest wait for the emulator probe at start-up, ms. */
 const PROBE_TIMEOUT_MS = 3000;

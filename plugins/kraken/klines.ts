@@ -5,7 +5,7 @@
  * superseded (e.g. repeated in the snapshot after a reconnect) are dropped.
  * @module
  */
-import type { KlineEvent } from "../../core/events.ts";
+import type { KlineEvent } from "../../mod.ts";
 
 /** Candle bookkeeping of all symbols. */
 export interface KlineTracker {

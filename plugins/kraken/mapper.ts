@@ -6,7 +6,7 @@
  * which holds the book.
  * @module
  */
-import type { KlineEvent, Level, QuoteEvent, TradeEvent } from "../../core/events.ts";
+import type { KlineEvent, Level, QuoteEvent, TradeEvent } from "../../mod.ts";
 import { isoTime, parseTime } from "./time.ts";
 
 /** Exchange id carried by every event. */

@@ -4,7 +4,7 @@
  * `instrument` channel.
  * @module
  */
-import { defineFeed, type FeedPlugin, hostOf } from "../../core/feed/plugin.ts";
+import { defineFeed, type FeedPlugin, hostOf } from "../../mod.ts";
 import { type KrakenConfig, krakenConfigSchema, krakenEnv } from "./config.ts";
 import { runKrakenFeed } from "./feed.ts";
 

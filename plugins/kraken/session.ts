@@ -4,13 +4,19 @@
  * nothing at all arrives for `deadAfterMs` or a ping goes unanswered, reconnect
  * (a few immediate retries, then capped exponential backoff with full jitter,
  * never faster than `maintenanceDelayMs` around maintenance), and the engine
- * state from `status` messages (`maintenance` is reported as `stale`).
+ * state from `status` messages (`maintenance` is reported as `stale`). The
+ * connection itself (reconnect, silence check) is the SDK's `createReconnectingSocket`.
  * @module
  */
-import type { FeedState, FeedStatusUpdate } from "../../core/events.ts";
-import type { FeedLogger } from "../../core/feed/plugin.ts";
+import {
+  type Connection,
+  createReconnectingSocket,
+  type FeedLogger,
+  type FeedState,
+  type FeedStatusUpdate,
+  staleCheckEvery,
+} from "../../mod.ts";
 import { type BackoffOptions, reconnectDelay } from "./backoff.ts";
-import { type KrakenSocket, openSocket } from "./connection.ts";
 import type { KrakenFrame } from "./mapper.ts";
 
 /** Options of {@link createSession}. */
@@ -63,55 +69,21 @@ const DELIVERING: ReadonlySet<KrakenFrame["kind"]> = new Set([
 /** Creates the session; call `start()` to connect. */
 export function createSession(o: SessionOptions): Session {
   const { log } = o;
-  let socket: KrakenSocket | undefined;
-  let openedAt: number | undefined;
-  let lastFrameAt = 0;
-  let attempt = 0;
-  let reconnects = 0;
   let reqIds = 0;
-  let stopped = false;
   let system: string | undefined;
   let maintenance = false;
   const pings = new Map<number, number>();
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setInterval> | undefined;
-  let checkTimer: ReturnType<typeof setInterval> | undefined;
-  const closing = new Set<Promise<void>>();
 
   const status = (state: FeedState, reason?: string) =>
     o.onStatus({ state, reason, emulator: o.emulator });
 
-  const open = () => {
-    openedAt = undefined;
-    pings.clear();
-    const s: KrakenSocket = openSocket(o.url, {
-      onOpen: () => {
-        if (s !== socket) return;
-        openedAt = lastFrameAt = o.now();
-        status("connected", reconnects > 0 ? `reconnected (#${reconnects})` : "connection open");
-        o.onOpen();
-      },
-      onFrame: (text, t) => {
-        if (s === socket) onFrame(text, t);
-      },
-      onClose: (reason) => {
-        if (s === socket) lost(reason);
-      },
-    }, { connectTimeoutMs: o.connectTimeoutMs, now: o.now });
-    socket = s;
-  };
+  const send = (message: unknown): boolean => socket.send(JSON.stringify(message));
 
-  const retire = (s: KrakenSocket, reason: string) => {
-    const p = s.close(reason);
-    closing.add(p);
-    void p.then(() => closing.delete(p));
-  };
-
-  const onFrame = (text: string, t: number) => {
-    lastFrameAt = t;
+  const onFrame = (conn: Connection, text: string, t: number) => {
     const frame = o.onFrame(text, t);
     if (DELIVERING.has(frame.kind)) {
-      attempt = 0;
+      socket.delivering(conn);
     } else if (frame.kind === "pong") {
       if (frame.reqId !== undefined && pings.has(frame.reqId)) {
         log.debug(`pong ${frame.reqId} after ${t - pings.get(frame.reqId)!} ms`);
@@ -138,81 +110,64 @@ export function createSession(o: SessionOptions): Session {
     }
   };
 
-  /** The current connection failed, closed or went stale: schedule the next one. */
-  const lost = (reason: string) => {
-    const s = socket;
-    socket = undefined;
-    openedAt = undefined;
-    pings.clear();
-    if (s) retire(s, "lost");
-    if (stopped) return;
-    o.onLost(reason);
-    const delay = reconnectDelay(attempt, o.backoff, maintenance, o.random);
-    attempt++;
-    reconnects++;
-    const why = maintenance
-      ? " (maintenance: waiting at least " +
-        `${o.backoff.maintenanceDelayMs} ms)`
-      : "";
-    log.warn(`${reason}; reconnect #${reconnects} in ${delay} ms${why}`, { reconnects, delay });
-    status("reconnecting", `${reason}; reconnect #${reconnects} in ${delay} ms${why}`);
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      if (!stopped) open();
-    }, delay);
+  /** A ping unanswered for longer than `pongTimeoutMs` makes the connection stale. */
+  const unansweredPing = (t: number): string | undefined => {
+    for (const [id, sentAt] of pings) {
+      if (t - sentAt > o.pongTimeoutMs) return `ping ${id} unanswered for ${t - sentAt} ms`;
+    }
+    return undefined;
   };
+
+  const socket = createReconnectingSocket({
+    url: o.url,
+    connectTimeoutMs: o.connectTimeoutMs,
+    deadAfterMs: o.deadAfterMs,
+    staleCheckEveryMs: staleCheckEvery(Math.min(o.deadAfterMs, o.pongTimeoutMs)),
+    checkStale: unansweredPing,
+    backoff: o.backoff,
+    reconnectDelay: (attempt) => reconnectDelay(attempt, o.backoff, maintenance, o.random),
+    now: o.now,
+    random: o.random,
+    onOpen() {
+      pings.clear();
+      const reconnects = socket.reconnects();
+      status("connected", reconnects > 0 ? `reconnected (#${reconnects})` : "connection open");
+      o.onOpen();
+    },
+    onFrame,
+    onStale: (reason) => status("stale", reason),
+    onReconnecting(reason, delay, reconnects) {
+      pings.clear();
+      o.onLost(reason);
+      const why = maintenance
+        ? " (maintenance: waiting at least " +
+          `${o.backoff.maintenanceDelayMs} ms)`
+        : "";
+      log.warn(`${reason}; reconnect #${reconnects} in ${delay} ms${why}`, { reconnects, delay });
+      status("reconnecting", `${reason}; reconnect #${reconnects} in ${delay} ms${why}`);
+    },
+  });
 
   const ping = () => {
-    if (!socket?.isOpen()) return;
+    if (!socket.current()?.isOpen()) return;
     const id = ++reqIds;
-    if (socket.send({ method: "ping", req_id: id })) pings.set(id, o.now());
-  };
-
-  const check = () => {
-    if (!socket || openedAt === undefined) return;
-    const t = o.now();
-    const silent = t - lastFrameAt;
-    if (silent > o.deadAfterMs) {
-      status("stale", `no data for ${silent} ms`);
-      lost(`stale: no data for ${silent} ms`);
-      return;
-    }
-    for (const [id, sentAt] of pings) {
-      if (t - sentAt > o.pongTimeoutMs) {
-        status("stale", `ping ${id} unanswered for ${t - sentAt} ms`);
-        lost(`stale: ping ${id} unanswered for ${t - sentAt} ms`);
-        return;
-      }
-    }
+    if (send({ method: "ping", req_id: id })) pings.set(id, o.now());
   };
 
   return {
     start() {
       status("connecting", o.url);
-      open();
-      const every = Math.max(
-        10,
-        Math.min(1000, Math.floor(Math.min(o.deadAfterMs, o.pongTimeoutMs) / 4)),
-      );
-      checkTimer = setInterval(check, every);
+      socket.start();
       pingTimer = setInterval(ping, o.pingIntervalMs);
     },
     async stop() {
-      stopped = true;
-      clearTimeout(reconnectTimer);
-      clearInterval(checkTimer);
       clearInterval(pingTimer);
-      if (socket) retire(socket, "stopping");
-      socket = undefined;
-      await Promise.all([...closing]);
+      await socket.stop();
     },
-    send: (message) => socket?.send(message) ?? false,
+    send,
     nextReqId: () => ++reqIds,
-    restart(reason) {
-      if (stopped || !socket) return;
-      lost(reason);
-    },
-    reconnects: () => reconnects,
+    restart: (reason) => socket.restart(reason),
+    reconnects: () => socket.reconnects(),
     system: () => system,
   };
 }

@@ -3,7 +3,7 @@
  * channel, with the parameters Kraken's v2 docs define.
  * @module
  */
-import type { Channel } from "../../core/events.ts";
+import type { Channel } from "../../mod.ts";
 
 /** A request body (before `req_id` is added). */
 export interface KrakenRequest {

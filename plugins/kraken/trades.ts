@@ -5,7 +5,7 @@
  * the ids that nothing filled is reported as a `gap` event, never hidden.
  * @module
  */
-import type { GapEvent, TradeEvent } from "../../core/events.ts";
+import type { GapEvent, TradeEvent } from "../../mod.ts";
 import { EXCHANGE } from "./mapper.ts";
 
 /** Trade continuity of all symbols. */

@@ -2,7 +2,7 @@
  * Worker entry of the Kraken feed plugin.
  * @module
  */
-import { serveFeedWorker } from "../../core/feed/worker.ts";
+import { serveFeedWorker } from "../../mod.ts";
 import { kraken } from "./mod.ts";
 
 serveFeedWorker(kraken);

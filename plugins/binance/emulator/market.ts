@@ -5,7 +5,11 @@
  * Every level change gets the next update id; trades get consecutive ids from 1.
  * @module
  */
-import { type BookSide, createBookSide, type Side } from "../../shared/emulator_book.ts";
+import {
+  type BookSideName as Side,
+  createEmulatorBookSide as createBookSide,
+  type EmulatorBookSide as BookSide,
+} from "../../../testing.ts";
 import { createIdRing, type IdRing } from "./id_ring.ts";
 import {
   type Candle,
@@ -14,7 +18,7 @@ import {
   KLINE_INTERVALS,
   type KlineInterval,
 } from "./klines.ts";
-import { createRng, hashString } from "../../shared/prng.ts";
+import { createRng, hashString } from "../../../testing.ts";
 import type { SymbolSpec } from "./symbols.ts";
 
 /** One executed trade (price in ticks, quantity in steps). */

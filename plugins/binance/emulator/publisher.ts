@@ -5,7 +5,7 @@
  * Applies the depth faults (skip, reorder, duplicate) and silence.
  * @module
  */
-import type { Side } from "../../shared/emulator_book.ts";
+import type { BookSideName as Side } from "../../../testing.ts";
 import type { Connection } from "./connection.ts";
 import type { FaultState } from "./faults.ts";
 import type { Hub } from "./hub.ts";

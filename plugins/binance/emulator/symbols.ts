@@ -4,7 +4,7 @@
  * symbol gets sane derived defaults.
  * @module
  */
-import { hashString } from "../../shared/prng.ts";
+import { hashString } from "../../../testing.ts";
 import { formatUnits } from "./decimal.ts";
 
 /** Precision Binance prints prices and quantities with (strings padded to it). */

@@ -24,7 +24,7 @@ import {
 } from "../../../core/books/book.ts";
 import type { BookStatusUpdate, BookUpdate, Level } from "../../../core/events.ts";
 import type { FeedLogger } from "../../../core/feed/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "../../shared/backoff.ts";
+import { backoffDelay, type BackoffOptions } from "../../../core/feed/backoff.ts";
 import { decimal } from "../checks.ts";
 import { createDepthSync, type DepthSync, type DepthSyncState } from "../depth_sync.ts";
 import { mapBinanceMessage } from "../mapper.ts";

@@ -12,7 +12,7 @@ import { attachConnection, type ClientConnection, type ReceivedMessage } from ".
 import { createFaults } from "./faults.ts";
 import { malformedFrames } from "./malformed.ts";
 import { createProductMarket, type ProductMarket } from "./market.ts";
-import { createRng } from "../../shared/prng.ts";
+import { createRng } from "../../../testing.ts";
 import { DEFAULT_PRODUCTS, formatPrice, formatSize, productSpec } from "./products.ts";
 import { createPublisher } from "./publisher.ts";
 import { createRestHandler, EMULATOR_HEADER } from "./rest.ts";

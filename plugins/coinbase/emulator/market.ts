@@ -5,8 +5,12 @@
  * numeric trade ids, a 5-minute candle and 24 h ticker statistics.
  * @module
  */
-import { type BookSide, createBookSide, type Side } from "../../shared/emulator_book.ts";
-import { createRng, hashString } from "../../shared/prng.ts";
+import {
+  type BookSideName as Side,
+  createEmulatorBookSide as createBookSide,
+  type EmulatorBookSide as BookSide,
+} from "../../../testing.ts";
+import { createRng, hashString } from "../../../testing.ts";
 import type { ProductSpec } from "./products.ts";
 
 /** One executed trade (price in ticks, size in steps). */

@@ -4,7 +4,7 @@
  * numbers (no padding: `"21921.3"`, `"0.06317902"`, `"0"`).
  * @module
  */
-import { hashString } from "../../shared/prng.ts";
+import { hashString } from "../../../testing.ts";
 
 /** One listed product. Prices are integer ticks, sizes integer steps. */
 export interface ProductSpec {

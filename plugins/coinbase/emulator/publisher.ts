@@ -6,7 +6,7 @@
  * second, and the snapshot of each channel for new subscriptions.
  * @module
  */
-import type { Side } from "../../shared/emulator_book.ts";
+import type { BookSideName as Side } from "../../../testing.ts";
 import type { ClientConnection } from "./connection.ts";
 import type { MarketSink, MarketTrade, ProductMarket } from "./market.ts";
 import type { ProductSpec } from "./products.ts";

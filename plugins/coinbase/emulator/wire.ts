@@ -5,7 +5,7 @@
  * once per publication; only the per-connection `sequence_num` differs.
  * @module
  */
-import type { Side } from "../../shared/emulator_book.ts";
+import type { BookSideName as Side } from "../../../testing.ts";
 import type { Candle, MarketTrade, ProductMarket } from "./market.ts";
 import { formatPrice, formatSize, formatUnits, type ProductSpec } from "./products.ts";
 

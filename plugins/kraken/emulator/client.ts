@@ -21,7 +21,7 @@ import {
   tickerMessage,
   tradeMessage,
 } from "./payloads.ts";
-import { createRng } from "../../shared/prng.ts";
+import { createRng } from "../../../testing.ts";
 import {
   acknowledgement,
   failure,

@@ -8,7 +8,7 @@
  */
 import { type BookSide, createBookSide, type Side } from "./book.ts";
 import type { PairSpec } from "./pairs.ts";
-import { createRng, hashString } from "../../shared/prng.ts";
+import { createRng, hashString } from "../../../testing.ts";
 
 /** Kraken `ohlc` intervals, minutes. */
 export const OHLC_INTERVALS: readonly number[] = [1, 5, 15, 30, 60, 240, 1440, 10080, 21600];

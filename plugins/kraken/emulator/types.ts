@@ -3,7 +3,7 @@
  * Spot WebSocket v2 protocol over a seeded synthetic market, with switchable faults.
  * @module
  */
-import type { Level } from "../../../core/events.ts";
+import type { Level } from "../../../mod.ts";
 
 /** Options for `startKrakenEmulator`. Every field has a default. */
 export interface KrakenEmulatorOptions {

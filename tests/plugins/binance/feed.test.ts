@@ -22,8 +22,7 @@ import type {
   BinanceEmulatorOptions,
 } from "../../../plugins/binance/emulator/types.ts";
 import { binance, runBinanceFeed } from "../../../plugins/binance/mod.ts";
-import { backoffDelay } from "../../../plugins/shared/backoff.ts";
-import { createLimitedSender } from "../../../plugins/binance/rate_limiter.ts";
+import { backoffDelay, createSendLimiter as createLimitedSender } from "../../../mod.ts";
 import { createDepthSync } from "../../../plugins/binance/depth_sync.ts";
 import { createTradeTracker, type HistoryPage } from "../../../plugins/binance/trades.ts";
 import { combinedStreamUrl, planConnections } from "../../../plugins/binance/streams.ts";

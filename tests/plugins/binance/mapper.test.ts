@@ -12,7 +12,7 @@ import {
 } from "../../../plugins/binance/rest_mapper.ts";
 import { decimal, stepDecimals } from "../../../plugins/binance/checks.ts";
 import { scanDepthUpdate } from "../../../plugins/binance/depth_scan.ts";
-import { isoTime } from "../../../plugins/shared/iso_time.ts";
+import { isoTime } from "../../../mod.ts";
 
 const SYMBOLS: ReadonlySet<string> = new Set(["BNBBTC", "BTCUSDT"]);
 const RECEIVED = 1672515782200;

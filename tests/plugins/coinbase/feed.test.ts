@@ -28,8 +28,7 @@ import type {
   CoinbaseEmulatorOptions,
 } from "../../../plugins/coinbase/emulator/types.ts";
 import { coinbase } from "../../../plugins/coinbase/mod.ts";
-import { backoffDelay } from "../../../plugins/shared/backoff.ts";
-import { createSendLimiter } from "../../../plugins/coinbase/send_limiter.ts";
+import { backoffDelay, createSendLimiter } from "../../../mod.ts";
 import { createSequenceTracker } from "../../../plugins/coinbase/sequence.ts";
 import { createBookSync } from "../../../plugins/coinbase/books.ts";
 import { createTradeTracker } from "../../../plugins/coinbase/trades.ts";

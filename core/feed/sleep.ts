@@ -3,7 +3,20 @@
  * @module
  */
 
-/** Resolves `true` after `ms`, or `false` as soon as `signal` aborts (timer cleared). */
+/**
+ * Resolves `true` after `ms`, or `false` as soon as `signal` aborts (timer cleared).
+ *
+ * @example Poll until the feed stops
+ * ```ts
+ * import { sleep } from "@quant-saas/gateway";
+ *
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 50);
+ * while (await sleep(10, controller.signal)) {
+ *   // poll a REST endpoint...
+ * }
+ * ```
+ */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {

@@ -24,7 +24,16 @@ function pad3(n: number): string {
 let cachedSecond = -1;
 let cachedPrefix = "";
 
-/** `new Date(ms).toISOString()` for an integer `ms`, e.g. `"2023-01-01T00:00:00.000Z"`. */
+/**
+ * `new Date(ms).toISOString()` for an integer `ms`, e.g. `"2023-01-01T00:00:00.000Z"`.
+ *
+ * @example Event time of a trade
+ * ```ts
+ * import { isoTime } from "@quant-saas/gateway";
+ *
+ * isoTime(1_672_531_200_123); // "2023-01-01T00:00:00.123Z"
+ * ```
+ */
 export function isoTime(ms: number): string {
   if (!(ms >= 0 && ms <= MAX_FAST_MS && ms === Math.floor(ms))) {
     return new Date(ms).toISOString();

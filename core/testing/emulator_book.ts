@@ -5,12 +5,33 @@
  * @module
  */
 
-/** Which side of the book. */
-export type Side = "bid" | "ask";
+/**
+ * Which side of the book.
+ *
+ * @example
+ * ```ts
+ * import type { BookSideName } from "@quant-saas/gateway/testing";
+ *
+ * const side: BookSideName = "ask";
+ * ```
+ */
+export type BookSideName = "bid" | "ask";
 
-/** One side of an L2 book. */
-export interface BookSide {
-  readonly side: Side;
+/**
+ * One side of an L2 book.
+ *
+ * @example
+ * ```ts
+ * import { createEmulatorBookSide, type EmulatorBookSide } from "@quant-saas/gateway/testing";
+ *
+ * const asks: EmulatorBookSide = createEmulatorBookSide("ask");
+ * asks.set(10_001, 3);
+ * asks.best(); // 10001
+ * ```
+ */
+export interface EmulatorBookSide {
+  /** Which side this is. */
+  readonly side: BookSideName;
   /** Number of levels. */
   size(): number;
   /** Quantity at `price`, 0 when there is no level. */
@@ -26,19 +47,31 @@ export interface BookSide {
   /** Up to `limit` levels best-first as `[price, qty]`. */
   levels(limit?: number): Array<[number, number]>;
   /** A deep copy. */
-  clone(): BookSide;
+  clone(): EmulatorBookSide;
 }
 
-/** Creates an empty book side. Bids are best-first descending, asks ascending. */
-export function createBookSide(side: Side): BookSide {
+/**
+ * Creates an empty book side. Bids are best-first descending, asks ascending.
+ *
+ * @example Prices in ticks, quantities in steps
+ * ```ts
+ * import { createEmulatorBookSide } from "@quant-saas/gateway/testing";
+ *
+ * const bids = createEmulatorBookSide("bid");
+ * bids.set(10_000, 5);
+ * bids.set(9_999, 2);
+ * bids.levels(1); // [[10000, 5]]
+ * ```
+ */
+export function createEmulatorBookSide(side: BookSideName): EmulatorBookSide {
   return buildSide(side, [], new Map());
 }
 
 function buildSide(
-  side: Side,
+  side: BookSideName,
   ranks: number[],
   quantities: Map<number, number>,
-): BookSide {
+): EmulatorBookSide {
   // Ranks are ascending; a bid's rank is -price so that best comes first on both sides.
   const toRank = side === "bid" ? (p: number) => -p : (p: number) => p;
   const search = (rank: number): number => {
@@ -51,7 +84,7 @@ function buildSide(
     }
     return lo;
   };
-  const self: BookSide = {
+  const self: EmulatorBookSide = {
     side,
     size: () => ranks.length,
     qty: (price) => quantities.get(price) ?? 0,

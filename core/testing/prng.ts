@@ -4,7 +4,17 @@
  * @module
  */
 
-/** Seeded random source with the distributions the emulator needs. */
+/**
+ * Seeded random source with the distributions the emulator needs.
+ *
+ * @example
+ * ```ts
+ * import { createRng, type Rng } from "@quant-saas/gateway/testing";
+ *
+ * const rng: Rng = createRng(7);
+ * const tradesThisTick = rng.poisson(3);
+ * ```
+ */
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -22,7 +32,17 @@ export interface Rng {
   geometric(mean: number): number;
 }
 
-/** Creates a mulberry32 generator from a 32-bit seed. */
+/**
+ * Creates a mulberry32 generator from a 32-bit seed.
+ *
+ * @example Same seed, same sequence
+ * ```ts
+ * import { createRng } from "@quant-saas/gateway/testing";
+ *
+ * const a = createRng(42), b = createRng(42);
+ * console.log(a.next() === b.next()); // true
+ * ```
+ */
 export function createRng(seed: number): Rng {
   let state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
   const next = (): number => {
@@ -65,7 +85,16 @@ export function createRng(seed: number): Rng {
   };
 }
 
-/** Stable 32-bit hash of a string (FNV-1a), to derive per-instrument seeds. */
+/**
+ * Stable 32-bit hash of a string (FNV-1a), to derive per-instrument seeds.
+ *
+ * @example A per-instrument seed
+ * ```ts
+ * import { createRng, hashString } from "@quant-saas/gateway/testing";
+ *
+ * const rng = createRng(hashString("BTCUSDT"));
+ * ```
+ */
 export function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
