@@ -236,10 +236,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     let upgraded: ReturnType<typeof Deno.upgradeWebSocket>;
     try {
-      upgraded = Deno.upgradeWebSocket(req, {
-        idleTimeout: config.idleTimeout,
-        protocol: admitted.protocol,
-      });
+      // Deno's own `protocol` option splits the offer on ", " only and refuses
+      // `quant-saas,bearer.…` (what Node's `ws` sends); the gate parsed the offer as
+      // RFC 6455's token list, so the selected one is set on the response here.
+      upgraded = Deno.upgradeWebSocket(req, { idleTimeout: config.idleTimeout });
+      if (admitted.protocol !== undefined) {
+        upgraded.response.headers.set("sec-websocket-protocol", admitted.protocol);
+      }
     } catch (err) {
       admitted.release();
       return httpError(400, "bad_upgrade", err instanceof Error ? err.message : String(err));
