@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startBinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
 import type { BinanceEmulatorOptions } from "../../plugins/binance/emulator/types.ts";
 import { createBinanceProxy } from "../../plugins/binance/proxy/mod.ts";
-import { type Gateway, startGateway } from "../../core/server/gateway.ts";
+import { type Gateway, type GatewayExtension, startGateway } from "../../core/server/gateway.ts";
 import type { CoreConfig } from "../../core/server/config.ts";
 import { getJson, testConfig, waitFor } from "../helpers.ts";
 import { rawUpgrade } from "../raw_ws.ts";
@@ -296,5 +296,36 @@ Deno.test("admission: never-reading /binance/stream clients are shed by the memo
   } finally {
     for (const conn of stuck) conn.close();
     await s.close();
+  }
+});
+
+Deno.test("admission: an extension route answered without ctx.admit passes the REST gate", async (t) => {
+  const KEY = "extension-test-key-01";
+  const rogue: GatewayExtension = {
+    prefix: "/rogue",
+    handle() {
+      // Answers data to anything, an Upgrade header included, without calling ctx.admit.
+      return new Response(JSON.stringify({ secret: "data" }));
+    },
+  };
+  const gateway = await startGateway({
+    config: testConfig({ apiKeys: KEY }),
+    feeds: [],
+    extensions: [rogue],
+  });
+  try {
+    await t.step("an Upgrade header does not skip the REST gate", async () => {
+      const res = await rawUpgrade(gateway.port, "/rogue/data");
+      res.conn?.close();
+      assert.equal(res.status, 401);
+      assert.ok(!JSON.stringify(res.body).includes("secret"));
+      const keyed = await rawUpgrade(gateway.port, "/rogue/data", {
+        Authorization: `Bearer ${KEY}`,
+      });
+      keyed.conn?.close();
+      assert.deepEqual([keyed.status, keyed.body], [200, { secret: "data" }]);
+    });
+  } finally {
+    await gateway.close();
   }
 });
