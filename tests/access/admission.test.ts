@@ -12,6 +12,8 @@ import { type Gateway, type GatewayExtension, startGateway } from "../../core/se
 import type { CoreConfig } from "../../core/server/config.ts";
 import { getJson, testConfig, waitFor } from "../helpers.ts";
 import { rawUpgrade } from "../raw_ws.ts";
+import { createAdmission } from "../../core/server/admission.ts";
+import type { AccessGate } from "../../core/access/gate.ts";
 
 const ONE = "one-connection-key-01";
 const TRADES = "trades-only-key-0002";
@@ -328,4 +330,40 @@ Deno.test("admission: an extension route answered without ctx.admit passes the R
   } finally {
     await gateway.close();
   }
+});
+
+Deno.test("admission: while the memory budget is over, upgrades are refused 503 overloaded in the endpoint's shape", async () => {
+  const gate = {
+    websocket: () => Promise.reject(new Error("the gate is not reached while overloaded")),
+  } as unknown as AccessGate;
+  const errors: string[] = [];
+  const admission = createAdmission({
+    gate,
+    delivery: { send() {} },
+    budget: { overloaded: () => true, clientsChanged() {} },
+    metrics: {
+      clients: { set() {} },
+      clientErrors: { inc: (labels: { code: string }) => errors.push(labels.code) },
+    } as unknown as Parameters<typeof createAdmission>[0]["metrics"],
+    maxClients: 10,
+    idleTimeout: 60,
+    slowConsumerMessage: "slow",
+    log: { info() {}, warning() {} },
+  });
+  const req = new Request("http://127.0.0.1/binance/ws", { headers: { upgrade: "websocket" } });
+  const info = {
+    remoteAddr: { hostname: "127.0.0.1", port: 1, transport: "tcp" },
+  } as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  const plain = await admission.admit(req, new URL(req.url), info);
+  assert.ok(plain instanceof Response);
+  assert.deepEqual([plain.status, plain.headers.get("retry-after")], [503, "5"]);
+  assert.equal((await plain.json()).error.code, "overloaded");
+  const shaped = await admission.admit(req, new URL(req.url), info, {
+    refuse: (r) =>
+      Response.json({ code: -1008, msg: `${r.message} (${r.code})` }, { status: r.status }),
+  });
+  assert.ok(shaped instanceof Response);
+  assert.equal(shaped.status, 503);
+  assert.match((await shaped.json()).msg, /\(overloaded\)$/);
+  assert.deepEqual(errors, ["overloaded", "overloaded"]);
 });
