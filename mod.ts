@@ -114,4 +114,11 @@ export { decimalPlaces, parseDecimal } from "./core/feed/decimals.ts";
 // (core/ingest/plugin_loader.ts) and runs its Worker exactly like a shipped plugin's.
 export { checkPluginEntry, ENTRY_EXPORT } from "./core/ingest/plugin_entry.ts";
 export type { EmulatorFaults, PluginEntry, RunningEmulator } from "./core/ingest/plugin_entry.ts";
-export type { GatewayExtension } from "./core/server/gateway.ts";
+// Extensions: endpoints a plugin mounts on the gateway's port (the Binance proxy is one). Their
+// WebSocket upgrades go through the gateway's one admission (`ctx.admit`).
+export type { ExtensionContext, GatewayExtension } from "./core/server/gateway.ts";
+export type {
+  AdmissionRefusal,
+  AdmitOptions,
+  AdmittedConnection,
+} from "./core/server/admission.ts";

@@ -9,6 +9,7 @@
 import type { CoreConfig } from "../server/config.ts";
 import type { ClientAccess } from "../delivery/policy.ts";
 import {
+  BEARER_PROTOCOL_PREFIX,
   GATEWAY_PROTOCOL,
   type KeyStore,
   offeredProtocols,
@@ -40,7 +41,7 @@ export interface Admitted {
   principal: Principal;
   /** Per-connection limits for the session. */
   access: ClientAccess;
-  /** Subprotocol to select in the handshake, if the client offered one. */
+  /** Subprotocol to select in the handshake, if the client offered one; never a `bearer.<key>`. */
   protocol?: string;
   /** Gives back the connection slot; safe to call more than once. */
   release(): void;
@@ -166,6 +167,23 @@ export function createAccessGate(
       if (origins.length > 0 && origin !== null && !originAllowed(origin)) {
         return httpError(403, "forbidden_origin", `origin ${origin.slice(0, 100)} is not allowed`);
       }
+      // The subprotocol to select. A `bearer.<key>` token carries a secret, and the
+      // selected subprotocol is echoed in the response header: it is never selected.
+      // A client that offers only `bearer.<key>` is refused (400 `protocol_required`)
+      // rather than accepted with no subprotocol, because browsers and `ws` fail a
+      // handshake that selects none of the offered ones, with an error that does not
+      // say why; the refusal tells them to offer `quant-saas` alongside.
+      const offered = offeredProtocols(req);
+      const selectable = offered.filter((p) => !p.startsWith(BEARER_PROTOCOL_PREFIX));
+      if (offered.length > 0 && selectable.length === 0) {
+        return httpError(
+          400,
+          "protocol_required",
+          `offer the "${GATEWAY_PROTOCOL}" subprotocol alongside bearer.<key>: ` +
+            `new WebSocket(url, ["${GATEWAY_PROTOCOL}", "bearer.<key>"])`,
+        );
+      }
+      const protocol = selectable.includes(GATEWAY_PROTOCOL) ? GATEWAY_PROTOCOL : selectable[0];
       const who = await identify(req, url, ip, true, false);
       if (who instanceof Response) return who;
       const limited = !exempt(who, ip);
@@ -187,8 +205,6 @@ export function createAccessGate(
         );
       }
       let held = limited;
-      const offered = offeredProtocols(req);
-      const protocol = offered.includes(GATEWAY_PROTOCOL) ? GATEWAY_PROTOCOL : offered[0];
       const plan = who.plan;
       return {
         principal: who,

@@ -221,8 +221,16 @@ export function presentedKey(
   return undefined;
 }
 
-/** The subprotocols a WebSocket client offered. */
+/**
+ * The subprotocols a WebSocket client offered: `Sec-WebSocket-Protocol` is a
+ * comma-separated token list with optional whitespace (RFC 6455 §11.3.4, RFC 9110
+ * §5.6.1), so `a,b`, `a, b` and `a ,\tb` are the same offer; the header may repeat.
+ */
 export function offeredProtocols(req: Request): string[] {
-  return (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  return parseProtocolList(req.headers.get("sec-websocket-protocol") ?? "");
+}
+
+/** Splits a `Sec-WebSocket-Protocol` value into its tokens (empty elements dropped). */
+export function parseProtocolList(header: string): string[] {
+  return header.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   forbidden_exchange: "The key's plan does not include this exchange.",
   forbidden_channel: "The key's plan does not include this channel.",
   connection_limit: "The key (or IP) already holds its plan's concurrent connections (HTTP 429).",
+  overloaded:
+    "The memory budget for client buffers is exhausted; retry later (HTTP 503 with Retry-After).",
+  protocol_required:
+    "A key was offered as the only subprotocol; offer `quant-saas` beside `bearer.<key>` (HTTP 400).",
 } as const;
 
 /** One of {@link ERROR_CODES}. */

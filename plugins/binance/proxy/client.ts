@@ -1,35 +1,44 @@
 /**
- * One downstream client on a WebSocket accepted by `Deno.upgradeWebSocket`:
- * Binance's control methods with Binance's replies (sent in request order; a
- * SUBSCRIBE is answered once the upstream subscription is confirmed, so data
- * after the reply is complete, as on Binance), the incoming-message limit, and
- * the slow-consumer cut-off: a client whose socket has more than
- * `maxBufferedBytes` queued gets nothing more and is disconnected, so one slow
- * reader never grows the proxy's memory.
+ * One downstream client on a WebSocket admitted by the gateway: Binance's control
+ * methods with Binance's replies (sent in request order; a SUBSCRIBE is answered
+ * once the upstream subscription is confirmed, so data after the reply is complete,
+ * as on Binance), the incoming-message limit and the plan's stream limits (channels
+ * and subscriptions). Frames go out through the gateway's slow-consumer policy and
+ * memory budget (`DownstreamConnection.send`), like every WebSocket client's.
  * @module
  */
 import { type ControlCommand, errorReply, parseControl, resultReply } from "../control.ts";
-import { parseStreamName } from "./stream_names.ts";
+import { channelOf, conflationKey, parseStreamName, type StreamInfo } from "./stream_names.ts";
 import type { StreamHub, Subscriber } from "./stream_hub.ts";
 
 /** Per-client limits. */
 export interface ClientLimits {
+  /** Streams held at once (the smaller of the proxy's and the plan's limit). */
   maxStreams: number;
   messagesPerSecond: number;
-  maxBufferedBytes: number;
   subscribeTimeoutMs: number;
+}
+
+/** The admitted connection, as the client uses it (the gateway's `AdmittedConnection`). */
+export interface DownstreamConnection {
+  readonly socket: WebSocket;
+  /** Sends through the gateway's slow-consumer policy; `key` marks a conflatable frame. */
+  send(text: string, key?: string): void;
+  /** True when the key's plan includes `channel`. */
+  allows(channel: string): boolean;
+  /** Closes the connection; the gateway then reports it gone. */
+  close(code: number, reason: string): void;
 }
 
 /** What a client is wired to. */
 export interface ClientDeps {
-  socket: WebSocket;
-  /** Streams named in the URL. */
+  connection: DownstreamConnection;
+  /** Streams named in the URL (already checked against the plan). */
   streams: readonly string[];
   combined: boolean;
   hub: StreamHub;
   limits: ClientLimits;
   remote: string;
-  log: { warn(message: string, props?: Record<string, unknown>): void };
   /** Called once when the client is gone (closed, cut off or refused). */
   onGone(client: DownstreamClient): void;
 }
@@ -43,35 +52,31 @@ export interface DownstreamClient {
   close(code: number, reason: string): void;
   /** Announces the shutdown as Binance does (`serverShutdown`), then closes (1001). */
   shutdown(): void;
+  /** The gateway reports the connection gone: releases every stream (idempotent). */
+  gone(): void;
 }
 
 /** Attaches the protocol to an upgraded socket. */
 export function attachClient(deps: ClientDeps): DownstreamClient {
-  const { socket, hub, limits } = deps;
+  const { connection, hub, limits } = deps;
+  const { socket } = connection;
   const held = new Set<string>();
   const incoming: number[] = [];
   let combined = deps.combined;
   let gone = false;
   let replies: Promise<void> = Promise.resolve();
 
-  const send = (text: string): void => {
+  /** Sends a reply or data frame; `key` conflates it while the client is slow. */
+  const send = (text: string, key?: string): void => {
     if (gone || socket.readyState !== WebSocket.OPEN) return;
-    if (socket.bufferedAmount > limits.maxBufferedBytes) {
-      deps.log.warn("disconnecting slow Binance-proxy client {remote}: {bytes} bytes queued", {
-        remote: deps.remote,
-        bytes: socket.bufferedAmount,
-      });
-      client.close(1008, "slow consumer");
-      return;
-    }
-    socket.send(text);
+    connection.send(text, key);
   };
 
   const subscriber: Subscriber = {
     get combined() {
       return combined;
     },
-    deliver: send,
+    deliver: (text: string, stream: StreamInfo) => send(text, conflationKey(stream)),
   };
 
   const release = (): void => {
@@ -87,15 +92,14 @@ export function attachClient(deps: ClientDeps): DownstreamClient {
     streams: () => [...held],
     close(code, reason) {
       release();
-      try {
-        socket.close(code, reason);
-      } catch { /* already closing */ }
+      connection.close(code, reason);
     },
     shutdown() {
       const frame = `{"e":"serverShutdown","E":${Date.now()}}`;
       send(combined ? `{"stream":"!serverShutdown","data":${frame}}` : frame);
       client.close(1001, "going away");
     },
+    gone: () => release(),
   };
 
   /** Counts one incoming message; false (and disconnects) over the limit. */
@@ -112,6 +116,16 @@ export function attachClient(deps: ClientDeps): DownstreamClient {
     switch (command.method) {
       case "SUBSCRIBE": {
         const fresh = command.streams.filter((s) => !held.has(s));
+        const refused = fresh.find((s) => !connection.allows(channelOf(parseStreamName(s)!.kind)));
+        if (refused !== undefined) {
+          return errorReply(
+            2,
+            `Invalid request: the plan does not include the ${
+              channelOf(parseStreamName(refused)!.kind)
+            } channel (stream ${refused})`,
+            command.id,
+          );
+        }
         if (held.size + fresh.length > limits.maxStreams) {
           return errorReply(
             2,
@@ -157,7 +171,6 @@ export function attachClient(deps: ClientDeps): DownstreamClient {
     const reply = parsed.ok ? run(parsed.command) : parsed.reply;
     replies = replies.then(() => reply).then(send, () => {});
   };
-  socket.onclose = () => release();
   socket.onerror = () => {};
   return client;
 }

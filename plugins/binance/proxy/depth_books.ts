@@ -18,13 +18,16 @@
 import {
   applySnapshot,
   applyUpdate,
+  backoffDelay,
+  type BackoffOptions,
+  type BookStatusUpdate,
+  type BookUpdate,
   createBook,
+  type FeedLogger,
+  type Level,
   type OrderBook,
   topN,
-} from "../../../core/books/book.ts";
-import type { BookStatusUpdate, BookUpdate, Level } from "../../../core/events.ts";
-import type { FeedLogger } from "../../../core/feed/plugin.ts";
-import { backoffDelay, type BackoffOptions } from "../../../core/feed/backoff.ts";
+} from "../../../mod.ts";
 import { decimal } from "../checks.ts";
 import { createDepthSync, type DepthSync, type DepthSyncState } from "../depth_sync.ts";
 import { mapBinanceMessage } from "../mapper.ts";

@@ -24,9 +24,10 @@ export interface BinanceProxyOptions {
   clientMessagesPerSecond?: number;
   /** Deno `idleTimeout` of downstream sockets, s: a ping after half of it without inbound frames, close after all of it. Default 40. */
   clientIdleTimeoutSec?: number;
-  /** Bytes queued to one downstream socket beyond which it is disconnected as a slow consumer. Default 4 MiB. */
-  clientMaxBufferedBytes?: number;
-  /** Downstream connections accepted at once. Default 10000. */
+  /**
+   * Downstream connections accepted at once. Default 10000. Every connection also counts
+   * toward the gateway's `MAX_CLIENTS`, plan connection slots and memory budget.
+   */
   maxClients?: number;
   /** Keep an upstream stream this long after its last downstream subscriber left, ms. Default 2000. */
   releaseDelayMs?: number;
@@ -72,7 +73,6 @@ export function resolveProxyOptions(options: BinanceProxyOptions): ResolvedProxy
     clientMaxStreams: options.clientMaxStreams ?? 1024,
     clientMessagesPerSecond: options.clientMessagesPerSecond ?? 20,
     clientIdleTimeoutSec: options.clientIdleTimeoutSec ?? 40,
-    clientMaxBufferedBytes: options.clientMaxBufferedBytes ?? 4 * 1024 * 1024,
     maxClients: options.maxClients ?? 10_000,
     releaseDelayMs: options.releaseDelayMs ?? 2000,
     subscribeTimeoutMs: options.subscribeTimeoutMs ?? 5000,

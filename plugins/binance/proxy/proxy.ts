@@ -4,10 +4,15 @@
  * prefix, fanned out from one upstream subscription per stream.
  * @module
  */
-import type { GatewayExtension } from "../../../core/server/gateway.ts";
-import { getLogger } from "../../../core/server/log.ts";
-import type { FeedLogger } from "../../../core/feed/plugin.ts";
+import type {
+  AdmissionRefusal,
+  ExtensionContext,
+  FeedLogger,
+  GatewayExtension,
+} from "../../../mod.ts";
+import { getLogger } from "@logtape/logtape";
 import { attachClient, type DownstreamClient } from "./client.ts";
+import { channelOf, parseStreamName } from "./stream_names.ts";
 import { isStreamPath, parseClientUrl } from "./client_url.ts";
 import { createDepthBooks } from "./depth_books.ts";
 import { type BinanceProxyOptions, resolveProxyOptions } from "./options.ts";
@@ -36,6 +41,30 @@ export interface BinanceProxy extends GatewayExtension {
 }
 
 const JSON_TYPE = "application/json;charset=UTF-8";
+
+/** The exchange a plan must include for its key to use the proxy. */
+const PROXIED_EXCHANGE = "binance";
+
+/** Binance's error code for each refusal status of the gateway's admission. */
+const BINANCE_CODES: Record<number, number> = {
+  400: -1100, // ILLEGAL_CHARS / bad request
+  401: -2015, // Invalid API-key, IP, or permissions for action.
+  403: -2015,
+  426: -1000,
+  429: -1003, // TOO_MANY_REQUESTS
+  503: -1008, // SERVER_BUSY
+};
+
+/** The gateway's refusal in Binance's `{code, msg}` shape (our stable code in the message). */
+function binanceRefusal(refusal: AdmissionRefusal): Response {
+  return new Response(
+    JSON.stringify({
+      code: BINANCE_CODES[refusal.status] ?? -1000,
+      msg: `${refusal.message} (${refusal.code})`,
+    }),
+    { status: refusal.status, headers: { ...refusal.headers, "content-type": JSON_TYPE } },
+  );
+}
 
 /** Creates the proxy; nothing connects upstream until a client asks for a stream. */
 export function createBinanceProxy(options: BinanceProxyOptions): BinanceProxy {
@@ -105,12 +134,18 @@ export function createBinanceProxy(options: BinanceProxyOptions): BinanceProxy {
       headers: { "content-type": JSON_TYPE },
     });
 
-  const acceptStream = (
+  /**
+   * Admission is the gateway's (`ctx.admit`: plan connection slot, channel and
+   * subscription limits, `MAX_CLIENTS`, memory budget, slow-consumer policy); only
+   * the refusal's shape is Binance's.
+   */
+  const acceptStream = async (
     req: Request,
     path: string,
     url: URL,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ): Response => {
+    ctx: ExtensionContext,
+  ): Promise<Response> => {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return error(426, -1000, "This endpoint takes a WebSocket upgrade.");
     }
@@ -125,38 +160,48 @@ export function createBinanceProxy(options: BinanceProxyOptions): BinanceProxy {
         headers: { "content-type": JSON_TYPE },
       });
     }
+    const channels = new Set(target.streams.map((s) => channelOf(parseStreamName(s)!.kind)));
     // Read before the upgrade: the request is consumed by it. Reading every header
     // also caches them, so the host may still look at them after the upgrade.
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     for (const _ of req.headers) { /* materialize */ }
-    const { socket, response } = Deno.upgradeWebSocket(req, {
+    // The client exists once admitted; the admission's hooks reach it through this.
+    const attached: { client?: DownstreamClient } = {};
+    const admitted = await ctx.admit(req, info, {
+      exchanges: [PROXIED_EXCHANGE],
+      channels: [...channels],
+      subscriptions: target.streams.length,
       idleTimeout: o.clientIdleTimeoutSec,
+      refuse: binanceRefusal,
+      // Binance has no slow-consumer message: the connection just closes (1008).
+      slowConsumerFrame: null,
+      onGone: () => attached.client?.gone(),
+      onShutdown: () => attached.client?.shutdown(),
     });
-    const client = attachClient({
-      socket,
+    if (admitted instanceof Response) return admitted;
+    const client = attached.client = attachClient({
+      connection: admitted,
       streams: target.streams,
       combined: target.combined,
       hub: hubFor(target.timeMultiplier),
       limits: {
-        maxStreams: o.clientMaxStreams,
-        messagesPerSecond: o.clientMessagesPerSecond,
-        maxBufferedBytes: o.clientMaxBufferedBytes,
+        maxStreams: Math.min(o.clientMaxStreams, admitted.access.maxSubscriptions),
+        messagesPerSecond: Math.min(o.clientMessagesPerSecond, admitted.access.messagesPerSecond),
         subscribeTimeoutMs: o.subscribeTimeoutMs,
       },
       remote,
-      log,
       onGone: (c) => clients.delete(c),
     });
     clients.add(client);
-    return response;
+    return admitted.response;
   };
 
   return {
     prefix: o.prefix,
-    handle(req, info) {
+    handle(req, info, ctx) {
       const url = new URL(req.url);
       const path = url.pathname.slice(o.prefix.length) || "/";
-      if (isStreamPath(path)) return acceptStream(req, path, url, info);
+      if (isStreamPath(path)) return acceptStream(req, path, url, info, ctx);
       if (path.startsWith("/api/")) return routes(req.method, path, url.searchParams);
       return error(404, -1000, `Unknown path: ${url.pathname}`);
     },

@@ -19,8 +19,8 @@ import {
 export interface Subscriber {
   /** Wants `{"stream":..,"data":..}` envelopes rather than bare payloads. */
   readonly combined: boolean;
-  /** Sends one text frame (the subscriber applies its own backpressure policy). */
-  deliver(text: string): void;
+  /** Sends one text frame of `stream` (the subscriber applies its own backpressure policy). */
+  deliver(text: string, stream: StreamInfo): void;
 }
 
 /** Options of {@link createStreamHub}. */
@@ -68,7 +68,9 @@ export function createStreamHub(o: StreamHubOptions): StreamHub {
       if (entry.bookKey !== undefined && !books.onDiff(entry.bookKey, frame.data, receiveTime)) {
         return;
       }
-      for (const sub of entry.subs) sub.deliver(sub.combined ? frame.combined : frame.data);
+      for (const sub of entry.subs) {
+        sub.deliver(sub.combined ? frame.combined : frame.data, entry.info);
+      }
     },
     onInterrupted(stream, reason) {
       const key = entries.get(stream)?.bookKey;

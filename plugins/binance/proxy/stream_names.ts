@@ -56,6 +56,37 @@ export function parseStreamName(name: string): StreamInfo | undefined {
   return undefined;
 }
 
+/** The gateway channel a stream kind counts as, for plan limits. */
+export type StreamChannel = "trade" | "quote" | "book" | "kline";
+
+const CHANNEL: Record<StreamKind, StreamChannel> = {
+  trade: "trade",
+  aggTrade: "trade",
+  bookTicker: "quote",
+  depth: "book",
+  partialDepth: "book",
+  kline: "kline",
+  // Tickers and average prices are price summaries, the closest to a quote.
+  other: "quote",
+};
+
+/** The gateway channel (`trade`, `quote`, `book`, `kline`) a stream counts as in a plan. */
+export function channelOf(kind: StreamKind): StreamChannel {
+  return CHANNEL[kind];
+}
+
+/**
+ * The conflation key of a stream's frames for a slow client: kinds whose every frame is
+ * the whole current state (best bid/ask, partial books, klines, tickers) may be
+ * conflated to the latest per stream; trades and diff-depth events may not (a client's
+ * book needs every diff), so they queue and count against the slow-consumer bound.
+ */
+export function conflationKey(info: StreamInfo): string | undefined {
+  return info.kind === "trade" || info.kind === "aggTrade" || info.kind === "depth"
+    ? undefined
+    : info.name;
+}
+
 const SEQUENCE: Partial<Record<StreamKind, RegExp>> = {
   trade: /"t":(\d+)/,
   aggTrade: /"a":(\d+)/,

@@ -8,7 +8,7 @@
  * @module
  */
 import { openStreamSocket, type StreamSocket } from "../connection.ts";
-import { createSendLimiter as createLimitedSender } from "../../../core/feed/rate_limiter.ts";
+import { createSendLimiter as createLimitedSender } from "../../../mod.ts";
 import { type Envelope, splitEnvelope } from "./envelope.ts";
 
 /** What an upstream connection reports. None is called after `close()`. */

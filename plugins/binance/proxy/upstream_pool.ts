@@ -9,7 +9,7 @@
  * closed once the replacement has confirmed every stream.
  * @module
  */
-import { backoffDelay, type BackoffOptions } from "../../../core/feed/backoff.ts";
+import { backoffDelay, type BackoffOptions } from "../../../mod.ts";
 import type { Envelope } from "./envelope.ts";
 import { sequenceOf, type StreamKind } from "./stream_names.ts";
 import { openUpstreamConn, type UpstreamConn, type UpstreamConnHandlers } from "./upstream_conn.ts";
