@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   forbidden_exchange: "The key's plan does not include this exchange.",
   forbidden_channel: "The key's plan does not include this channel.",
   connection_limit: "The key (or IP) already holds its plan's concurrent connections (HTTP 429).",
+  upgrade_required: "A WebSocket endpoint was requested without a WebSocket upgrade (HTTP 426).",
+  bad_upgrade: "The WebSocket upgrade request is malformed (HTTP 400).",
   overloaded:
     "The memory budget for client buffers is exhausted; retry later (HTTP 503 with Retry-After).",
   protocol_required:

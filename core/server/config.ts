@@ -144,7 +144,7 @@ export class ConfigError extends Error {
 /** Everything parsed from flags and environment: core settings plus raw values for plugins. */
 export interface LoadedConfig {
   core: CoreConfig;
-  /** Environment variables (and `--env NAME=value` flags) for plugin schemas. */
+  /** Environment variables (and `--set NAME=value` flags) for plugin schemas. */
   env: Record<string, string | undefined>;
 }
 

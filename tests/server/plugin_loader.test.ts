@@ -16,11 +16,10 @@ const ROOT = new URL("../../", import.meta.url);
 const FIXTURE = "tests/fixtures/external_plugin";
 /**
  * What `deno task start` grants, plus read access to the plugin's own folder (what a
- * user adds for a local plugin). `deno.json` is there because the SDK's mod.ts
- * currently re-exports startGateway, whose module imports deno.json (for the
- * version), and a Worker loads its module graph with the main process's read access.
+ * user adds for a local plugin; a Worker loads its module graph with the main process's
+ * read access).
  */
-const READ = `--allow-read=core,plugins,mod.ts,node_modules,deno.json,${FIXTURE}`;
+const READ = `--allow-read=core,plugins,mod.ts,testing.ts,node_modules,${FIXTURE}`;
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -201,7 +200,7 @@ Deno.test("PLUGINS=<http URL>: a plugin served from a web server loads (main and
       "--allow-net",
       "--allow-env",
       `--allow-import=${host}`,
-      "--allow-read=core,plugins,mod.ts,node_modules,deno.json",
+      "--allow-read=core,plugins,mod.ts,testing.ts,node_modules",
       "--unstable-worker-options",
       "main.ts",
       "--demo",
