@@ -26,6 +26,8 @@ export type { ConformanceOptions } from "./core/testing/conformance.ts";
 export { eventProblems, marketEventSchema } from "./core/testing/event_schema.ts";
 
 // Emulator helpers
+export { emulatorFaults } from "./core/testing/emulator_faults.ts";
+export type { FaultingEmulator } from "./core/testing/emulator_faults.ts";
 export { createRng, hashString } from "./core/testing/prng.ts";
 export type { Rng } from "./core/testing/prng.ts";
 export { createEmulatorBookSide } from "./core/testing/emulator_book.ts";

@@ -3,7 +3,8 @@
  * Binance-compatible proxy under `/binance`.
  * @module
  */
-import type { EmulatorFaults, PluginEntry } from "../../mod.ts";
+import { emulatorFaults } from "../../testing.ts";
+import type { PluginEntry } from "../../mod.ts";
 import { binance, binanceConfigSchema } from "./mod.ts";
 import { createBinanceProxy } from "./proxy/mod.ts";
 
@@ -16,7 +17,7 @@ export const binanceEntry: PluginEntry = {
     const emu = await startBinanceEmulator({ symbols });
     return {
       env: { BINANCE_WS_URL: emu.wsUrl, BINANCE_REST_URL: emu.restUrl },
-      faults: faultsOf(emu),
+      faults: emulatorFaults(emu),
       close: () => emu.close(),
     };
   },
@@ -30,18 +31,3 @@ export const binanceEntry: PluginEntry = {
     return [createBinanceProxy({ wsUrl, restUrl })];
   },
 };
-
-/** The conformance kit's fault switches, on the emulator's own fault modes. */
-const faultsOf = (emu: {
-  faults: {
-    dropConnections(): void;
-    sendMalformed(count?: number): void;
-    silence(ms: number): void;
-  };
-  connectionCount(): number;
-}): EmulatorFaults => ({
-  drop: () => emu.faults.dropConnections(),
-  sendMalformed: (count) => emu.faults.sendMalformed(count),
-  silence: (ms) => emu.faults.silence(ms),
-  connections: () => emu.connectionCount(),
-});

@@ -22,7 +22,7 @@ import type {
   BinanceEmulatorOptions,
 } from "../../../plugins/binance/emulator/types.ts";
 import { binance, runBinanceFeed } from "../../../plugins/binance/mod.ts";
-import { backoffDelay, createSendLimiter as createLimitedSender } from "../../../mod.ts";
+import { createSendLimiter as createLimitedSender } from "../../../mod.ts";
 import { createDepthSync } from "../../../plugins/binance/depth_sync.ts";
 import { createTradeTracker, type HistoryPage } from "../../../plugins/binance/trades.ts";
 import { combinedStreamUrl, planConnections } from "../../../plugins/binance/streams.ts";
@@ -169,15 +169,6 @@ async function settleTrades(h: Harness, symbol: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------- units
-
-Deno.test("backoff is capped exponential with full jitter", () => {
-  const opts = { baseMs: 100, capMs: 1000 };
-  assert.equal(backoffDelay(0, opts, () => 0), 0);
-  assert.equal(backoffDelay(0, opts, () => 0.999999), 100);
-  assert.equal(backoffDelay(3, opts, () => 0.999999), 800);
-  assert.equal(backoffDelay(4, opts, () => 0.999999), 1000, "capped");
-  assert.equal(backoffDelay(60, opts, () => 0.5), 500, "no overflow on long outages");
-});
 
 Deno.test("control messages go out at most 5 per second, in order", () => {
   const clock = FakeTimers.withGlobal(globalThis).install({

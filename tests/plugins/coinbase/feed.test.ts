@@ -28,7 +28,7 @@ import type {
   CoinbaseEmulatorOptions,
 } from "../../../plugins/coinbase/emulator/types.ts";
 import { coinbase } from "../../../plugins/coinbase/mod.ts";
-import { backoffDelay, createSendLimiter } from "../../../mod.ts";
+import { createSendLimiter } from "../../../mod.ts";
 import { createSequenceTracker } from "../../../plugins/coinbase/sequence.ts";
 import { createBookSync } from "../../../plugins/coinbase/books.ts";
 import { createTradeTracker } from "../../../plugins/coinbase/trades.ts";
@@ -38,15 +38,6 @@ import { planSubscriptions, subscriptionMessage } from "../../../plugins/coinbas
 const QUIET_LOG: FeedLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 // ---------------------------------------------------------------- units
-
-Deno.test("backoff is capped exponential with full jitter", () => {
-  const opts = { baseMs: 100, capMs: 1000 };
-  assert.equal(backoffDelay(0, opts, () => 0), 0);
-  assert.equal(backoffDelay(0, opts, () => 0.999999), 100);
-  assert.equal(backoffDelay(3, opts, () => 0.999999), 800);
-  assert.equal(backoffDelay(4, opts, () => 0.999999), 1000, "capped");
-  assert.equal(backoffDelay(60, opts, () => 0.5), 500, "no overflow on long outages");
-});
 
 Deno.test("the send limiter lets at most 8 messages out per window, in order", () => {
   const clock = FakeTimers.withGlobal(globalThis).install({
