@@ -1,0 +1,177 @@
+/**
+ * Writes batches of recorded items to the day databases, synchronously: groups
+ * them by day and stream, cuts blocks of at most `maxBlockMs` / `maxBlockItems`,
+ * encodes and compresses them, adds due book snapshots, and commits each day's
+ * part of a batch in one transaction. The recorder calls it off the hub's path.
+ * @module
+ */
+import { topN } from "../books/book.ts";
+import { CODEC_COLUMNS_ZSTD, encodeBlock, encodeBook } from "./block.ts";
+import { createBookMirror, type MirroredBook } from "./book_mirror.ts";
+import { type DayStore, listDays, openDayStore } from "./day_store.ts";
+import { dayOf, dayStart, kindOf, type RecordedItem, symbolOf } from "./types.ts";
+
+/** Settings of {@link createBlockWriter}. */
+export interface BlockWriterOptions {
+  dir: string;
+  /** zstd level (default 3). */
+  level?: number;
+  /** Longest receive-time span of one block, ms (default 1000). */
+  maxBlockMs?: number;
+  /** Most items in one block (default 8192). */
+  maxBlockItems?: number;
+  /** Book updates between stored snapshots (default 1000). */
+  snapshotEvery?: number;
+  /** Longest time between stored snapshots of a changing book, ms (default 60000). */
+  snapshotIntervalMs?: number;
+}
+
+/** Writes batches; every method may throw (disk full, unwritable folder). */
+export interface BlockWriter {
+  /** Writes items of one UTC day (ascending `seq`) in one transaction. */
+  writeDay(day: string, items: readonly RecordedItem[]): void;
+  /** Highest sequence number recorded in `dir` before this writer started, or 0. */
+  lastSeq(): number;
+  close(): void;
+}
+
+/** The longest block span the readers allow for (ms); see `maxBlockMs`. */
+export const MAX_BLOCK_MS = 1000;
+
+/** Creates a writer over `options.dir` (created when missing). */
+export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
+  const dir = options.dir;
+  const level = options.level ?? 3;
+  const maxBlockMs = Math.min(options.maxBlockMs ?? 1000, MAX_BLOCK_MS);
+  const maxBlockItems = options.maxBlockItems ?? 8192;
+  const mirror = createBookMirror({
+    every: options.snapshotEvery ?? 1000,
+    intervalMs: options.snapshotIntervalMs ?? 60_000,
+  });
+  Deno.mkdirSync(dir, { recursive: true });
+  let store: DayStore | undefined;
+  let lastItem: RecordedItem | undefined;
+
+  const previousSeq = (): number => {
+    const days = listDays(dir);
+    for (let i = days.length - 1; i >= 0; i--) {
+      let s: DayStore | undefined;
+      try {
+        s = openDayStore(dir, days[i]);
+        const seq = s.maxSeq();
+        if (seq > 0) return seq;
+      } catch {
+        // A damaged or foreign file: look at the day before.
+      } finally {
+        s?.close();
+      }
+    }
+    return 0;
+  };
+  const startSeq = previousSeq();
+
+  const snapshot = (
+    s: DayStore,
+    exchange: string,
+    symbol: string,
+    b: MirroredBook,
+    t: number,
+    seq: number,
+  ) => {
+    const levels = topN(b.book, Infinity);
+    const enc = encodeBook(
+      { bids: levels.bids, asks: levels.asks, updateId: b.book.updateId },
+      level,
+    );
+    s.insertSnapshot({
+      exchange,
+      symbol,
+      t,
+      seq,
+      codec: CODEC_COLUMNS_ZSTD,
+      crc: enc.crc,
+      data: enc.data,
+    });
+    mirror.stored(exchange, symbol, t);
+  };
+
+  const storeFor = (day: string): DayStore => {
+    if (store?.day === day) return store;
+    store?.close();
+    store = undefined;
+    const next = openDayStore(dir, day);
+    store = next;
+    // A new day file opens with a snapshot of every synced book, so each day stands alone.
+    if (lastItem) {
+      const t = Math.max(dayStart(day), lastItem.receiveTime);
+      next.transaction(() => {
+        for (const [exchange, symbol, b] of mirror.synced()) {
+          snapshot(next, exchange, symbol, b, t, lastItem!.seq);
+        }
+      });
+    }
+    return next;
+  };
+
+  const flushBlock = (s: DayStore, items: RecordedItem[]) => {
+    const first = items[0];
+    let t0 = first.receiveTime, t1 = first.receiveTime;
+    for (const it of items) {
+      if (it.receiveTime < t0) t0 = it.receiveTime;
+      if (it.receiveTime > t1) t1 = it.receiveTime;
+    }
+    const enc = encodeBlock(items, level);
+    s.insertBlock({
+      exchange: first.exchange,
+      symbol: symbolOf(first.item),
+      kind: kindOf(first.item),
+      t0,
+      t1,
+      s0: first.seq,
+      s1: items[items.length - 1].seq,
+      n: items.length,
+      codec: CODEC_COLUMNS_ZSTD,
+      rawSize: enc.rawSize,
+      crc: enc.crc,
+      data: enc.data,
+    });
+  };
+
+  return {
+    writeDay(day, items) {
+      if (items.length === 0) return;
+      const s = storeFor(day);
+      s.transaction(() => {
+        const open = new Map<string, RecordedItem[]>();
+        for (const it of items) {
+          const key = `${it.exchange}\u0000${symbolOf(it.item)}\u0000${kindOf(it.item)}`;
+          let block = open.get(key);
+          if (
+            block &&
+            (block.length >= maxBlockItems || it.receiveTime - block[0].receiveTime >= maxBlockMs ||
+              it.receiveTime < block[0].receiveTime)
+          ) {
+            flushBlock(s, block);
+            block = undefined;
+          }
+          if (!block) open.set(key, block = []);
+          block.push(it);
+          const due = mirror.apply(it.exchange, it.item, it.receiveTime);
+          if (due) snapshot(s, it.exchange, symbolOf(it.item), due, it.receiveTime, it.seq);
+        }
+        for (const block of open.values()) flushBlock(s, block);
+      });
+      lastItem = items[items.length - 1];
+    },
+    lastSeq: () => startSeq,
+    close() {
+      store?.close();
+      store = undefined;
+    },
+  };
+}
+
+/** The UTC day an item is filed under. */
+export function dayOfItem(item: RecordedItem): string {
+  return dayOf(item.receiveTime);
+}

@@ -1,0 +1,140 @@
+/**
+ * Growable byte buffer and reader with unsigned/zig-zag varints that hold any
+ * safe integer (not only 32-bit ones). The building block of the block codec.
+ * @module
+ */
+
+/** Appends bytes to a growing buffer. */
+export interface ByteWriter {
+  u8(value: number): void;
+  /** Unsigned varint, 0 ≤ value ≤ 2^53. */
+  uvar(value: number): void;
+  /** Signed varint (zig-zag), |value| ≤ 2^52. */
+  svar(value: number): void;
+  f64(value: number): void;
+  bytes(data: Uint8Array): void;
+  /** The bytes written so far (a view, valid until the next write). */
+  finish(): Uint8Array;
+}
+
+/** Reads what a {@link ByteWriter} wrote, in the same order. */
+export interface ByteReader {
+  u8(): number;
+  uvar(): number;
+  svar(): number;
+  f64(): number;
+  bytes(length: number): Uint8Array;
+  /** Bytes not read yet. */
+  remaining(): number;
+}
+
+/** A new writer with `initial` bytes of room. */
+export function createByteWriter(initial = 4096): ByteWriter {
+  let buf = new Uint8Array(initial);
+  let pos = 0;
+  const room = (n: number) => {
+    if (pos + n <= buf.length) return;
+    let size = buf.length * 2;
+    while (size < pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(buf.subarray(0, pos));
+    buf = next;
+  };
+  const scratch = new DataView(new ArrayBuffer(8));
+  const uvar = (value: number) => {
+    room(8);
+    let v = value;
+    if (v < 0x80000000) {
+      while (v >= 0x80) {
+        buf[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
+      return;
+    }
+    while (v >= 0x80) {
+      buf[pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    buf[pos++] = v;
+  };
+  return {
+    u8(value) {
+      room(1);
+      buf[pos++] = value;
+    },
+    uvar,
+    svar(value) {
+      uvar(value >= 0 ? value * 2 : -value * 2 - 1);
+    },
+    f64(value) {
+      room(8);
+      scratch.setFloat64(0, value, true);
+      for (let i = 0; i < 8; i++) buf[pos++] = scratch.getUint8(i);
+    },
+    bytes(data) {
+      room(data.length);
+      buf.set(data, pos);
+      pos += data.length;
+    },
+    finish: () => buf.subarray(0, pos),
+  };
+}
+
+/** Thrown when a buffer ends early or holds an impossible value. */
+export class CorruptBlockError extends Error {
+  override name = "CorruptBlockError";
+}
+
+/** A reader over `buf`. Reading past the end throws {@link CorruptBlockError}. */
+export function createByteReader(buf: Uint8Array): ByteReader {
+  let pos = 0;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const end = buf.length;
+  const uvar = () => {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      if (pos >= end) throw new CorruptBlockError("varint past end of block");
+      const b = buf[pos++];
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    throw new CorruptBlockError("varint too long");
+  };
+  return {
+    u8() {
+      if (pos >= end) throw new CorruptBlockError("byte past end of block");
+      return buf[pos++];
+    },
+    uvar,
+    svar() {
+      const z = uvar();
+      return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    },
+    f64() {
+      if (pos + 8 > end) throw new CorruptBlockError("float past end of block");
+      const v = view.getFloat64(pos, true);
+      pos += 8;
+      return v;
+    },
+    bytes(length) {
+      if (pos + length > end) throw new CorruptBlockError("bytes past end of block");
+      const out = buf.subarray(pos, pos + length);
+      pos += length;
+      return out;
+    },
+    remaining: () => end - pos,
+  };
+}
+
+/** FNV-1a 32-bit hash of `data` (detects a damaged block). */
+export function checksum(data: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) {
+    h ^= data[i];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

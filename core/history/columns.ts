@@ -1,0 +1,526 @@
+/**
+ * Column codec for JSON-like values: a list of values (numbers, strings,
+ * booleans, null, undefined, arrays, plain objects) is written column-wise.
+ * Objects split into one column per key (a shape table keeps key order),
+ * arrays of equal-length tuples into one column per position, numbers become
+ * delta-coded scaled integers when that is exact (`65000.12` → `6500012`,
+ * scale 2), strings become dictionary indexes, epoch-ms numbers (ISO 8601
+ * times) or scaled integers (decimal strings such as `"65000.12000000"`)
+ * when they round-trip exactly, and only otherwise raw text. Every choice is
+ * checked per value at encode time, so decoding returns values equal to the
+ * input: the same numbers (`===`), strings, key order and nesting.
+ * @module
+ */
+import { type ByteReader, type ByteWriter, CorruptBlockError } from "./bytes.ts";
+
+const T_UNDEFINED = 0;
+const T_NULL = 1;
+const T_FALSE = 2;
+const T_TRUE = 3;
+const T_NUMBER = 4;
+const T_STRING = 5;
+const T_ARRAY = 6;
+const T_OBJECT = 7;
+
+const POW10: number[] = [];
+for (let d = 0; d <= 15; d++) POW10.push(10 ** d);
+const MAX_DELTA = 2 ** 52;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function tagOf(value: unknown): number {
+  switch (typeof value) {
+    case "number":
+      return T_NUMBER;
+    case "string":
+      return T_STRING;
+    case "boolean":
+      return value ? T_TRUE : T_FALSE;
+    case "undefined":
+      return T_UNDEFINED;
+    case "object":
+      if (value === null) return T_NULL;
+      if (Array.isArray(value)) return T_ARRAY;
+      return T_OBJECT;
+  }
+  throw new TypeError(`cannot record a ${typeof value} value`);
+}
+
+/** Writes `values` as one column. */
+export function writeColumn(w: ByteWriter, values: readonly unknown[]): void {
+  const n = values.length;
+  if (n === 0) {
+    w.u8(0xff);
+    return;
+  }
+  const first = tagOf(values[0]);
+  let uniform = true;
+  const tags = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = tagOf(values[i]);
+    tags[i] = t;
+    if (t !== first) uniform = false;
+  }
+  if (uniform) w.u8(0x80 | first);
+  else {
+    w.u8(0);
+    w.bytes(tags);
+  }
+  const pick = (tag: number) => {
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) if (tags[i] === tag) out.push(values[i]);
+    return out;
+  };
+  const has = (tag: number) => uniform ? first === tag : tags.includes(tag);
+  if (has(T_NUMBER)) writeNumbers(w, uniform ? values as number[] : pick(T_NUMBER) as number[]);
+  if (has(T_STRING)) writeStrings(w, uniform ? values as string[] : pick(T_STRING) as string[]);
+  if (has(T_ARRAY)) writeArrays(w, uniform ? values as unknown[][] : pick(T_ARRAY) as unknown[][]);
+  if (has(T_OBJECT)) {
+    writeObjects(
+      w,
+      (uniform ? values : pick(T_OBJECT)) as Record<string, unknown>[],
+    );
+  }
+}
+
+/** Reads `n` values written by {@link writeColumn}. */
+export function readColumn(r: ByteReader, n: number): unknown[] {
+  const mode = r.u8();
+  if (mode === 0xff) {
+    if (n !== 0) throw new CorruptBlockError("empty column where values were expected");
+    return [];
+  }
+  if (mode & 0x80) {
+    const tag = mode & 0x7f;
+    switch (tag) {
+      case T_NUMBER:
+        return readNumbers(r, n);
+      case T_STRING:
+        return readStrings(r, n);
+      case T_ARRAY:
+        return readArrays(r, n);
+      case T_OBJECT:
+        return readObjects(r, n);
+      default:
+        return new Array(n).fill(constantOf(tag));
+    }
+  }
+  const tags = r.bytes(n);
+  const counts = new Array(8).fill(0);
+  for (let i = 0; i < n; i++) {
+    if (tags[i] > 7) throw new CorruptBlockError(`bad value tag ${tags[i]}`);
+    counts[tags[i]]++;
+  }
+  const nums = counts[T_NUMBER] ? readNumbers(r, counts[T_NUMBER]) : [];
+  const strs = counts[T_STRING] ? readStrings(r, counts[T_STRING]) : [];
+  const arrs = counts[T_ARRAY] ? readArrays(r, counts[T_ARRAY]) : [];
+  const objs = counts[T_OBJECT] ? readObjects(r, counts[T_OBJECT]) : [];
+  const out = new Array(n);
+  let ni = 0, si = 0, ai = 0, oi = 0;
+  for (let i = 0; i < n; i++) {
+    switch (tags[i]) {
+      case T_NUMBER:
+        out[i] = nums[ni++];
+        break;
+      case T_STRING:
+        out[i] = strs[si++];
+        break;
+      case T_ARRAY:
+        out[i] = arrs[ai++];
+        break;
+      case T_OBJECT:
+        out[i] = objs[oi++];
+        break;
+      default:
+        out[i] = constantOf(tags[i]);
+    }
+  }
+  return out;
+}
+
+function constantOf(tag: number): unknown {
+  switch (tag) {
+    case T_UNDEFINED:
+      return undefined;
+    case T_NULL:
+      return null;
+    case T_FALSE:
+      return false;
+    case T_TRUE:
+      return true;
+  }
+  throw new CorruptBlockError(`bad value tag ${tag}`);
+}
+
+/** Smallest decimal scale that represents `v` exactly as an integer, or -1. */
+function scaleOf(v: number): number {
+  if (Number.isInteger(v)) return Number.isSafeInteger(v) && !Object.is(v, -0) ? 0 : -1;
+  if (!Number.isFinite(v)) return -1;
+  for (let d = 1; d <= 15; d++) {
+    const m = Math.round(v * POW10[d]);
+    if (m / POW10[d] === v) return Number.isSafeInteger(m) ? d : -1;
+  }
+  return -1;
+}
+
+const NUM_SCALED = 0;
+const NUM_FLOAT = 1;
+
+/** Numbers: delta zig-zag varints of `round(v·10^d)` when exact for every value, else float64. */
+export function writeNumbers(w: ByteWriter, nums: readonly number[]): void {
+  let d = 0;
+  let exact = true;
+  for (let i = 0; i < nums.length; i++) {
+    const s = scaleOf(nums[i]);
+    if (s < 0) {
+      exact = false;
+      break;
+    }
+    if (s > d) d = s;
+  }
+  if (exact) {
+    const p = POW10[d];
+    const ints = new Array<number>(nums.length);
+    let prev = 0;
+    for (let i = 0; i < nums.length && exact; i++) {
+      const m = Math.round(nums[i] * p);
+      const delta = m - prev;
+      if (m / p !== nums[i] || !Number.isSafeInteger(m) || Math.abs(delta) > MAX_DELTA) {
+        exact = false;
+      }
+      ints[i] = delta;
+      prev = m;
+    }
+    if (exact) {
+      w.u8(NUM_SCALED);
+      w.u8(d);
+      for (let i = 0; i < ints.length; i++) w.svar(ints[i]);
+      return;
+    }
+  }
+  w.u8(NUM_FLOAT);
+  for (let i = 0; i < nums.length; i++) w.f64(nums[i]);
+}
+
+/** Reads `n` numbers written by {@link writeNumbers}. */
+export function readNumbers(r: ByteReader, n: number): number[] {
+  const mode = r.u8();
+  const out = new Array<number>(n);
+  if (mode === NUM_SCALED) {
+    const d = r.u8();
+    if (d > 15) throw new CorruptBlockError(`bad decimal scale ${d}`);
+    const p = POW10[d];
+    let acc = 0;
+    if (d === 0) {
+      for (let i = 0; i < n; i++) out[i] = acc += r.svar();
+    } else {
+      for (let i = 0; i < n; i++) {
+        acc += r.svar();
+        out[i] = acc / p;
+      }
+    }
+    return out;
+  }
+  if (mode !== NUM_FLOAT) throw new CorruptBlockError(`bad number mode ${mode}`);
+  for (let i = 0; i < n; i++) out[i] = r.f64();
+  return out;
+}
+
+const STR_DICT = 0;
+const STR_ISO = 1;
+const STR_DECIMAL = 2;
+const STR_PLAIN = 3;
+const STR_JSON = 4;
+
+const ISO_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
+
+function isoTimes(strs: readonly string[]): number[] | undefined {
+  const out = new Array<number>(strs.length);
+  for (let i = 0; i < strs.length; i++) {
+    const s = strs[i];
+    if (!ISO_RE.test(s)) return undefined;
+    const ms = Date.parse(s);
+    if (!Number.isFinite(ms) || new Date(ms).toISOString() !== s) return undefined;
+    out[i] = ms;
+  }
+  return out;
+}
+
+function decimals(strs: readonly string[]): { values: number[]; fracs: number[] } | undefined {
+  const values = new Array<number>(strs.length);
+  const fracs = new Array<number>(strs.length);
+  for (let i = 0; i < strs.length; i++) {
+    const s = strs[i];
+    if (s.length > 24 || !DECIMAL_RE.test(s)) return undefined;
+    const dot = s.indexOf(".");
+    const frac = dot < 0 ? 0 : s.length - dot - 1;
+    if (frac > 20) return undefined;
+    const v = Number(s);
+    if (v.toFixed(frac) !== s) return undefined;
+    values[i] = v;
+    fracs[i] = frac;
+  }
+  return { values, fracs };
+}
+
+function writeText(w: ByteWriter, text: string): void {
+  const bytes = encoder.encode(text);
+  w.uvar(bytes.length);
+  w.bytes(bytes);
+}
+
+function readText(r: ByteReader): string {
+  return decoder.decode(r.bytes(r.uvar()));
+}
+
+/** True when `s` holds a lone surrogate (UTF-8 cannot carry it). */
+function hasLoneSurrogate(s: string): boolean {
+  return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+}
+
+/** Strings: ISO times, decimals, a dictionary, or plain text, whichever is exact and smallest. */
+export function writeStrings(w: ByteWriter, strs: readonly string[]): void {
+  const iso = isoTimes(strs);
+  if (iso) {
+    w.u8(STR_ISO);
+    writeNumbers(w, iso);
+    return;
+  }
+  const dec = decimals(strs);
+  if (dec) {
+    w.u8(STR_DECIMAL);
+    writeNumbers(w, dec.fracs);
+    writeNumbers(w, dec.values);
+    return;
+  }
+  const dict = new Map<string, number>();
+  const limit = Math.max(64, strs.length >> 3);
+  const idx = new Array<number>(strs.length);
+  for (let i = 0; i < strs.length && dict.size <= limit; i++) {
+    let id = dict.get(strs[i]);
+    if (id === undefined) {
+      id = dict.size;
+      dict.set(strs[i], id);
+    }
+    idx[i] = id;
+  }
+  const joined = strs.join("");
+  if (hasLoneSurrogate(joined)) {
+    w.u8(STR_JSON);
+    writeText(w, JSON.stringify(strs));
+    return;
+  }
+  if (dict.size <= limit) {
+    w.u8(STR_DICT);
+    const keys = [...dict.keys()];
+    w.uvar(keys.length);
+    writeNumbers(w, keys.map((k) => k.length));
+    writeText(w, keys.join(""));
+    for (let i = 0; i < idx.length; i++) w.uvar(idx[i]);
+    return;
+  }
+  w.u8(STR_PLAIN);
+  writeNumbers(w, strs.map((s) => s.length));
+  writeText(w, joined);
+}
+
+function splitText(text: string, lengths: readonly number[]): string[] {
+  const out = new Array<string>(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    out[i] = text.slice(at, at + lengths[i]);
+    at += lengths[i];
+  }
+  if (at !== text.length) throw new CorruptBlockError("string lengths do not match the text");
+  return out;
+}
+
+/** Reads `n` strings written by {@link writeStrings}. */
+export function readStrings(r: ByteReader, n: number): string[] {
+  const mode = r.u8();
+  switch (mode) {
+    case STR_ISO:
+      return readNumbers(r, n).map((ms) => new Date(ms).toISOString());
+    case STR_DECIMAL: {
+      const fracs = readNumbers(r, n);
+      const values = readNumbers(r, n);
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = values[i].toFixed(fracs[i]);
+      return out;
+    }
+    case STR_DICT: {
+      const k = r.uvar();
+      const lengths = readNumbers(r, k);
+      const keys = splitText(readText(r), lengths);
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const id = r.uvar();
+        if (id >= keys.length) throw new CorruptBlockError("dictionary index out of range");
+        out[i] = keys[id];
+      }
+      return out;
+    }
+    case STR_PLAIN: {
+      const lengths = readNumbers(r, n);
+      return splitText(readText(r), lengths);
+    }
+    case STR_JSON: {
+      const out = JSON.parse(readText(r));
+      if (!Array.isArray(out) || out.length !== n) {
+        throw new CorruptBlockError("string column has the wrong length");
+      }
+      return out;
+    }
+  }
+  throw new CorruptBlockError(`bad string mode ${mode}`);
+}
+
+const ARR_FLAT = 0;
+const ARR_TUPLES = 1;
+
+/** Arrays: lengths, then elements (one column per position when all are same-length tuples). */
+function writeArrays(w: ByteWriter, arrs: readonly unknown[][]): void {
+  const lengths = new Array<number>(arrs.length);
+  let total = 0;
+  for (let i = 0; i < arrs.length; i++) {
+    lengths[i] = arrs[i].length;
+    total += arrs[i].length;
+  }
+  writeNumbers(w, lengths);
+  const flat = new Array<unknown>(total);
+  let k = 0;
+  let tuple = -1;
+  for (const arr of arrs) {
+    for (const el of arr) {
+      flat[k++] = el;
+      if (tuple === -1) tuple = Array.isArray(el) && el.length <= 8 ? el.length : -2;
+      else if (tuple >= 0 && !(Array.isArray(el) && el.length === tuple)) tuple = -2;
+    }
+  }
+  if (tuple > 0) {
+    w.u8(ARR_TUPLES);
+    w.u8(tuple);
+    for (let p = 0; p < tuple; p++) writeColumn(w, flat.map((el) => (el as unknown[])[p]));
+    return;
+  }
+  w.u8(ARR_FLAT);
+  writeColumn(w, flat);
+}
+
+function readArrays(r: ByteReader, n: number): unknown[][] {
+  const lengths = readNumbers(r, n);
+  let total = 0;
+  for (const len of lengths) {
+    if (!Number.isSafeInteger(len) || len < 0) throw new CorruptBlockError("bad array length");
+    total += len;
+  }
+  const mode = r.u8();
+  let flat: unknown[];
+  if (mode === ARR_TUPLES) {
+    const width = r.u8();
+    const cols: unknown[][] = [];
+    for (let p = 0; p < width; p++) cols.push(readColumn(r, total));
+    flat = new Array(total);
+    for (let i = 0; i < total; i++) {
+      const el = new Array(width);
+      for (let p = 0; p < width; p++) el[p] = cols[p][i];
+      flat[i] = el;
+    }
+  } else if (mode === ARR_FLAT) flat = readColumn(r, total);
+  else throw new CorruptBlockError(`bad array mode ${mode}`);
+  const out = new Array<unknown[]>(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = flat.slice(at, at + lengths[i]);
+    at += lengths[i];
+  }
+  return out;
+}
+
+/** Objects: a table of key lists (shapes), a shape id per object, then one column per key. */
+function writeObjects(w: ByteWriter, objs: readonly Record<string, unknown>[]): void {
+  const shapes = new Map<string, number>();
+  const shapeKeys: string[][] = [];
+  const ids = new Array<number>(objs.length);
+  const columns = new Map<string, unknown[]>();
+  for (let i = 0; i < objs.length; i++) {
+    const obj = objs[i];
+    const proto = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new TypeError("only plain objects can be recorded");
+    }
+    const keys = Object.keys(obj);
+    const sig = keys.join("\u0000");
+    let id = shapes.get(sig);
+    if (id === undefined) {
+      id = shapeKeys.length;
+      shapes.set(sig, id);
+      shapeKeys.push(keys);
+    }
+    ids[i] = id;
+    for (const key of keys) {
+      let col = columns.get(key);
+      if (!col) columns.set(key, col = []);
+      col.push(obj[key]);
+    }
+  }
+  w.uvar(shapeKeys.length);
+  const allKeys = [...columns.keys()];
+  const keyIndex = new Map(allKeys.map((k, i) => [k, i]));
+  w.uvar(allKeys.length);
+  for (const key of allKeys) writeText(w, key);
+  for (const keys of shapeKeys) {
+    w.uvar(keys.length);
+    for (const key of keys) w.uvar(keyIndex.get(key)!);
+  }
+  writeNumbers(w, ids);
+  for (const key of allKeys) writeColumn(w, columns.get(key)!);
+}
+
+function readObjects(r: ByteReader, n: number): Record<string, unknown>[] {
+  const shapeCount = r.uvar();
+  const keyCount = r.uvar();
+  const allKeys: string[] = [];
+  for (let i = 0; i < keyCount; i++) allKeys.push(readText(r));
+  const shapes: number[][] = [];
+  for (let s = 0; s < shapeCount; s++) {
+    const len = r.uvar();
+    const keys: number[] = [];
+    for (let i = 0; i < len; i++) {
+      const k = r.uvar();
+      if (k >= keyCount) throw new CorruptBlockError("bad key index");
+      keys.push(k);
+    }
+    shapes.push(keys);
+  }
+  const ids = readNumbers(r, n);
+  const counts = new Array<number>(keyCount).fill(0);
+  for (const id of ids) {
+    const shape = shapes[id];
+    if (!shape) throw new CorruptBlockError("bad shape id");
+    for (const k of shape) counts[k]++;
+  }
+  const cols = allKeys.map((_, k) => readColumn(r, counts[k]));
+  const at = new Array<number>(keyCount).fill(0);
+  const out = new Array<Record<string, unknown>>(n);
+  for (let i = 0; i < n; i++) {
+    const shape = shapes[ids[i]];
+    const obj: Record<string, unknown> = {};
+    for (let j = 0; j < shape.length; j++) {
+      const k = shape[j];
+      const key = allKeys[k];
+      if (key === "__proto__") {
+        Object.defineProperty(obj, key, {
+          value: cols[k][at[k]++],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else obj[key] = cols[k][at[k]++];
+    }
+    out[i] = obj;
+  }
+  return out;
+}
