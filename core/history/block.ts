@@ -1,11 +1,11 @@
 /**
  * One block: up to about a second of one stream (exchange + symbol + kind),
- * encoded column-wise ({@link writeColumn}) then zstd-compressed, with a
- * checksum of the uncompressed bytes so a damaged block is detected, not decoded.
+ * encoded column-wise ({@link writeColumn}) then zstd-compressed with zstd's own
+ * content checksum, so a damaged block fails to decompress instead of decoding wrongly.
  * @module
  */
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import { checksum, CorruptBlockError, createByteReader, createByteWriter } from "./bytes.ts";
+import { CorruptBlockError, createByteReader, createByteWriter } from "./bytes.ts";
 import { readColumn, readNumbers, writeColumn, writeNumbers } from "./columns.ts";
 import type { RecordableItem, RecordedItem, StoredBook } from "./types.ts";
 
@@ -15,8 +15,6 @@ export const CODEC_COLUMNS_ZSTD = 1;
 /** An encoded block, ready to store. */
 export interface EncodedBlock {
   data: Uint8Array;
-  /** Checksum of the uncompressed bytes. */
-  crc: number;
   /** Uncompressed size in bytes. */
   rawSize: number;
 }
@@ -29,7 +27,9 @@ export interface DecodedBlock {
 }
 
 const compress = (bytes: Uint8Array, level: number): Uint8Array =>
-  zstdCompressSync(bytes, { params: { [constants.ZSTD_c_compressionLevel]: level } });
+  zstdCompressSync(bytes, {
+    params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 1 },
+  });
 
 /** Encodes items of one stream (ascending `seq`). */
 export function encodeBlock(items: readonly RecordedItem[], level = 3): EncodedBlock {
@@ -40,18 +40,20 @@ export function encodeBlock(items: readonly RecordedItem[], level = 3): EncodedB
   writeNumbers(w, items.map((i) => i.receiveTime));
   writeColumn(w, items.map((i) => i.item));
   const raw = w.finish();
-  return { data: compress(raw, level), crc: checksum(raw), rawSize: raw.length };
+  return { data: compress(raw, level), rawSize: raw.length };
 }
 
-function unpack(data: Uint8Array, crc: number): Uint8Array {
-  const raw = new Uint8Array(zstdDecompressSync(data));
-  if (checksum(raw) !== crc) throw new CorruptBlockError("block checksum mismatch");
-  return raw;
+function unpack(data: Uint8Array): Uint8Array {
+  try {
+    return new Uint8Array(zstdDecompressSync(data));
+  } catch (err) {
+    throw new CorruptBlockError(`block does not decompress: ${(err as Error).message}`);
+  }
 }
 
 /** Decodes a block; throws {@link CorruptBlockError} (or a zstd error) when damaged. */
-export function decodeBlock(data: Uint8Array, crc: number): DecodedBlock {
-  const r = createByteReader(unpack(data, crc));
+export function decodeBlock(data: Uint8Array): DecodedBlock {
+  const r = createByteReader(unpack(data));
   if (r.u8() !== 1) throw new CorruptBlockError("unknown block version");
   const n = r.uvar();
   const seqs = readNumbers(r, n);
@@ -67,12 +69,12 @@ export function encodeBook(book: StoredBook, level = 3): EncodedBlock {
   w.u8(1);
   writeColumn(w, [book]);
   const raw = w.finish();
-  return { data: compress(raw, level), crc: checksum(raw), rawSize: raw.length };
+  return { data: compress(raw, level), rawSize: raw.length };
 }
 
 /** Decodes a book snapshot written by {@link encodeBook}. */
-export function decodeBook(data: Uint8Array, crc: number): StoredBook {
-  const r = createByteReader(unpack(data, crc));
+export function decodeBook(data: Uint8Array): StoredBook {
+  const r = createByteReader(unpack(data));
   if (r.u8() !== 1) throw new CorruptBlockError("unknown snapshot version");
   const [book] = readColumn(r, 1) as StoredBook[];
   return book;

@@ -3,10 +3,14 @@
  * them by day and stream, cuts blocks of at most `maxBlockMs` / `maxBlockItems`,
  * encodes and compresses them, adds due book snapshots, and commits each day's
  * part of a batch in one transaction. The recorder calls it off the hub's path.
+ *
+ * Small blocks compress poorly (each carries its own key names and dictionaries),
+ * so once a stream has `compactMs` of them they are merged into one block in one
+ * transaction: a crash loses at most the last flush, and settled data is dense.
  * @module
  */
 import { topN } from "../books/book.ts";
-import { CODEC_COLUMNS_ZSTD, encodeBlock, encodeBook } from "./block.ts";
+import { CODEC_COLUMNS_ZSTD, decodeBlock, encodeBlock, encodeBook } from "./block.ts";
 import { createBookMirror, type MirroredBook } from "./book_mirror.ts";
 import { type DayStore, listDays, openDayStore } from "./day_store.ts";
 import { dayOf, dayStart, kindOf, type RecordedItem, symbolOf } from "./types.ts";
@@ -24,6 +28,8 @@ export interface BlockWriterOptions {
   snapshotEvery?: number;
   /** Longest time between stored snapshots of a changing book, ms (default 60000). */
   snapshotIntervalMs?: number;
+  /** Span of small blocks merged into one, ms (default 60000; 0 turns merging off). */
+  compactMs?: number;
 }
 
 /** Writes batches; every method may throw (disk full, unwritable folder). */
@@ -35,8 +41,12 @@ export interface BlockWriter {
   close(): void;
 }
 
-/** The longest block span the readers allow for (ms); see `maxBlockMs`. */
+/** Longest receive-time span of a fresh block, ms. */
 export const MAX_BLOCK_MS = 1000;
+/** Longest span of a merged block, ms. */
+export const MAX_COMPACT_MS = 60_000;
+/** Longest receive-time span of any stored block (readers look back this far), ms. */
+export const MAX_BLOCK_SPAN_MS = MAX_BLOCK_MS + MAX_COMPACT_MS;
 
 /** Creates a writer over `options.dir` (created when missing). */
 export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
@@ -44,6 +54,12 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   const level = options.level ?? 3;
   const maxBlockMs = Math.min(options.maxBlockMs ?? 1000, MAX_BLOCK_MS);
   const maxBlockItems = options.maxBlockItems ?? 8192;
+  const compactMs = Math.min(options.compactMs ?? 60_000, MAX_COMPACT_MS);
+  /** Small blocks of each stream of the open day not merged yet. */
+  const small = new Map<
+    string,
+    { ids: number[]; n: number; t0: number; t1: number; exchange: string }
+  >();
   const mirror = createBookMirror({
     every: options.snapshotEvery ?? 1000,
     intervalMs: options.snapshotIntervalMs ?? 60_000,
@@ -89,7 +105,6 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       t,
       seq,
       codec: CODEC_COLUMNS_ZSTD,
-      crc: enc.crc,
       data: enc.data,
     });
     mirror.stored(exchange, symbol, t);
@@ -97,6 +112,8 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
 
   const storeFor = (day: string): DayStore => {
     if (store?.day === day) return store;
+    if (store) compact(store, true);
+    small.clear();
     store?.close();
     store = undefined;
     const next = openDayStore(dir, day);
@@ -113,7 +130,8 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     return next;
   };
 
-  const flushBlock = (s: DayStore, items: RecordedItem[]) => {
+  /** Encodes and inserts one block; returns its row id and time range. */
+  const insert = (s: DayStore, items: readonly RecordedItem[]) => {
     const first = items[0];
     let t0 = first.receiveTime, t1 = first.receiveTime;
     for (const it of items) {
@@ -121,7 +139,7 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       if (it.receiveTime > t1) t1 = it.receiveTime;
     }
     const enc = encodeBlock(items, level);
-    s.insertBlock({
+    const id = s.insertBlock({
       exchange: first.exchange,
       symbol: symbolOf(first.item),
       kind: kindOf(first.item),
@@ -132,8 +150,51 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       n: items.length,
       codec: CODEC_COLUMNS_ZSTD,
       rawSize: enc.rawSize,
-      crc: enc.crc,
       data: enc.data,
+    });
+    return { id, t0, t1 };
+  };
+
+  /** Inserts a fresh block and remembers it for merging. */
+  const flushBlock = (s: DayStore, items: RecordedItem[]) => {
+    const { id, t0, t1 } = insert(s, items);
+    if (compactMs <= 0) return;
+    const key = streamKey(items[0]);
+    const pending = small.get(key);
+    if (pending) {
+      pending.ids.push(id);
+      pending.n += items.length;
+      pending.t1 = Math.max(pending.t1, t1);
+    } else small.set(key, { ids: [id], n: items.length, t0, t1, exchange: items[0].exchange });
+  };
+
+  /** Merges the small blocks of each stream that has `compactMs` of them (all, when `all`). */
+  const compact = (s: DayStore, all: boolean) => {
+    const due = [...small].filter(([, p]) =>
+      all || p.t1 - p.t0 >= compactMs || p.n >= maxBlockItems
+    );
+    if (due.length === 0) return;
+    s.transaction(() => {
+      for (const [key, p] of due) {
+        small.delete(key);
+        if (p.ids.length < 2) continue;
+        const merged: RecordedItem[] = [];
+        for (const data of s.blockData(p.ids)) {
+          const block = decodeBlock(data);
+          for (let i = 0; i < block.seqs.length; i++) {
+            merged.push({
+              seq: block.seqs[i],
+              exchange: p.exchange,
+              receiveTime: block.times[i],
+              item: block.items[i],
+            });
+          }
+        }
+        s.deleteBlocks(p.ids);
+        for (let at = 0; at < merged.length; at += maxBlockItems) {
+          insert(s, merged.slice(at, at + maxBlockItems));
+        }
+      }
     });
   };
 
@@ -144,7 +205,7 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       s.transaction(() => {
         const open = new Map<string, RecordedItem[]>();
         for (const it of items) {
-          const key = `${it.exchange}\u0000${symbolOf(it.item)}\u0000${kindOf(it.item)}`;
+          const key = streamKey(it);
           let block = open.get(key);
           if (
             block &&
@@ -162,9 +223,15 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
         for (const block of open.values()) flushBlock(s, block);
       });
       lastItem = items[items.length - 1];
+      try {
+        compact(s, false);
+      } catch {
+        // The items are committed; merging is retried after the next write.
+      }
     },
     lastSeq: () => startSeq,
     close() {
+      if (store) compact(store, true);
       store?.close();
       store = undefined;
     },
@@ -174,4 +241,8 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
 /** The UTC day an item is filed under. */
 export function dayOfItem(item: RecordedItem): string {
   return dayOf(item.receiveTime);
+}
+
+function streamKey(it: RecordedItem): string {
+  return `${it.exchange}\u0000${symbolOf(it.item)}\u0000${kindOf(it.item)}`;
 }

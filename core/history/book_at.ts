@@ -53,12 +53,12 @@ function findSnapshot(
     if (!db) continue;
     try {
       const rows = db.prepare(
-        `SELECT t, seq, crc, data FROM snapshots WHERE exchange = ? AND symbol = ? AND t <= ?
+        `SELECT t, seq, data FROM snapshots WHERE exchange = ? AND symbol = ? AND t <= ?
          ORDER BY t DESC, seq DESC LIMIT 4`,
-      ).all(exchange, symbol, at) as { t: number; seq: number; crc: number; data: Uint8Array }[];
+      ).all(exchange, symbol, at) as { t: number; seq: number; data: Uint8Array }[];
       for (const row of rows) {
         try {
-          const book = decodeBook(row.data, Number(row.crc));
+          const book = decodeBook(row.data);
           return { seq: Number(row.seq), t: Number(row.t), ...book };
         } catch {
           reader.problems.corruptBlocks++;

@@ -128,13 +128,3 @@ export function createByteReader(buf: Uint8Array): ByteReader {
     remaining: () => end - pos,
   };
 }
-
-/** FNV-1a 32-bit hash of `data` (detects a damaged block). */
-export function checksum(data: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < data.length; i++) {
-    h ^= data[i];
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}

@@ -167,64 +167,106 @@ function scaleOf(v: number): number {
 const NUM_SCALED = 0;
 const NUM_FLOAT = 1;
 
-/** Numbers: delta zig-zag varints of `round(v·10^d)` when exact for every value, else float64. */
-export function writeNumbers(w: ByteWriter, nums: readonly number[]): void {
+/** The column as integers at one decimal scale `d`, when that is exact for every value. */
+function scaledInts(nums: readonly number[]): { d: number; ints: number[] } | undefined {
   let d = 0;
-  let exact = true;
   for (let i = 0; i < nums.length; i++) {
     const s = scaleOf(nums[i]);
-    if (s < 0) {
-      exact = false;
-      break;
-    }
+    if (s < 0) return undefined;
     if (s > d) d = s;
   }
-  if (exact) {
-    const p = POW10[d];
-    const ints = new Array<number>(nums.length);
+  const p = POW10[d];
+  const ints = new Array<number>(nums.length);
+  let prev = 0;
+  for (let i = 0; i < nums.length; i++) {
+    const m = Math.round(nums[i] * p);
+    if (m / p !== nums[i] || !Number.isSafeInteger(m) || Math.abs(m - prev) > MAX_DELTA) {
+      return undefined;
+    }
+    ints[i] = m;
+    prev = m;
+  }
+  return { d, ints };
+}
+
+/** Numbers: delta zig-zag varints of `round(v·10^d)` when exact for every value, else float64. */
+export function writeNumbers(w: ByteWriter, nums: readonly number[]): void {
+  const scaled = scaledInts(nums);
+  if (scaled) {
+    w.u8(NUM_SCALED);
+    w.u8(scaled.d);
     let prev = 0;
-    for (let i = 0; i < nums.length && exact; i++) {
-      const m = Math.round(nums[i] * p);
-      const delta = m - prev;
-      if (m / p !== nums[i] || !Number.isSafeInteger(m) || Math.abs(delta) > MAX_DELTA) {
-        exact = false;
-      }
-      ints[i] = delta;
+    for (const m of scaled.ints) {
+      w.svar(m - prev);
       prev = m;
     }
-    if (exact) {
-      w.u8(NUM_SCALED);
-      w.u8(d);
-      for (let i = 0; i < ints.length; i++) w.svar(ints[i]);
-      return;
-    }
+    return;
   }
   w.u8(NUM_FLOAT);
   for (let i = 0; i < nums.length; i++) w.f64(nums[i]);
 }
 
-/** Reads `n` numbers written by {@link writeNumbers}. */
-export function readNumbers(r: ByteReader, n: number): number[] {
+/** A decoded number column: the integers and their scale, or plain floats (`d` = -1). */
+interface RawNumbers {
+  d: number;
+  values: number[];
+}
+
+function readRawNumbers(r: ByteReader, n: number): RawNumbers {
   const mode = r.u8();
-  const out = new Array<number>(n);
+  const values = new Array<number>(n);
   if (mode === NUM_SCALED) {
     const d = r.u8();
     if (d > 15) throw new CorruptBlockError(`bad decimal scale ${d}`);
-    const p = POW10[d];
     let acc = 0;
-    if (d === 0) {
-      for (let i = 0; i < n; i++) out[i] = acc += r.svar();
-    } else {
-      for (let i = 0; i < n; i++) {
-        acc += r.svar();
-        out[i] = acc / p;
-      }
-    }
-    return out;
+    for (let i = 0; i < n; i++) values[i] = acc += r.svar();
+    return { d, values };
   }
   if (mode !== NUM_FLOAT) throw new CorruptBlockError(`bad number mode ${mode}`);
-  for (let i = 0; i < n; i++) out[i] = r.f64();
-  return out;
+  for (let i = 0; i < n; i++) values[i] = r.f64();
+  return { d: -1, values };
+}
+
+/** Reads `n` numbers written by {@link writeNumbers}. */
+export function readNumbers(r: ByteReader, n: number): number[] {
+  const raw = readRawNumbers(r, n);
+  if (raw.d > 0) {
+    const p = POW10[raw.d];
+    const v = raw.values;
+    for (let i = 0; i < n; i++) v[i] = v[i] / p;
+  }
+  return raw.values;
+}
+
+/**
+ * `int · 10^-d` written with `frac` ≥ `d` decimals (`6000665, 2, 8` → `"60006.65000000"`),
+ * without going through a float.
+ */
+function formatScaled(int: number, d: number, frac: number): string {
+  const neg = int < 0;
+  let digits = String(neg ? -int : int);
+  if (frac > d) digits += ZEROS[frac - d];
+  if (frac > 0) {
+    if (digits.length <= frac) digits = ZEROS[frac + 1 - digits.length] + digits;
+    digits = digits.slice(0, digits.length - frac) + "." + digits.slice(digits.length - frac);
+  }
+  return neg ? "-" + digits : digits;
+}
+const ZEROS: string[] = Array.from({ length: 40 }, (_, i) => "0".repeat(i));
+
+/** Formats epoch ms as ISO 8601 quickly: the date and time up to the second are cached. */
+function createIsoFormatter(): (ms: number) => string {
+  let sec = NaN;
+  let prefix = "";
+  return (ms) => {
+    const s = Math.floor(ms / 1000);
+    if (s !== sec) {
+      sec = s;
+      prefix = new Date(s * 1000).toISOString().slice(0, 20);
+    }
+    const r = ms - s * 1000;
+    return prefix + (r < 10 ? "00" + r : r < 100 ? "0" + r : String(r)) + "Z";
+  };
 }
 
 const STR_DICT = 0;
@@ -238,11 +280,12 @@ const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
 
 function isoTimes(strs: readonly string[]): number[] | undefined {
   const out = new Array<number>(strs.length);
+  const iso = createIsoFormatter();
   for (let i = 0; i < strs.length; i++) {
     const s = strs[i];
-    if (!ISO_RE.test(s)) return undefined;
+    if (s.length !== 24 || !ISO_RE.test(s)) return undefined;
     const ms = Date.parse(s);
-    if (!Number.isFinite(ms) || new Date(ms).toISOString() !== s) return undefined;
+    if (!Number.isFinite(ms) || iso(ms) !== s) return undefined;
     out[i] = ms;
   }
   return out;
@@ -256,11 +299,17 @@ function decimals(strs: readonly string[]): { values: number[]; fracs: number[] 
     if (s.length > 24 || !DECIMAL_RE.test(s)) return undefined;
     const dot = s.indexOf(".");
     const frac = dot < 0 ? 0 : s.length - dot - 1;
-    if (frac > 20) return undefined;
-    const v = Number(s);
-    if (v.toFixed(frac) !== s) return undefined;
-    values[i] = v;
+    if (frac > 30) return undefined;
+    values[i] = Number(s);
     fracs[i] = frac;
+  }
+  // Decoding writes each value from its scaled integer: check that gives back every string.
+  const scaled = scaledInts(values);
+  if (!scaled) return undefined;
+  for (let i = 0; i < strs.length; i++) {
+    if (fracs[i] < scaled.d || formatScaled(scaled.ints[i], scaled.d, fracs[i]) !== strs[i]) {
+      return undefined;
+    }
   }
   return { values, fracs };
 }
@@ -341,13 +390,29 @@ function splitText(text: string, lengths: readonly number[]): string[] {
 export function readStrings(r: ByteReader, n: number): string[] {
   const mode = r.u8();
   switch (mode) {
-    case STR_ISO:
-      return readNumbers(r, n).map((ms) => new Date(ms).toISOString());
+    case STR_ISO: {
+      const times = readNumbers(r, n);
+      const iso = createIsoFormatter();
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) out[i] = iso(times[i]);
+      return out;
+    }
     case STR_DECIMAL: {
       const fracs = readNumbers(r, n);
-      const values = readNumbers(r, n);
+      const { d, values } = readRawNumbers(r, n);
+      if (d < 0) throw new CorruptBlockError("decimal strings without a scale");
       const out = new Array<string>(n);
-      for (let i = 0; i < n; i++) out[i] = values[i].toFixed(fracs[i]);
+      let lastInt = NaN, lastFrac = -1, last = "";
+      for (let i = 0; i < n; i++) {
+        const f = fracs[i];
+        if (values[i] !== lastInt || f !== lastFrac) {
+          if (f < d) throw new CorruptBlockError("decimal string shorter than its scale");
+          lastInt = values[i];
+          lastFrac = f;
+          last = formatScaled(lastInt, d, f);
+        }
+        out[i] = last;
+      }
       return out;
     }
     case STR_DICT: {
@@ -445,6 +510,8 @@ function writeObjects(w: ByteWriter, objs: readonly Record<string, unknown>[]): 
   const shapeKeys: string[][] = [];
   const ids = new Array<number>(objs.length);
   const columns = new Map<string, unknown[]>();
+  let lastKeys: string[] | undefined;
+  let lastId = 0;
   for (let i = 0; i < objs.length; i++) {
     const obj = objs[i];
     const proto = Object.getPrototypeOf(obj);
@@ -452,12 +519,18 @@ function writeObjects(w: ByteWriter, objs: readonly Record<string, unknown>[]): 
       throw new TypeError("only plain objects can be recorded");
     }
     const keys = Object.keys(obj);
-    const sig = keys.join("\u0000");
-    let id = shapes.get(sig);
-    if (id === undefined) {
-      id = shapeKeys.length;
-      shapes.set(sig, id);
-      shapeKeys.push(keys);
+    let id: number | undefined;
+    if (lastKeys && sameKeys(keys, lastKeys)) id = lastId;
+    else {
+      const sig = keys.join("\u0000");
+      id = shapes.get(sig);
+      if (id === undefined) {
+        id = shapeKeys.length;
+        shapes.set(sig, id);
+        shapeKeys.push(keys);
+      }
+      lastKeys = keys;
+      lastId = id;
     }
     ids[i] = id;
     for (const key of keys) {
@@ -504,23 +577,49 @@ function readObjects(r: ByteReader, n: number): Record<string, unknown>[] {
   }
   const cols = allKeys.map((_, k) => readColumn(r, counts[k]));
   const at = new Array<number>(keyCount).fill(0);
+  const build = shapes.map((keys) => shapeFactory(keys.map((k) => allKeys[k]), keys));
   const out = new Array<Record<string, unknown>>(n);
-  for (let i = 0; i < n; i++) {
-    const shape = shapes[ids[i]];
-    const obj: Record<string, unknown> = {};
-    for (let j = 0; j < shape.length; j++) {
-      const k = shape[j];
-      const key = allKeys[k];
-      if (key === "__proto__") {
-        Object.defineProperty(obj, key, {
+  for (let i = 0; i < n; i++) out[i] = build[ids[i]](cols, at);
+  return out;
+}
+
+type Factory = (cols: unknown[][], at: number[]) => Record<string, unknown>;
+const factories = new Map<string, Factory>();
+
+/**
+ * A function building one object of a shape from the key columns: an object literal
+ * with the keys in order, so V8 gives all objects of a shape one hidden class.
+ */
+function shapeFactory(names: string[], keyIds: number[]): Factory {
+  const sig = JSON.stringify([names, keyIds]);
+  let f = factories.get(sig);
+  if (f) return f;
+  if (names.includes("__proto__")) {
+    f = (cols, at) => {
+      const obj: Record<string, unknown> = {};
+      for (let j = 0; j < names.length; j++) {
+        const k = keyIds[j];
+        Object.defineProperty(obj, names[j], {
           value: cols[k][at[k]++],
           enumerable: true,
           writable: true,
           configurable: true,
         });
-      } else obj[key] = cols[k][at[k]++];
-    }
-    out[i] = obj;
+      }
+      return obj;
+    };
+  } else {
+    const fields = names.map((name, j) =>
+      `${JSON.stringify(name)}: c[${keyIds[j]}][a[${keyIds[j]}]++]`
+    );
+    f = new Function("c", "a", `return {${fields.join(", ")}};`) as Factory;
   }
-  return out;
+  if (factories.size < 10_000) factories.set(sig, f);
+  return f;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

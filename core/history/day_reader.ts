@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { decodeBlock, type DecodedBlock } from "./block.ts";
-import { MAX_BLOCK_MS } from "./block_writer.ts";
+import { MAX_BLOCK_SPAN_MS } from "./block_writer.ts";
 import { listDays, openDayReader } from "./day_store.ts";
 import { dayOf, type StreamKind } from "./types.ts";
 
@@ -26,13 +26,12 @@ export interface FoundBlock {
   symbol: string;
   kind: StreamKind;
   s0: number;
-  crc: number;
   data: Uint8Array;
 }
 
 /** What went wrong while reading, counted instead of thrown. */
 export interface ReadProblems {
-  /** Blocks whose checksum or layout was wrong (skipped). */
+  /** Blocks that did not decompress (zstd checksum) or decode (skipped). */
   corruptBlocks: number;
   /** Day files that could not be opened or read to the end. */
   unreadableDays: number;
@@ -83,7 +82,7 @@ export function createDayReader(dir: string): DayReader {
       const handle = db(day);
       if (!handle) return;
       const where = ["t0 >= ?", "t0 <= ?", "t1 >= ?"];
-      const args: (string | number)[] = [q.from - MAX_BLOCK_MS, q.to, q.from];
+      const args: (string | number)[] = [q.from - MAX_BLOCK_SPAN_MS, q.to, q.from];
       if (q.exchanges) {
         where.push(`exchange IN (${placeholders(q.exchanges.length)})`);
         args.push(...q.exchanges);
@@ -96,7 +95,7 @@ export function createDayReader(dir: string): DayReader {
         where.push(`kind IN (${placeholders(q.kinds.length)})`);
         args.push(...q.kinds);
       }
-      const sql = `SELECT exchange, symbol, kind, s0, crc, data FROM blocks WHERE ${
+      const sql = `SELECT exchange, symbol, kind, s0, data FROM blocks WHERE ${
         where.join(" AND ")
       } ORDER BY s0`;
       try {
@@ -109,7 +108,7 @@ export function createDayReader(dir: string): DayReader {
     },
     decode(block) {
       try {
-        return decodeBlock(block.data, Number(block.crc));
+        return decodeBlock(block.data);
       } catch {
         problems.corruptBlocks++;
         return undefined;

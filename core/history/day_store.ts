@@ -14,14 +14,14 @@ CREATE TABLE IF NOT EXISTS blocks (
   id INTEGER PRIMARY KEY,
   exchange TEXT NOT NULL, symbol TEXT NOT NULL, kind TEXT NOT NULL,
   t0 INTEGER NOT NULL, t1 INTEGER NOT NULL, s0 INTEGER NOT NULL, s1 INTEGER NOT NULL,
-  n INTEGER NOT NULL, codec INTEGER NOT NULL, raw_size INTEGER NOT NULL, crc INTEGER NOT NULL,
+  n INTEGER NOT NULL, codec INTEGER NOT NULL, raw_size INTEGER NOT NULL,
   data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS blocks_stream ON blocks (exchange, symbol, kind, t0);
 CREATE INDEX IF NOT EXISTS blocks_seq ON blocks (s0);
 CREATE TABLE IF NOT EXISTS snapshots (
   id INTEGER PRIMARY KEY,
   exchange TEXT NOT NULL, symbol TEXT NOT NULL, t INTEGER NOT NULL, seq INTEGER NOT NULL,
-  codec INTEGER NOT NULL, crc INTEGER NOT NULL, data BLOB NOT NULL);
+  codec INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS snapshots_at ON snapshots (exchange, symbol, t);
 `;
 
@@ -39,7 +39,6 @@ export interface BlockRow {
   n: number;
   codec: number;
   rawSize: number;
-  crc: number;
   data: Uint8Array;
 }
 
@@ -52,7 +51,6 @@ export interface SnapshotRow {
   /** Hub sequence number of that item. */
   seq: number;
   codec: number;
-  crc: number;
   data: Uint8Array;
 }
 
@@ -60,7 +58,12 @@ export interface SnapshotRow {
 export interface DayStore {
   readonly day: string;
   readonly db: DatabaseSync;
-  insertBlock(row: BlockRow): void;
+  /** Inserts a block; returns its row id. */
+  insertBlock(row: BlockRow): number;
+  /** The stored blocks with these ids, ascending first sequence number. */
+  blockData(ids: readonly number[]): Uint8Array[];
+  /** Deletes blocks by id. */
+  deleteBlocks(ids: readonly number[]): void;
   insertSnapshot(row: SnapshotRow): void;
   /** Runs `fn` in one transaction (all or nothing). */
   transaction(fn: () => void): void;
@@ -100,33 +103,43 @@ export function openDayStore(dir: string, day: string): DayStore {
     throw err;
   }
   const insertBlock: StatementSync = db.prepare(
-    `INSERT INTO blocks (exchange, symbol, kind, t0, t1, s0, s1, n, codec, raw_size, crc, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO blocks (exchange, symbol, kind, t0, t1, s0, s1, n, codec, raw_size, data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertSnapshot: StatementSync = db.prepare(
-    `INSERT INTO snapshots (exchange, symbol, t, seq, codec, crc, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO snapshots (exchange, symbol, t, seq, codec, data) VALUES (?, ?, ?, ?, ?, ?)`,
   );
   return {
     day,
     db,
     insertBlock(r) {
-      insertBlock.run(
-        r.exchange,
-        r.symbol,
-        r.kind,
-        r.t0,
-        r.t1,
-        r.s0,
-        r.s1,
-        r.n,
-        r.codec,
-        r.rawSize,
-        r.crc,
-        r.data,
+      return Number(
+        insertBlock.run(
+          r.exchange,
+          r.symbol,
+          r.kind,
+          r.t0,
+          r.t1,
+          r.s0,
+          r.s1,
+          r.n,
+          r.codec,
+          r.rawSize,
+          r.data,
+        ).lastInsertRowid,
       );
     },
+    blockData(ids) {
+      const rows = db.prepare(
+        `SELECT data FROM blocks WHERE id IN (${ids.map(() => "?").join(",")}) ORDER BY s0`,
+      ).all(...ids) as { data: Uint8Array }[];
+      return rows.map((r) => r.data);
+    },
+    deleteBlocks(ids) {
+      db.prepare(`DELETE FROM blocks WHERE id IN (${ids.map(() => "?").join(",")})`).run(...ids);
+    },
     insertSnapshot(r) {
-      insertSnapshot.run(r.exchange, r.symbol, r.t, r.seq, r.codec, r.crc, r.data);
+      insertSnapshot.run(r.exchange, r.symbol, r.t, r.seq, r.codec, r.data);
     },
     transaction(fn) {
       db.exec("BEGIN");
