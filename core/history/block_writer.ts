@@ -34,8 +34,11 @@ export interface BlockWriterOptions {
 
 /** Writes batches; every method may throw (disk full, unwritable folder). */
 export interface BlockWriter {
-  /** Writes items of one UTC day (ascending `seq`) in one transaction. */
-  writeDay(day: string, items: readonly RecordedItem[]): void;
+  /**
+   * Writes items of one UTC day (ascending `seq`) in one transaction. Returns how many
+   * items could not be encoded (values that are not JSON-like) and were left out.
+   */
+  writeDay(day: string, items: readonly RecordedItem[]): number;
   /** Highest sequence number recorded in `dir` before this writer started, or 0. */
   lastSeq(): number;
   close(): void;
@@ -155,9 +158,21 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     return { id, t0, t1 };
   };
 
-  /** Inserts a fresh block and remembers it for merging. */
-  const flushBlock = (s: DayStore, items: RecordedItem[]) => {
-    const { id, t0, t1 } = insert(s, items);
+  let rejected = 0;
+  /** Inserts a fresh block and remembers it for merging; an item that cannot be encoded is left out. */
+  const flushBlock = (s: DayStore, block: RecordedItem[]) => {
+    let items = block;
+    let stored: { id: number; t0: number; t1: number };
+    try {
+      stored = insert(s, items);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      items = block.filter(encodes);
+      rejected += block.length - items.length;
+      if (items.length === 0) return;
+      stored = insert(s, items);
+    }
+    const { id, t0, t1 } = stored;
     if (compactMs <= 0) return;
     const key = streamKey(items[0]);
     const pending = small.get(key);
@@ -200,7 +215,8 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
 
   return {
     writeDay(day, items) {
-      if (items.length === 0) return;
+      if (items.length === 0) return 0;
+      rejected = 0;
       const s = storeFor(day);
       s.transaction(() => {
         const open = new Map<string, RecordedItem[]>();
@@ -228,6 +244,7 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       } catch {
         // The items are committed; merging is retried after the next write.
       }
+      return rejected;
     },
     lastSeq: () => startSeq,
     close() {
@@ -245,4 +262,14 @@ export function dayOfItem(item: RecordedItem): string {
 
 function streamKey(it: RecordedItem): string {
   return `${it.exchange}\u0000${symbolOf(it.item)}\u0000${kindOf(it.item)}`;
+}
+
+/** Whether one item encodes (its values are JSON-like: no bigint, function, class instance). */
+function encodes(item: RecordedItem): boolean {
+  try {
+    encodeBlock([item], 1);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -33,6 +33,8 @@ export interface RecorderStats {
   written: number;
   /** Items dropped (queue full or write failed). */
   dropped: number;
+  /** Items left out because they held values that cannot be recorded (not JSON-like). */
+  rejected: number;
   /** Items waiting in the queue, and their estimated bytes. */
   queued: number;
   queuedBytes: number;
@@ -89,6 +91,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     recorded: 0,
     written: 0,
     dropped: 0,
+    rejected: 0,
     queued: 0,
     queuedBytes: 0,
     errors: 0,
@@ -187,9 +190,17 @@ export function createRecorder(options: RecorderOptions): Recorder {
     const writePart = () => {
       if (part.length === 0) return;
       try {
-        writer!.writeDay(day, part);
-        stats.written += part.length - (part[0].item === marker ? 1 : 0);
+        const rejected = writer!.writeDay(day, part);
+        stats.written += part.length - (part[0].item === marker ? 1 : 0) - rejected;
         stats.healthy = true;
+        if (rejected > 0) {
+          stats.rejected += rejected;
+          report(
+            new TypeError(`${rejected} items held values that cannot be recorded`),
+            `encoding items of ${day}`,
+          );
+          stats.healthy = true;
+        }
       } catch (err) {
         report(err, `writing ${part.length} items of ${day} to ${options.dir}`);
         const lost = part.filter((it) => it.item !== marker);
