@@ -51,14 +51,19 @@ function unpack(data: Uint8Array): Uint8Array {
   }
 }
 
-/** Decodes a block; throws {@link CorruptBlockError} (or a zstd error) when damaged. */
-export function decodeBlock(data: Uint8Array): DecodedBlock {
+const WITHOUT_RAW: ReadonlySet<string> = new Set(["raw"]);
+
+/**
+ * Decodes a block; throws {@link CorruptBlockError} when damaged. With `withRaw`
+ * false the items' `raw` payloads are skipped, not decoded (much faster).
+ */
+export function decodeBlock(data: Uint8Array, withRaw = true): DecodedBlock {
   const r = createByteReader(unpack(data));
   if (r.u8() !== 1) throw new CorruptBlockError("unknown block version");
   const n = r.uvar();
   const seqs = readNumbers(r, n);
   const times = readNumbers(r, n);
-  const items = readColumn(r, n) as RecordableItem[];
+  const items = readColumn(r, n, withRaw ? undefined : WITHOUT_RAW) as RecordableItem[];
   if (r.remaining() !== 0) throw new CorruptBlockError("trailing bytes in block");
   return { seqs, times, items };
 }

@@ -107,6 +107,7 @@ export async function bookAt(
     exchanges: [exchange],
     symbols: [symbol],
     channels: ["book"],
+    raw: false,
   });
   for await (const batch of batches) {
     for (const rec of batch) {

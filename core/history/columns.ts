@@ -11,7 +11,13 @@
  * input: the same numbers (`===`), strings, key order and nesting.
  * @module
  */
-import { type ByteReader, type ByteWriter, CorruptBlockError } from "./bytes.ts";
+import {
+  type ByteReader,
+  type ByteWriter,
+  CorruptBlockError,
+  createByteReader,
+  createByteWriter,
+} from "./bytes.ts";
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;
@@ -84,8 +90,11 @@ export function writeColumn(w: ByteWriter, values: readonly unknown[]): void {
   }
 }
 
-/** Reads `n` values written by {@link writeColumn}. */
-export function readColumn(r: ByteReader, n: number): unknown[] {
+/**
+ * Reads `n` values written by {@link writeColumn}. Keys in `omit` are skipped
+ * (not decoded) in the objects of this column (not in nested ones): e.g. `raw`.
+ */
+export function readColumn(r: ByteReader, n: number, omit?: ReadonlySet<string>): unknown[] {
   const mode = r.u8();
   if (mode === 0xff) {
     if (n !== 0) throw new CorruptBlockError("empty column where values were expected");
@@ -101,7 +110,7 @@ export function readColumn(r: ByteReader, n: number): unknown[] {
       case T_ARRAY:
         return readArrays(r, n);
       case T_OBJECT:
-        return readObjects(r, n);
+        return readObjects(r, n, omit);
       default:
         return new Array(n).fill(constantOf(tag));
     }
@@ -115,7 +124,7 @@ export function readColumn(r: ByteReader, n: number): unknown[] {
   const nums = counts[T_NUMBER] ? readNumbers(r, counts[T_NUMBER]) : [];
   const strs = counts[T_STRING] ? readStrings(r, counts[T_STRING]) : [];
   const arrs = counts[T_ARRAY] ? readArrays(r, counts[T_ARRAY]) : [];
-  const objs = counts[T_OBJECT] ? readObjects(r, counts[T_OBJECT]) : [];
+  const objs = counts[T_OBJECT] ? readObjects(r, counts[T_OBJECT], omit) : [];
   const out = new Array(n);
   let ni = 0, si = 0, ai = 0, oi = 0;
   for (let i = 0; i < n; i++) {
@@ -245,11 +254,13 @@ export function readNumbers(r: ByteReader, n: number): number[] {
 function formatScaled(int: number, d: number, frac: number): string {
   const neg = int < 0;
   let digits = String(neg ? -int : int);
-  if (frac > d) digits += ZEROS[frac - d];
-  if (frac > 0) {
-    if (digits.length <= frac) digits = ZEROS[frac + 1 - digits.length] + digits;
-    digits = digits.slice(0, digits.length - frac) + "." + digits.slice(digits.length - frac);
+  if (d > 0) {
+    if (digits.length <= d) digits = ZEROS[d + 1 - digits.length] + digits;
+    const cut = digits.length - d;
+    digits = digits.slice(0, cut) + "." + digits.slice(cut);
   }
+  // Slice first, pad after: slicing a concatenated string would copy it.
+  if (frac > d) digits = (d === 0 ? digits + "." : digits) + ZEROS[frac - d];
   return neg ? "-" + digits : digits;
 }
 const ZEROS: string[] = Array.from({ length: 40 }, (_, i) => "0".repeat(i));
@@ -482,20 +493,31 @@ function readArrays(r: ByteReader, n: number): unknown[][] {
     total += len;
   }
   const mode = r.u8();
-  let flat: unknown[];
+  const out = new Array<unknown[]>(n);
   if (mode === ARR_TUPLES) {
     const width = r.u8();
     const cols: unknown[][] = [];
     for (let p = 0; p < width; p++) cols.push(readColumn(r, total));
-    flat = new Array(total);
-    for (let i = 0; i < total; i++) {
-      const el = new Array(width);
-      for (let p = 0; p < width; p++) el[p] = cols[p][i];
-      flat[i] = el;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const len = lengths[i];
+      const arr = new Array<unknown>(len);
+      if (width === 2) {
+        const c0 = cols[0], c1 = cols[1];
+        for (let j = 0; j < len; j++, at++) arr[j] = [c0[at], c1[at]];
+      } else {
+        for (let j = 0; j < len; j++, at++) {
+          const el = new Array(width);
+          for (let p = 0; p < width; p++) el[p] = cols[p][at];
+          arr[j] = el;
+        }
+      }
+      out[i] = arr;
     }
-  } else if (mode === ARR_FLAT) flat = readColumn(r, total);
-  else throw new CorruptBlockError(`bad array mode ${mode}`);
-  const out = new Array<unknown[]>(n);
+    return out;
+  }
+  if (mode !== ARR_FLAT) throw new CorruptBlockError(`bad array mode ${mode}`);
+  const flat = readColumn(r, total);
   let at = 0;
   for (let i = 0; i < n; i++) {
     out[i] = flat.slice(at, at + lengths[i]);
@@ -549,10 +571,21 @@ function writeObjects(w: ByteWriter, objs: readonly Record<string, unknown>[]): 
     for (const key of keys) w.uvar(keyIndex.get(key)!);
   }
   writeNumbers(w, ids);
-  for (const key of allKeys) writeColumn(w, columns.get(key)!);
+  // Each key's column is length-prefixed so a reader can skip it without decoding.
+  for (const key of allKeys) {
+    const sub = createByteWriter(256);
+    writeColumn(sub, columns.get(key)!);
+    const bytes = sub.finish();
+    w.uvar(bytes.length);
+    w.bytes(bytes);
+  }
 }
 
-function readObjects(r: ByteReader, n: number): Record<string, unknown>[] {
+function readObjects(
+  r: ByteReader,
+  n: number,
+  omit?: ReadonlySet<string>,
+): Record<string, unknown>[] {
   const shapeCount = r.uvar();
   const keyCount = r.uvar();
   const allKeys: string[] = [];
@@ -575,7 +608,19 @@ function readObjects(r: ByteReader, n: number): Record<string, unknown>[] {
     if (!shape) throw new CorruptBlockError("bad shape id");
     for (const k of shape) counts[k]++;
   }
-  const cols = allKeys.map((_, k) => readColumn(r, counts[k]));
+  const cols = allKeys.map((key, k) => {
+    const bytes = r.bytes(r.uvar());
+    if (omit?.has(key)) return [];
+    const sub = createByteReader(bytes);
+    const col = readColumn(sub, counts[k]);
+    if (sub.remaining() !== 0) throw new CorruptBlockError(`column ${key} has trailing bytes`);
+    return col;
+  });
+  if (omit) {
+    for (let s = 0; s < shapes.length; s++) {
+      shapes[s] = shapes[s].filter((k) => !omit.has(allKeys[k]));
+    }
+  }
   const at = new Array<number>(keyCount).fill(0);
   const build = shapes.map((keys) => shapeFactory(keys.map((k) => allKeys[k]), keys));
   const out = new Array<Record<string, unknown>>(n);

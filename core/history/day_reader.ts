@@ -47,8 +47,8 @@ export interface DayReader {
   db(day: string): DatabaseSync | undefined;
   /** Blocks of one day matching `query`, ascending first sequence number. */
   blocks(day: string, query: BlockQuery): Iterable<FoundBlock>;
-  /** Decodes a block; `undefined` (and counted) when damaged. */
-  decode(block: FoundBlock): DecodedBlock | undefined;
+  /** Decodes a block (without `raw` payloads when `withRaw` is false); `undefined` (and counted) when damaged. */
+  decode(block: FoundBlock, withRaw?: boolean): DecodedBlock | undefined;
   close(): void;
 }
 
@@ -106,9 +106,9 @@ export function createDayReader(dir: string): DayReader {
         problems.unreadableDays++;
       }
     },
-    decode(block) {
+    decode(block, withRaw = true) {
       try {
-        return decodeBlock(block.data);
+        return decodeBlock(block.data, withRaw);
       } catch {
         problems.corruptBlocks++;
         return undefined;

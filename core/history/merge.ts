@@ -99,7 +99,7 @@ export async function* mergedBatches(
       const block = pending!;
       const next = rows.next();
       pending = next.done ? undefined : next.value;
-      const decoded = reader.decode(block);
+      const decoded = reader.decode(block, filter.raw ?? true);
       if (decoded && decoded.seqs.length > 0) {
         push(heap, { ...decoded, exchange: block.exchange, i: 0 });
       }

@@ -18,8 +18,14 @@ export interface HistoryReader {
   eventBatches(filter: EventFilter, batchSize?: number): AsyncGenerator<RecordedItem[]>;
   /** Like {@link HistoryReader.eventBatches}, one item at a time. */
   events(filter: EventFilter): AsyncGenerator<RecordedItem>;
-  /** Trades of one exchange + symbol received in [from, to], in recorded order. */
-  trades(exchange: string, symbol: string, from: number, to: number): AsyncGenerator<TradeEvent>;
+  /** Trades of one exchange + symbol received in [from, to], in recorded order (`raw` included unless `raw: false`). */
+  trades(
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    options?: { raw?: boolean },
+  ): AsyncGenerator<TradeEvent>;
   /** The book as the gateway had it at `at` (best `depth` levels per side). */
   bookAt(
     exchange: string,
@@ -60,7 +66,13 @@ const TRADE_TIME_SLACK_MS = 60_000;
  */
 export function openHistory(dir: string): HistoryReader {
   const reader = createDayReader(dir);
-  const trades = async function* (exchange: string, symbol: string, from: number, to: number) {
+  const trades = async function* (
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    options: { raw?: boolean } = {},
+  ) {
     const filter = {
       from,
       to,
@@ -68,6 +80,7 @@ export function openHistory(dir: string): HistoryReader {
       symbols: [symbol],
       channels: ["trade" as const],
       markers: false,
+      raw: options.raw ?? true,
     };
     for await (const batch of mergedBatches(reader, filter)) {
       for (const rec of batch) {
@@ -88,6 +101,7 @@ export function openHistory(dir: string): HistoryReader {
         symbol,
         from - TRADE_TIME_SLACK_MS,
         to + TRADE_TIME_SLACK_MS + 86_400_000,
+        { raw: false },
       );
       return klinesFromTrades(source, interval, from, to);
     },

@@ -68,6 +68,8 @@ export interface EventFilter {
   channels?: readonly Channel[];
   /** Include status, book status, instruments and recording gaps (default true). */
   markers?: boolean;
+  /** Decode each event's `raw` exchange payload (default true; false is much faster). */
+  raw?: boolean;
 }
 
 /** The stream kind of an item. */

@@ -1,5 +1,6 @@
 import assert, { deepStrictEqual, equal } from "node:assert/strict";
 import { openHistory } from "../../core/history/mod.ts";
+import type { TradeEvent } from "../../core/events.ts";
 import { generateStream } from "./fixture_stream.ts";
 import { collect, recordAll, withTempDir } from "./helpers.ts";
 
@@ -43,6 +44,11 @@ Deno.test("history filters: one exchange and channel, a time window, trades of o
     ).map((r) => r.item);
     assert(expected.length > 100, "the window holds trades");
     deepStrictEqual(await collect(history.trades("binance", "ETHUSDT", from, to)), expected);
+    // Without raw payloads: the same events, `raw` not decoded.
+    deepStrictEqual(
+      await collect(history.trades("binance", "ETHUSDT", from, to, { raw: false })),
+      (expected as TradeEvent[]).map(({ raw: _, ...rest }) => rest),
+    );
 
     const books = await collect(
       history.events({ from, to, exchanges: ["binance"], channels: ["book"], markers: false }),
