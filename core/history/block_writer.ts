@@ -10,7 +10,7 @@
  * @module
  */
 import { topN } from "../books/book.ts";
-import { CODEC_COLUMNS_ZSTD, decodeBlock, encodeBlock, encodeBook } from "./block.ts";
+import { CODEC_COLUMNS_ZSTD, encodeBlock, encodeBook } from "./block.ts";
 import { createBookMirror, type MirroredBook } from "./book_mirror.ts";
 import { type DayStore, listDays, openDayStore } from "./day_store.ts";
 import { dayOf, dayStart, kindOf, type RecordedItem, symbolOf } from "./types.ts";
@@ -58,11 +58,8 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   const maxBlockMs = Math.min(options.maxBlockMs ?? 1000, MAX_BLOCK_MS);
   const maxBlockItems = options.maxBlockItems ?? 8192;
   const compactMs = Math.min(options.compactMs ?? 60_000, MAX_COMPACT_MS);
-  /** Small blocks of each stream of the open day not merged yet. */
-  const small = new Map<
-    string,
-    { ids: number[]; n: number; t0: number; t1: number; exchange: string }
-  >();
+  /** Small blocks of each stream of the open day not merged yet, with their items (no re-decoding). */
+  const small = new Map<string, { ids: number[]; items: RecordedItem[]; t0: number; t1: number }>();
   const mirror = createBookMirror({
     every: options.snapshotEvery ?? 1000,
     intervalMs: options.snapshotIntervalMs ?? 60_000,
@@ -178,33 +175,22 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     const pending = small.get(key);
     if (pending) {
       pending.ids.push(id);
-      pending.n += items.length;
+      for (const it of items) pending.items.push(it);
       pending.t1 = Math.max(pending.t1, t1);
-    } else small.set(key, { ids: [id], n: items.length, t0, t1, exchange: items[0].exchange });
+    } else small.set(key, { ids: [id], items: [...items], t0, t1 });
   };
 
   /** Merges the small blocks of each stream that has `compactMs` of them (all, when `all`). */
   const compact = (s: DayStore, all: boolean) => {
     const due = [...small].filter(([, p]) =>
-      all || p.t1 - p.t0 >= compactMs || p.n >= maxBlockItems
+      all || p.t1 - p.t0 >= compactMs || p.items.length >= maxBlockItems
     );
     if (due.length === 0) return;
     s.transaction(() => {
       for (const [key, p] of due) {
         small.delete(key);
         if (p.ids.length < 2) continue;
-        const merged: RecordedItem[] = [];
-        for (const data of s.blockData(p.ids)) {
-          const block = decodeBlock(data);
-          for (let i = 0; i < block.seqs.length; i++) {
-            merged.push({
-              seq: block.seqs[i],
-              exchange: p.exchange,
-              receiveTime: block.times[i],
-              item: block.items[i],
-            });
-          }
-        }
+        const merged = p.items;
         s.deleteBlocks(p.ids);
         for (let at = 0; at < merged.length; at += maxBlockItems) {
           insert(s, merged.slice(at, at + maxBlockItems));

@@ -13,6 +13,12 @@ export interface ByteWriter {
   svar(value: number): void;
   f64(value: number): void;
   bytes(data: Uint8Array): void;
+  /** Reserves 4 bytes for a length written later with {@link ByteWriter.patchU32}; returns their offset. */
+  reserveU32(): number;
+  /** Writes a little-endian u32 at `offset` (from {@link ByteWriter.reserveU32}). */
+  patchU32(offset: number, value: number): void;
+  /** Bytes written so far. */
+  size(): number;
   /** The bytes written so far (a view, valid until the next write). */
   finish(): Uint8Array;
 }
@@ -20,6 +26,7 @@ export interface ByteWriter {
 /** Reads what a {@link ByteWriter} wrote, in the same order. */
 export interface ByteReader {
   u8(): number;
+  u32(): number;
   uvar(): number;
   svar(): number;
   f64(): number;
@@ -27,6 +34,8 @@ export interface ByteReader {
   /** Bytes not read yet. */
   remaining(): number;
 }
+
+const scratch = new DataView(new ArrayBuffer(8));
 
 /** A new writer with `initial` bytes of room. */
 export function createByteWriter(initial = 4096): ByteWriter {
@@ -40,7 +49,6 @@ export function createByteWriter(initial = 4096): ByteWriter {
     next.set(buf.subarray(0, pos));
     buf = next;
   };
-  const scratch = new DataView(new ArrayBuffer(8));
   const uvar = (value: number) => {
     room(8);
     let v = value;
@@ -77,6 +85,18 @@ export function createByteWriter(initial = 4096): ByteWriter {
       buf.set(data, pos);
       pos += data.length;
     },
+    reserveU32() {
+      room(4);
+      pos += 4;
+      return pos - 4;
+    },
+    patchU32(offset, value) {
+      buf[offset] = value & 0xff;
+      buf[offset + 1] = (value >>> 8) & 0xff;
+      buf[offset + 2] = (value >>> 16) & 0xff;
+      buf[offset + 3] = (value >>> 24) & 0xff;
+    },
+    size: () => pos,
     finish: () => buf.subarray(0, pos),
   };
 }
@@ -107,6 +127,12 @@ export function createByteReader(buf: Uint8Array): ByteReader {
     u8() {
       if (pos >= end) throw new CorruptBlockError("byte past end of block");
       return buf[pos++];
+    },
+    u32() {
+      if (pos + 4 > end) throw new CorruptBlockError("length past end of block");
+      const v = buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24);
+      pos += 4;
+      return v >>> 0;
     },
     uvar,
     svar() {

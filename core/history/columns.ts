@@ -11,13 +11,7 @@
  * input: the same numbers (`===`), strings, key order and nesting.
  * @module
  */
-import {
-  type ByteReader,
-  type ByteWriter,
-  CorruptBlockError,
-  createByteReader,
-  createByteWriter,
-} from "./bytes.ts";
+import { type ByteReader, type ByteWriter, CorruptBlockError, createByteReader } from "./bytes.ts";
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;
@@ -573,11 +567,9 @@ function writeObjects(w: ByteWriter, objs: readonly Record<string, unknown>[]): 
   writeNumbers(w, ids);
   // Each key's column is length-prefixed so a reader can skip it without decoding.
   for (const key of allKeys) {
-    const sub = createByteWriter(256);
-    writeColumn(sub, columns.get(key)!);
-    const bytes = sub.finish();
-    w.uvar(bytes.length);
-    w.bytes(bytes);
+    const at = w.reserveU32();
+    writeColumn(w, columns.get(key)!);
+    w.patchU32(at, w.size() - at - 4);
   }
 }
 
@@ -609,7 +601,7 @@ function readObjects(
     for (const k of shape) counts[k]++;
   }
   const cols = allKeys.map((key, k) => {
-    const bytes = r.bytes(r.uvar());
+    const bytes = r.bytes(r.u32());
     if (omit?.has(key)) return [];
     const sub = createByteReader(bytes);
     const col = readColumn(sub, counts[k]);

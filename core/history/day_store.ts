@@ -60,8 +60,6 @@ export interface DayStore {
   readonly db: DatabaseSync;
   /** Inserts a block; returns its row id. */
   insertBlock(row: BlockRow): number;
-  /** The stored blocks with these ids, ascending first sequence number. */
-  blockData(ids: readonly number[]): Uint8Array[];
   /** Deletes blocks by id. */
   deleteBlocks(ids: readonly number[]): void;
   insertSnapshot(row: SnapshotRow): void;
@@ -128,12 +126,6 @@ export function openDayStore(dir: string, day: string): DayStore {
           r.data,
         ).lastInsertRowid,
       );
-    },
-    blockData(ids) {
-      const rows = db.prepare(
-        `SELECT data FROM blocks WHERE id IN (${ids.map(() => "?").join(",")}) ORDER BY s0`,
-      ).all(...ids) as { data: Uint8Array }[];
-      return rows.map((r) => r.data);
     },
     deleteBlocks(ids) {
       db.prepare(`DELETE FROM blocks WHERE id IN (${ids.map(() => "?").join(",")})`).run(...ids);
