@@ -130,15 +130,15 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     return next;
   };
 
-  /** Encodes and inserts one block; returns its row id and time range. */
-  const insert = (s: DayStore, items: readonly RecordedItem[]) => {
+  /** Encodes and inserts one block (uncompressed when `plain`); returns its row id and time range. */
+  const insert = (s: DayStore, items: readonly RecordedItem[], plain = false) => {
     const first = items[0];
     let t0 = first.receiveTime, t1 = first.receiveTime;
     for (const it of items) {
       if (it.receiveTime < t0) t0 = it.receiveTime;
       if (it.receiveTime > t1) t1 = it.receiveTime;
     }
-    const enc = encodeBlock(items, level);
+    const enc = encodeBlock(items, plain ? 0 : level);
     const id = s.insertBlock({
       exchange: first.exchange,
       symbol: symbolOf(first.item),
@@ -148,7 +148,7 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       s0: first.seq,
       s1: items[items.length - 1].seq,
       n: items.length,
-      codec: CODEC_COLUMNS_ZSTD,
+      codec: enc.codec,
       rawSize: enc.rawSize,
       data: enc.data,
     });
@@ -160,14 +160,16 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   const flushBlock = (s: DayStore, block: RecordedItem[]) => {
     let items = block;
     let stored: { id: number; t0: number; t1: number };
+    // Fresh blocks are merged within compactMs: store them uncompressed until then.
+    const plain = compactMs > 0;
     try {
-      stored = insert(s, items);
+      stored = insert(s, items, plain);
     } catch (err) {
       if (!(err instanceof TypeError)) throw err;
       items = block.filter(encodes);
       rejected += block.length - items.length;
       if (items.length === 0) return;
-      stored = insert(s, items);
+      stored = insert(s, items, plain);
     }
     const { id, t0, t1 } = stored;
     if (compactMs <= 0) return;
@@ -189,7 +191,6 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     s.transaction(() => {
       for (const [key, p] of due) {
         small.delete(key);
-        if (p.ids.length < 2) continue;
         const merged = p.items;
         s.deleteBlocks(p.ids);
         for (let at = 0; at < merged.length; at += maxBlockItems) {
@@ -253,7 +254,7 @@ function streamKey(it: RecordedItem): string {
 /** Whether one item encodes (its values are JSON-like: no bigint, function, class instance). */
 function encodes(item: RecordedItem): boolean {
   try {
-    encodeBlock([item], 1);
+    encodeBlock([item], 0);
     return true;
   } catch {
     return false;

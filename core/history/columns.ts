@@ -320,6 +320,21 @@ function decimals(strs: readonly string[]): { values: number[]; fracs: number[] 
 }
 
 function writeText(w: ByteWriter, text: string): void {
+  if (text.length <= 64) {
+    // Short ASCII (keys, symbols, sides): copied byte by byte, no TextEncoder call.
+    let ascii = true;
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      w.uvar(text.length);
+      for (let i = 0; i < text.length; i++) w.u8(text.charCodeAt(i));
+      return;
+    }
+  }
   const bytes = encoder.encode(text);
   w.uvar(bytes.length);
   w.bytes(bytes);

@@ -26,6 +26,7 @@ export interface FoundBlock {
   symbol: string;
   kind: StreamKind;
   s0: number;
+  codec: number;
   data: Uint8Array;
 }
 
@@ -95,7 +96,7 @@ export function createDayReader(dir: string): DayReader {
         where.push(`kind IN (${placeholders(q.kinds.length)})`);
         args.push(...q.kinds);
       }
-      const sql = `SELECT exchange, symbol, kind, s0, data FROM blocks WHERE ${
+      const sql = `SELECT exchange, symbol, kind, s0, codec, data FROM blocks WHERE ${
         where.join(" AND ")
       } ORDER BY s0`;
       try {
@@ -108,7 +109,7 @@ export function createDayReader(dir: string): DayReader {
     },
     decode(block, withRaw = true) {
       try {
-        return decodeBlock(block.data, withRaw);
+        return decodeBlock(block.data, withRaw, Number(block.codec));
       } catch {
         problems.corruptBlocks++;
         return undefined;
