@@ -628,11 +628,36 @@ function readObjects(
       shapes[s] = shapes[s].filter((k) => !omit.has(allKeys[k]));
     }
   }
+  const out = new Array<Record<string, unknown>>(n);
+  if (shapes.length === 1 && !shapes[0].some((k) => allKeys[k] === "__proto__")) {
+    // One shape (the usual block): object i takes element i of every column.
+    const keys = shapes[0];
+    const build = uniformFactory(keys.map((k) => allKeys[k]))(keys.map((k) => cols[k]));
+    for (let i = 0; i < n; i++) out[i] = build(i);
+    return out;
+  }
   const at = new Array<number>(keyCount).fill(0);
   const build = shapes.map((keys) => shapeFactory(keys.map((k) => allKeys[k]), keys));
-  const out = new Array<Record<string, unknown>>(n);
   for (let i = 0; i < n; i++) out[i] = build[ids[i]](cols, at);
   return out;
+}
+
+type Uniform = (cols: unknown[][]) => (i: number) => Record<string, unknown>;
+const uniformFactories = new Map<string, Uniform>();
+
+/**
+ * For a block whose objects all have one shape: a function binding the key columns to
+ * locals and returning `(i) => ({k0: c0[i], k1: c1[i], ...})`.
+ */
+function uniformFactory(names: string[]): Uniform {
+  const sig = JSON.stringify(names);
+  let f = uniformFactories.get(sig);
+  if (f) return f;
+  const locals = names.map((_, j) => `const c${j} = cols[${j}];`).join(" ");
+  const fields = names.map((name, j) => `${JSON.stringify(name)}: c${j}[i]`).join(", ");
+  f = new Function("cols", `${locals} return (i) => ({${fields}});`) as Uniform;
+  if (uniformFactories.size < 10_000) uniformFactories.set(sig, f);
+  return f;
 }
 
 type Factory = (cols: unknown[][], at: number[]) => Record<string, unknown>;
