@@ -24,7 +24,7 @@ const dir = await Deno.makeTempDir({ prefix: "history-day-" });
 const rng = createRng(11);
 let ticks = 6_000_000; // price in cents
 let id = 0;
-const recorder = createRecorder({ dir, flushMs: 1000, maxQueueItems: 2_000_000 });
+const recorder = createRecorder({ dir, flushMs: 1000, maxQueueItems: 2_000_000, worker: false });
 const w0 = performance.now();
 const wc0 = process.cpuUsage();
 for (let s = 0; s < 86_400; s++) {
@@ -47,9 +47,9 @@ for (let s = 0; s < 86_400; s++) {
     if (mapped.kind !== "trade") throw new Error(`not a trade: ${JSON.stringify(mapped)}`);
     recorder.record({ exchange: "binance", item: mapped.event });
   }
-  if (s % 10 === 9) recorder.flush();
+  if (s % 10 === 9) await recorder.flush();
 }
-recorder.close();
+await recorder.close();
 const writeMs = performance.now() - w0;
 const wc = process.cpuUsage(wc0);
 const stats = recorder.stats();

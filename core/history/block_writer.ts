@@ -68,23 +68,7 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   let store: DayStore | undefined;
   let lastItem: RecordedItem | undefined;
 
-  const previousSeq = (): number => {
-    const days = listDays(dir);
-    for (let i = days.length - 1; i >= 0; i--) {
-      let s: DayStore | undefined;
-      try {
-        s = openDayStore(dir, days[i]);
-        const seq = s.maxSeq();
-        if (seq > 0) return seq;
-      } catch {
-        // A damaged or foreign file: look at the day before.
-      } finally {
-        s?.close();
-      }
-    }
-    return 0;
-  };
-  const startSeq = previousSeq();
+  const startSeq = lastRecordedSeq(dir);
 
   const snapshot = (
     s: DayStore,
@@ -259,4 +243,22 @@ function encodes(item: RecordedItem): boolean {
   } catch {
     return false;
   }
+}
+
+/** Highest sequence number recorded in `dir` (newest readable day first), or 0. */
+export function lastRecordedSeq(dir: string): number {
+  const days = listDays(dir);
+  for (let i = days.length - 1; i >= 0; i--) {
+    let s: DayStore | undefined;
+    try {
+      s = openDayStore(dir, days[i]);
+      const seq = s.maxSeq();
+      if (seq > 0) return seq;
+    } catch {
+      // A damaged or foreign file: look at the day before.
+    } finally {
+      s?.close();
+    }
+  }
+  return 0;
 }

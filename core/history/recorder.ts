@@ -1,27 +1,42 @@
 /**
  * The recorder: the hub hands it every item with {@link Recorder.record}, which
  * only appends to a bounded in-memory queue and never throws. A timer drains the
- * queue at least every second into the {@link BlockWriter}. When the queue is
- * full or a write fails, items are dropped and counted, and a `recording_gap`
- * marker covering them is written as soon as writing works again.
+ * queue at least every second to the writer, by default in a Worker (see
+ * `sink.ts`). When the queue is full or a write fails, items are dropped and
+ * counted, and a `recording_gap` marker covering them is written as soon as
+ * writing works again.
  * @module
  */
 import type { FeedItem } from "../feed/messages.ts";
-import { type BlockWriter, type BlockWriterOptions, createBlockWriter } from "./block_writer.ts";
+import {
+  type BlockWriter,
+  type BlockWriterOptions,
+  createBlockWriter,
+  lastRecordedSeq,
+} from "./block_writer.ts";
 import { applyRetention, type RetentionOptions } from "./retention.ts";
-import { dayOf, type RecordableItem, type RecordedItem, type RecordInput } from "./types.ts";
+import { type DayPart, inlineSink, type PartResult, workerSink, type WriteSink } from "./sink.ts";
+import {
+  dayOf,
+  type RecordableItem,
+  type RecordedItem,
+  type RecordingGap,
+  type RecordInput,
+} from "./types.ts";
 
 /** Settings of {@link createRecorder}. */
 export interface RecorderOptions extends BlockWriterOptions, RetentionOptions {
   /** Queue drain period, ms (default 250; at most 1000). */
   flushMs?: number;
-  /** Most items waiting in memory (default 1,000,000). */
+  /** Most items waiting in memory, queued or being written (default 1,000,000). */
   maxQueueItems?: number;
   /** Most estimated bytes waiting in memory (default 256 MiB). */
   maxQueueBytes?: number;
+  /** Write in a Worker (default true); false writes on the calling thread. */
+  worker?: boolean;
   /** Called on every failure with what was being done; never required. */
   onError?: (error: unknown, context: string) => void;
-  /** Replaces the SQLite writer (tests inject a failing one). */
+  /** Replaces the SQLite writer, written on the calling thread (tests inject a failing one). */
   writer?: (options: BlockWriterOptions) => BlockWriter;
 }
 
@@ -35,7 +50,7 @@ export interface RecorderStats {
   dropped: number;
   /** Items left out because they held values that cannot be recorded (not JSON-like). */
   rejected: number;
-  /** Items waiting in the queue, and their estimated bytes. */
+  /** Items waiting in memory (queued or being written), and their estimated bytes. */
   queued: number;
   queuedBytes: number;
   /** Failed writes (and failed opens or retention passes). */
@@ -44,7 +59,7 @@ export interface RecorderStats {
   lastError?: { message: string; context: string; at: number };
   /** Days deleted by retention. */
   deletedDays: string[];
-  /** Whether the writer works right now. */
+  /** Whether the last write worked. */
   healthy: boolean;
 }
 
@@ -55,11 +70,11 @@ export interface Recorder {
    * absent). Never throws and never waits: a full queue drops and counts the item.
    */
   record(input: RecordInput): number;
-  /** Writes everything queued now. */
-  flush(): void;
+  /** Hands everything queued to the writer; resolves once it is written (or failed). */
+  flush(): Promise<void>;
   stats(): RecorderStats;
   /** Flushes and closes. Idempotent. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 const NOT_RECORDED = new Set(["log", "malformed"]);
@@ -79,14 +94,14 @@ export function estimateBytes(item: FeedItem | RecordableItem): number {
  * ```ts
  * const recorder = createRecorder({ dir: "/var/lib/quant/history", retentionDays: 30 });
  * // in the hub, for every item of every feed, in hub order:
- * recorder.record({ exchange: "binance", item });
+ * const seq = recorder.record({ exchange: "binance", item });
+ * await recorder.close(); // at shutdown
  * ```
  */
 export function createRecorder(options: RecorderOptions): Recorder {
   const flushMs = Math.min(Math.max(options.flushMs ?? 250, 10), 1000);
   const maxItems = options.maxQueueItems ?? 1_000_000;
   const maxBytes = options.maxQueueBytes ?? 256 * 1024 * 1024;
-  const makeWriter = options.writer ?? createBlockWriter;
   const stats: RecorderStats = {
     recorded: 0,
     written: 0,
@@ -108,26 +123,52 @@ export function createRecorder(options: RecorderOptions): Recorder {
     } catch { /* a failing hook must not break recording */ }
   };
 
-  let writer: BlockWriter | undefined;
+  // The sequence continues after the last recorded item, across restarts and crashes.
   let nextSeq = 1;
-  const openWriter = () => {
+  try {
+    nextSeq = lastRecordedSeq(options.dir) + 1;
+  } catch (err) {
+    report(err, `reading the last sequence number in ${options.dir}`);
+  }
+  const writerOptions: BlockWriterOptions = {
+    dir: options.dir,
+    level: options.level,
+    maxBlockMs: options.maxBlockMs,
+    maxBlockItems: options.maxBlockItems,
+    snapshotEvery: options.snapshotEvery,
+    snapshotIntervalMs: options.snapshotIntervalMs,
+    compactMs: options.compactMs,
+  };
+  let sink: WriteSink | undefined;
+  const openSink = (): WriteSink | undefined => {
     try {
-      writer = makeWriter(options);
-      nextSeq = Math.max(nextSeq, writer.lastSeq() + 1);
-      return true;
+      if (options.writer || options.worker === false) {
+        sink = inlineSink((options.writer ?? createBlockWriter)(writerOptions));
+      } else {
+        sink = workerSink(
+          writerOptions,
+          (message) => report(new Error(message), `opening the recording in ${options.dir}`),
+        );
+      }
     } catch (err) {
       report(err, `opening the recording in ${options.dir}`);
-      return false;
     }
+    return sink;
   };
-  openWriter();
+  openSink();
 
   let queue: RecordedItem[] = [];
   let queueBytes = 0;
-  let gap: Extract<RecordableItem, { type: "recording_gap" }> | undefined;
+  /** Items and bytes handed to the writer and not settled yet. */
+  let inflight = 0, inflightBytes = 0;
+  let gap: RecordingGap | undefined;
   let closed = false;
   let lastRetention = 0;
   let retentionDay = "";
+  const updateQueued = () => {
+    stats.queued = queue.length + inflight;
+    stats.queuedBytes = queueBytes + inflightBytes;
+  };
 
   const drop = (items: readonly RecordedItem[], reason: string) => {
     for (const it of items) {
@@ -164,72 +205,104 @@ export function createRecorder(options: RecorderOptions): Recorder {
     }
   };
 
-  const flush = () => {
-    if (queue.length === 0 && !gap) return;
-    if (!writer && !openWriter()) {
-      drop(queue, "recording unavailable");
-      queue = [];
-      queueBytes = 0;
-      stats.queued = 0;
-      stats.queuedBytes = 0;
-      return;
-    }
-    const batch = queue;
-    queue = [];
-    queueBytes = 0;
-    stats.queued = 0;
-    stats.queuedBytes = 0;
-    if (gap) {
-      // The marker takes the first lost sequence number: a replay shows it where the hole began.
-      batch.unshift({ seq: gap.fromSeq, exchange: "", receiveTime: gap.fromTime, item: gap });
-    }
-    const marker = gap;
-    gap = undefined;
-    let day = "";
-    let part: RecordedItem[] = [];
-    const writePart = () => {
-      if (part.length === 0) return;
-      try {
-        const rejected = writer!.writeDay(day, part);
-        stats.written += part.length - (part[0].item === marker ? 1 : 0) - rejected;
+  /** Books the results of one batch: written, rejected, or dropped into the gap. */
+  const settle = (
+    parts: DayPart[],
+    results: PartResult[],
+    marker: RecordingGap | undefined,
+    bytes: number,
+  ) => {
+    for (let i = 0; i < parts.length; i++) {
+      const { day, items } = parts[i];
+      const result = results[i];
+      const hasMarker = items[0].item === marker;
+      if (result.ok) {
+        stats.written += items.length - (hasMarker ? 1 : 0) - result.rejected;
         stats.healthy = true;
-        if (rejected > 0) {
-          stats.rejected += rejected;
+        if (result.rejected > 0) {
+          stats.rejected += result.rejected;
           report(
-            new TypeError(`${rejected} items held values that cannot be recorded`),
+            new TypeError(`${result.rejected} items held values that cannot be recorded`),
             `encoding items of ${day}`,
           );
           stats.healthy = true;
         }
-      } catch (err) {
-        report(err, `writing ${part.length} items of ${day} to ${options.dir}`);
-        const lost = part.filter((it) => it.item !== marker);
+      } else {
+        report(
+          new Error(result.error),
+          `writing ${items.length} items of ${day} to ${options.dir}`,
+        );
         // The marker was not written either: keep it, and widen it by what this write lost.
-        if (marker && part[0].item === marker) gap = { ...marker };
-        drop(lost, `write failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (marker && hasMarker) {
+          gap = gap
+            ? { ...gap, fromSeq: marker.fromSeq, fromTime: marker.fromTime }
+            : { ...marker };
+          if (gap !== marker) gap.dropped += marker.dropped;
+        }
+        drop(items.filter((it) => it.item !== marker), `write failed: ${result.error}`);
       }
-      part = [];
-    };
-    for (const it of batch) {
-      const d = dayOf(it.receiveTime);
-      if (d !== day) {
-        writePart();
-        day = d;
-      }
-      part.push(it);
     }
-    writePart();
+    inflight -= parts.reduce((a, p) => a + p.items.length, 0);
+    inflightBytes -= bytes;
+    updateQueued();
     retention(Date.now());
+  };
+
+  const flushNow = () => {
+    if (queue.length === 0 && !gap) return;
+    const target = sink ?? openSink();
+    if (!target) {
+      drop(queue, "recording unavailable");
+      queue = [];
+      queueBytes = 0;
+      updateQueued();
+      return;
+    }
+    const batch = queue;
+    const bytes = queueBytes;
+    queue = [];
+    queueBytes = 0;
+    const marker = gap;
+    gap = undefined;
+    // The marker takes the first lost sequence number: a replay shows it where the hole began.
+    if (marker) {
+      batch.unshift({
+        seq: marker.fromSeq,
+        exchange: "",
+        receiveTime: marker.fromTime,
+        item: marker,
+      });
+    }
+    const parts: DayPart[] = [];
+    for (const it of batch) {
+      const day = dayOf(it.receiveTime);
+      const last = parts[parts.length - 1];
+      if (last?.day === day) last.items.push(it);
+      else parts.push({ day, items: [it] });
+    }
+    inflight += batch.length;
+    inflightBytes += bytes;
+    updateQueued();
+    target.write(parts, (results) => settle(parts, results, marker, bytes));
   };
 
   const timer = setInterval(() => {
     try {
-      flush();
+      flushNow();
     } catch (err) {
       report(err, "flushing the recording queue");
     }
   }, flushMs);
   Deno.unrefTimer(timer);
+
+  const flush = async () => {
+    try {
+      flushNow();
+    } catch (err) {
+      report(err, "flushing the recording queue");
+    }
+    await sink?.idle();
+  };
 
   return {
     record(input) {
@@ -250,42 +323,35 @@ export function createRecorder(options: RecorderOptions): Recorder {
           item: item as RecordableItem,
         };
         const bytes = estimateBytes(item);
-        if (queue.length >= maxItems || queueBytes + bytes > maxBytes) {
+        if (
+          queue.length + inflight >= maxItems || queueBytes + inflightBytes + bytes > maxBytes
+        ) {
           drop([entry], "recording queue full");
           return seq;
         }
         queue.push(entry);
         queueBytes += bytes;
         stats.recorded++;
-        stats.queued = queue.length;
-        stats.queuedBytes = queueBytes;
+        stats.queued = queue.length + inflight;
+        stats.queuedBytes = queueBytes + inflightBytes;
       } catch (err) {
         report(err, "queueing an item");
       }
       return seq;
     },
-    flush() {
-      try {
-        flush();
-      } catch (err) {
-        report(err, "flushing the recording queue");
-      }
-    },
+    flush,
     stats: () => ({ ...stats, deletedDays: [...stats.deletedDays] }),
-    close() {
+    async close() {
       if (closed) return;
-      clearInterval(timer);
-      try {
-        flush();
-      } catch (err) {
-        report(err, "flushing the recording queue");
-      }
       closed = true;
+      clearInterval(timer);
+      await flush();
       try {
-        writer?.close();
+        await sink?.close();
       } catch (err) {
         report(err, "closing the recording");
       }
+      sink = undefined;
     },
   };
 }

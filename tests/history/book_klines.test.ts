@@ -32,7 +32,7 @@ for (const snapshotEvery of [25, 1_000_000]) {
         seconds: 60,
         symbols: ["BTCUSDT", "ETHUSDT"],
       });
-      recordAll(items, dir, { snapshotEvery, compactMs: 20_000 });
+      await recordAll(items, dir, { snapshotEvery, compactMs: 20_000 });
       const history = openHistory(dir);
       // Instants: early, around the resync at 30 s (also across midnight), and late.
       const instants = [
@@ -87,7 +87,7 @@ Deno.test("klines from history equal bars computed independently from the raw tr
       symbols: ["ETHUSDT"],
       tradesPerSecond: 30,
     });
-    recordAll(items, dir);
+    await recordAll(items, dir);
     const history = openHistory(dir);
     const trades = items.map((i) => i.item).filter((i): i is TradeEvent =>
       i.type === "trade" && i.exchange === "binance"

@@ -84,7 +84,7 @@ Deno.test("kill -9 mid-recording: the history reads, loses at most ~1 s, and rec
       item: { type: "status", state: "connected" },
       receiveTime: now,
     });
-    recorder.close();
+    await recorder.close();
     equal(seq, recorded + 1, "sequence continues after the last recorded item");
     const after = openHistory(dir);
     const tail = await collect(after.events({ from: now, to: now }));

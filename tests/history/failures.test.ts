@@ -27,7 +27,7 @@ function trade(i: number): TradeEvent {
   };
 }
 
-Deno.test("an unwritable folder is reported through stats and onError; record never throws", () => {
+Deno.test("an unwritable folder is reported through stats and onError; record never throws", async () => {
   const errors: string[] = [];
   // A folder below a regular file can never be created (root ignores permission bits).
   const file = Deno.makeTempFileSync();
@@ -37,14 +37,14 @@ Deno.test("an unwritable folder is reported through stats and onError; record ne
       onError: (_err, context) => errors.push(context),
     });
     for (let i = 0; i < 100; i++) recorder.record({ exchange: "binance", item: trade(i) });
-    recorder.flush();
+    await recorder.flush();
     const stats = recorder.stats();
     equal(stats.healthy, false);
     assert(stats.errors >= 1);
     assert(stats.lastError?.context.includes(`${file}/history`), "the error says which folder");
     equal(stats.dropped, 100, "every item counted as dropped");
     assert(errors.length >= 1, "onError was called");
-    recorder.close();
+    await recorder.close();
   } finally {
     Deno.removeSync(file);
   }
@@ -65,17 +65,17 @@ Deno.test("a full disk drops and counts, then the recording resumes with a gap m
     };
     const recorder = createRecorder({ dir, writer: failing });
     for (let i = 0; i < 10; i++) recorder.record({ exchange: "binance", item: trade(i) });
-    recorder.flush();
+    await recorder.flush();
     full = true;
     for (let i = 10; i < 30; i++) recorder.record({ exchange: "binance", item: trade(i) });
-    recorder.flush();
+    await recorder.flush();
     let stats = recorder.stats();
     equal(stats.dropped, 20);
     equal(stats.healthy, false);
     equal(stats.lastError?.message, "database or disk is full");
     full = false;
     for (let i = 30; i < 40; i++) recorder.record({ exchange: "binance", item: trade(i) });
-    recorder.close();
+    await recorder.close();
     stats = recorder.stats();
     equal(stats.written, 20);
     equal(stats.healthy, true);
@@ -132,7 +132,7 @@ Deno.test("a bounded queue drops and counts what does not fit, without waiting",
     equal(stats.dropped, 400);
     equal(stats.queued, 100);
     assert(took < 200, `record() of 500 items took ${took} ms`);
-    recorder.close();
+    await recorder.close();
     stats = recorder.stats();
     equal(stats.written, 100);
     const history = openHistory(dir);
@@ -150,7 +150,7 @@ Deno.test("a bounded queue drops and counts what does not fit, without waiting",
   });
 });
 
-Deno.test("a byte-bounded queue counts big book updates against its limit", () => {
+Deno.test("a byte-bounded queue counts big book updates against its limit", async () => {
   const file = Deno.makeTempFileSync();
   try {
     const recorder = createRecorder({
@@ -179,7 +179,7 @@ Deno.test("a byte-bounded queue counts big book updates against its limit", () =
     equal(stats.recorded, 2, "two 48 KB snapshots fit in 100 KB");
     equal(stats.dropped, 8);
     assert(stats.queuedBytes <= 100_000);
-    recorder.close();
+    await recorder.close();
   } finally {
     Deno.removeSync(file);
   }
@@ -189,7 +189,7 @@ Deno.test("a damaged block or a truncated file is skipped and counted, never thr
   await withTempDir(async (dir) => {
     const recorder = createRecorder({ dir, compactMs: 0 });
     for (let i = 0; i < 3000; i++) recorder.record({ exchange: "binance", item: trade(i) });
-    recorder.close();
+    await recorder.close();
     // Damage one block's bytes in place.
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(`${dir}/2026-12-07.sqlite`);

@@ -6,11 +6,11 @@ import type { HubItem } from "./fixture_stream.ts";
  * Records `items` in hub order into `dir` and closes the recorder; returns the
  * items as recorded (with their sequence numbers). Throws if anything was dropped.
  */
-export function recordAll(
+export async function recordAll(
   items: readonly HubItem[],
   dir: string,
   options: Partial<RecorderOptions> = {},
-): RecordedItem[] {
+): Promise<RecordedItem[]> {
   const recorder = createRecorder({ dir, ...options });
   const recorded: RecordedItem[] = [];
   for (const it of items) {
@@ -22,7 +22,7 @@ export function recordAll(
       item: it.item as RecordedItem["item"],
     });
   }
-  recorder.close();
+  await recorder.close();
   const stats = recorder.stats();
   if (stats.dropped !== 0 || stats.errors !== 0 || stats.written !== items.length) {
     throw new Error(`recording was not complete: ${JSON.stringify(stats)}`);

@@ -6,7 +6,7 @@ import { withTempDir } from "./helpers.ts";
 
 const DAY = 86_400_000;
 
-function recordDays(dir: string, now: number, ages: number[]): void {
+async function recordDays(dir: string, now: number, ages: number[]): Promise<void> {
   const recorder = createRecorder({ dir });
   for (const age of ages) {
     for (let i = 0; i < 200; i++) {
@@ -28,15 +28,15 @@ function recordDays(dir: string, now: number, ages: number[]): void {
       });
     }
   }
-  recorder.close();
+  await recorder.close();
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 Deno.test("retention by days deletes the oldest days and keeps the last N", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const now = Date.UTC(2026, 11, 7, 12);
-    recordDays(dir, now, [10, 8, 6, 1, 0]);
+    await recordDays(dir, now, [10, 8, 6, 1, 0]);
     const deleted = applyRetention(dir, { retentionDays: 7 }, now, dayOf(now));
     deepStrictEqual(deleted, [dayOf(now - 10 * DAY), dayOf(now - 8 * DAY)]);
     deepStrictEqual(listDays(dir), [dayOf(now - 6 * DAY), dayOf(now - DAY), dayOf(now)]);
@@ -48,9 +48,9 @@ Deno.test("retention by days deletes the oldest days and keeps the last N", asyn
 });
 
 Deno.test("retention by bytes deletes oldest first until under the limit, never today", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const now = Date.UTC(2026, 11, 7, 12);
-    recordDays(dir, now, [3, 2, 1, 0]);
+    await recordDays(dir, now, [3, 2, 1, 0]);
     const history = openHistory(dir);
     equal(history.catalog().days.length, 4);
     history.close();
@@ -64,18 +64,18 @@ Deno.test("retention by bytes deletes oldest first until under the limit, never 
 });
 
 Deno.test("the recorder applies retention itself and reports the days it deleted", async () => {
-  await withTempDir((dir) => {
+  await withTempDir(async (dir) => {
     const now = Date.now();
-    recordDays(dir, now, [5, 4]);
+    await recordDays(dir, now, [5, 4]);
     const recorder = createRecorder({ dir, retentionDays: 3 });
     recorder.record({
       exchange: "kraken",
       item: { type: "status", state: "connected" },
       receiveTime: now,
     });
-    recorder.flush();
+    await recorder.flush();
     deepStrictEqual(recorder.stats().deletedDays, [dayOf(now - 5 * DAY), dayOf(now - 4 * DAY)]);
-    recorder.close();
+    await recorder.close();
     deepStrictEqual(listDays(dir), [dayOf(now)]);
   });
 });

@@ -10,7 +10,7 @@ Deno.test("history round trip: every item comes back equal, field for field, in 
   await withTempDir(async (dir) => {
     // 40 s across midnight UTC: two day files; merging into minute blocks on.
     const { items } = generateStream({ start: START, seconds: 40 });
-    const recorded = recordAll(items, dir, { compactMs: 10_000 });
+    const recorded = await recordAll(items, dir, { compactMs: 10_000 });
     const history = openHistory(dir);
     const back = await collect(history.events({ from: 0, to: Infinity }));
     equal(back.length, recorded.length, "same number of items");
@@ -35,7 +35,7 @@ Deno.test("history round trip: every item comes back equal, field for field, in 
 Deno.test("history filters: one exchange and channel, a time window, trades of one symbol", async () => {
   await withTempDir(async (dir) => {
     const { items } = generateStream({ start: START, seconds: 30 });
-    const recorded = recordAll(items, dir);
+    const recorded = await recordAll(items, dir);
     const history = openHistory(dir);
     const from = START + 7_000, to = START + 23_000;
     const expected = recorded.filter((r) =>
@@ -107,7 +107,7 @@ Deno.test("history numbers: awkward values come back identical", async () => {
           : [i, null],
       },
     }));
-    const recorded = recordAll(items, dir);
+    const recorded = await recordAll(items, dir);
     const history = openHistory(dir);
     const back = await collect(history.events({ from: 0, to: Infinity }));
     deepStrictEqual(back, recorded);
