@@ -28,6 +28,8 @@ export interface ByteReader {
   u8(): number;
   u32(): number;
   uvar(): number;
+  /** Reads `n` zig-zag varints as running sums (delta decoding) into `out`. */
+  deltas(out: number[], n: number): void;
   svar(): number;
   f64(): number;
   bytes(length: number): Uint8Array;
@@ -138,6 +140,22 @@ export function createByteReader(buf: Uint8Array): ByteReader {
     svar() {
       const z = uvar();
       return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    },
+    deltas(out, n) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        let z: number;
+        const b0 = pos < end ? buf[pos] : 256;
+        if (b0 < 0x80) {
+          z = b0;
+          pos++;
+        } else if (b0 < 256 && pos + 1 < end && buf[pos + 1] < 0x80) {
+          z = (b0 & 0x7f) | (buf[pos + 1] << 7);
+          pos += 2;
+        } else z = uvar();
+        acc += (z & 1) === 0 && z < 0x80000000 ? z >>> 1 : (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+        out[i] = acc;
+      }
     },
     f64() {
       if (pos + 8 > end) throw new CorruptBlockError("float past end of block");

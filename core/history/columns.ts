@@ -221,8 +221,7 @@ function readRawNumbers(r: ByteReader, n: number): RawNumbers {
   if (mode === NUM_SCALED) {
     const d = r.u8();
     if (d > 15) throw new CorruptBlockError(`bad decimal scale ${d}`);
-    let acc = 0;
-    for (let i = 0; i < n; i++) values[i] = acc += r.svar();
+    r.deltas(values, n);
     return { d, values };
   }
   if (mode !== NUM_FLOAT) throw new CorruptBlockError(`bad number mode ${mode}`);

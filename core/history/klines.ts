@@ -37,41 +37,124 @@ export function intervalMs(interval: string): number {
   return ms;
 }
 
-const SCALE = 18;
-const SCALE_BIG = 10n ** BigInt(SCALE);
 const POW10 = Array.from({ length: 16 }, (_, d) => 10 ** d);
-const POW10_BIG = Array.from({ length: 40 }, (_, d) => 10n ** BigInt(d));
+const POW10_BIG = Array.from({ length: 100 }, (_, d) => 10n ** BigInt(d));
+const SAFE = 2 ** 52;
 
-/** `v` as an exact scaled integer `[int, decimals]`, or undefined when it has over 15 decimals. */
-function exact(v: number): [bigint, number] | undefined {
+/** Decimals of `v` when it is an exact decimal with at most 15 of them, else -1. */
+function decimalsOf(v: number): number {
   for (let d = 0; d <= 15; d++) {
     const m = Math.round(v * POW10[d]);
-    if (m / POW10[d] === v && Number.isSafeInteger(m)) return [BigInt(m), d];
+    if (m / POW10[d] === v) return Number.isSafeInteger(m) ? d : -1;
   }
-  return undefined;
+  return -1;
 }
 
-/** An exact decimal sum: a BigInt at 10^-18, plus a float fallback for values that are not. */
+/**
+ * An exact decimal sum: `acc` (a safe integer) and `big` at 10^-`scale`, plus a
+ * float part for values that are not short decimals. Numbers first, BigInt only
+ * when a sum outgrows 2^52 or the scale grows.
+ */
 interface DecimalSum {
+  scale: number;
+  acc: number;
   big: bigint;
   float: number;
 }
 
+const newSum = (): DecimalSum => ({ scale: 0, acc: 0, big: 0n, float: 0 });
+
+/** Adds the integer `m` at 10^-`d` exactly. */
+function addScaled(sum: DecimalSum, m: number, d: number): void {
+  if (d > sum.scale) {
+    sum.big = (sum.big + BigInt(sum.acc)) * POW10_BIG[d - sum.scale];
+    sum.acc = 0;
+    sum.scale = d;
+  }
+  if (d < sum.scale) {
+    const f = POW10[sum.scale - d];
+    if (sum.scale - d <= 15 && Math.abs(m * f) <= SAFE) m *= f;
+    else {
+      sum.big += BigInt(m) * POW10_BIG[sum.scale - d];
+      return;
+    }
+  }
+  sum.acc += m;
+  if (sum.acc > SAFE || sum.acc < -SAFE) {
+    sum.big += BigInt(sum.acc);
+    sum.acc = 0;
+  }
+}
+
+/**
+ * `v` as the exact decimal of its shortest round-trip text (`String(v)`, what the
+ * exchange sent when it sent at most 17 digits), or undefined (NaN, ±Infinity).
+ */
+function decimalOf(v: number): [bigint, number] | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(v));
+  if (!m) return undefined;
+  const frac = m[3] ?? "";
+  let digits = BigInt(m[2] + frac);
+  let scale = frac.length - Number(m[4] ?? 0);
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  if (scale > 60) return undefined;
+  return [m[1] ? -digits : digits, scale];
+}
+
+/** Adds `a × b` (b = 1 for a plain sum) exactly, through BigInt when the numbers are long. */
 function addProduct(sum: DecimalSum, a: number, b: number): void {
-  const x = exact(a), y = exact(b);
-  if (!x || !y || x[1] + y[1] > SCALE) {
-    sum.float += a * b;
+  const da = decimalsOf(a), db = b === 1 ? 0 : decimalsOf(b);
+  if (da < 0 || db < 0) {
+    const x = decimalOf(a), y = decimalOf(b);
+    if (!x || !y) {
+      sum.float += a * b;
+      return;
+    }
+    const d = x[1] + y[1];
+    if (d > sum.scale) addScaled(sum, 0, d);
+    sum.big += x[0] * y[0] * 10n ** BigInt(sum.scale - d);
     return;
   }
-  sum.big += x[0] * y[0] * POW10_BIG[SCALE - x[1] - y[1]];
+  const ma = Math.round(a * POW10[da]), mb = Math.round(b * POW10[db]);
+  const m = ma * mb;
+  if (Math.abs(m) <= SAFE) addScaled(sum, m, da + db);
+  else {
+    // Too large for a double: add through BigInt at the sum's scale.
+    const d = da + db;
+    if (d > sum.scale) addScaled(sum, 0, d);
+    sum.big += BigInt(ma) * BigInt(mb) * POW10_BIG[sum.scale - d];
+  }
 }
 
 function valueOf(sum: DecimalSum): number {
-  const neg = sum.big < 0n;
-  const abs = neg ? -sum.big : sum.big;
-  const int = abs / SCALE_BIG, frac = abs % SCALE_BIG;
-  const text = `${neg ? "-" : ""}${int}.${frac.toString().padStart(SCALE, "0")}`;
+  const total = sum.big + BigInt(sum.acc);
+  if (sum.scale === 0) return Number(total) + sum.float;
+  const neg = total < 0n;
+  const abs = neg ? -total : total;
+  const p = POW10_BIG[sum.scale];
+  const text = `${neg ? "-" : ""}${abs / p}.${(abs % p).toString().padStart(sum.scale, "0")}`;
   return Number(text) + sum.float;
+}
+
+/** Parses ISO 8601 trade times, reusing the date part while it does not change. */
+function createTimeParser(): (iso: string) => number {
+  let prefix = "";
+  let base = NaN;
+  return (iso) => {
+    if (prefix !== "" && iso.length === 24 && iso.charCodeAt(23) === 90 && iso.startsWith(prefix)) {
+      const ms = Number(iso.slice(20, 23));
+      if (ms >= 0) return base + ms;
+    }
+    const t = Date.parse(iso);
+    if (iso.length === 24 && iso[19] === ".") {
+      prefix = iso.slice(0, 20);
+      base = Date.parse(prefix + "000Z");
+    }
+    return t;
+  };
 }
 
 /**
@@ -87,7 +170,8 @@ export async function* klinesFromTrades(
   const ms = intervalMs(interval);
   const first = Math.floor(from / ms) * ms;
   let bar: Kline | undefined;
-  let vol: DecimalSum = { big: 0n, float: 0 }, quote: DecimalSum = { big: 0n, float: 0 };
+  let vol = newSum(), quote = newSum();
+  const parseTime = createTimeParser();
   const close = (): Kline => {
     const b = bar!;
     b.volume = valueOf(vol);
@@ -95,7 +179,7 @@ export async function* klinesFromTrades(
     return b;
   };
   for await (const t of trades) {
-    const time = Date.parse(t.timestamp);
+    const time = parseTime(t.timestamp);
     const open = Math.floor(time / ms) * ms;
     if (open < first || open > to) continue;
     if (bar && open !== bar.openTime) {
@@ -115,8 +199,8 @@ export async function* klinesFromTrades(
         quoteVolume: 0,
         trades: 0,
       };
-      vol = { big: 0n, float: 0 };
-      quote = { big: 0n, float: 0 };
+      vol = newSum();
+      quote = newSum();
     }
     if (t.price > bar.high) bar.high = t.price;
     if (t.price < bar.low) bar.low = t.price;

@@ -143,3 +143,37 @@ Deno.test("klines from history equal bars computed independently from the raw tr
     history.close();
   });
 });
+
+Deno.test("kline volumes stay exact past 2^53 and across changing decimals", async () => {
+  const { klinesFromTrades } = await import("../../core/history/klines.ts");
+  const T = Date.UTC(2026, 11, 7);
+  const rows: [string, string][] = [];
+  for (let i = 0; i < 5000; i++) {
+    rows.push([(98765432.12345678 + i / 1e8).toFixed(8), i % 3 ? "123456.7" : "0.000001"]);
+  }
+  rows.push(["1", "0.123456789012"]);
+  const trades = rows.map(([p, q], i): TradeEvent => ({
+    type: "trade",
+    exchange: "x",
+    symbol: "S",
+    eventTime: T + i,
+    receiveTime: T + i,
+    price: Number(p),
+    quantity: Number(q),
+    timestamp: new Date(T + i).toISOString(),
+    tradeId: i,
+    side: "buy",
+  }));
+  async function* source() {
+    yield* trades;
+  }
+  const [bar] = await collect(klinesFromTrades(source(), "1m", T, T + 59_999));
+  let v = 0n, q = 0n;
+  for (const [p, qty] of rows) {
+    v += big18(qty);
+    q += big18(p) * big18(qty);
+  }
+  equal(bar.trades, rows.length);
+  equal(bar.volume, fromBig(v, 18));
+  equal(bar.quoteVolume, fromBig(q, 36));
+});
