@@ -13,7 +13,7 @@ import { topN } from "../books/book.ts";
 import { CODEC_COLUMNS_ZSTD, encodeBlock, encodeBook } from "./block.ts";
 import { createBookMirror, type MirroredBook } from "./book_mirror.ts";
 import { type DayStore, listDays, openDayStore } from "./day_store.ts";
-import { dayOf, dayStart, kindOf, type RecordedItem, symbolOf } from "./types.ts";
+import { dayStart, kindOf, type RecordedItem, symbolOf } from "./types.ts";
 
 /** Settings of {@link createBlockWriter}. */
 export interface BlockWriterOptions {
@@ -226,10 +226,6 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   };
 }
 
-/** The UTC day an item is filed under. */
-export function dayOfItem(item: RecordedItem): string {
-  return dayOf(item.receiveTime);
-}
 
 function streamKey(it: RecordedItem): string {
   return `${it.exchange}\u0000${symbolOf(it.item)}\u0000${kindOf(it.item)}`;

@@ -349,7 +349,7 @@ function hasLoneSurrogate(s: string): boolean {
 }
 
 /** Strings: ISO times, decimals, a dictionary, or plain text, whichever is exact and smallest. */
-export function writeStrings(w: ByteWriter, strs: readonly string[]): void {
+function writeStrings(w: ByteWriter, strs: readonly string[]): void {
   const iso = isoTimes(strs);
   if (iso) {
     w.u8(STR_ISO);
@@ -406,7 +406,7 @@ function splitText(text: string, lengths: readonly number[]): string[] {
 }
 
 /** Reads `n` strings written by {@link writeStrings}. */
-export function readStrings(r: ByteReader, n: number): string[] {
+function readStrings(r: ByteReader, n: number): string[] {
   const mode = r.u8();
   switch (mode) {
     case STR_ISO: {

@@ -151,7 +151,7 @@ export function openDayStore(dir: string, day: string): DayStore {
 }
 
 /** Highest sequence number in an open day database (blocks and snapshots), or 0. */
-export function maxSeqOf(db: DatabaseSync): number {
+function maxSeqOf(db: DatabaseSync): number {
   const row = db.prepare(
     "SELECT max(coalesce((SELECT max(s1) FROM blocks), 0), coalesce((SELECT max(seq) FROM snapshots), 0)) AS m",
   ).get() as { m: number } | undefined;

@@ -44,7 +44,7 @@ function siftDown(heap: Cursor[]): void {
 }
 
 /** Whether an item passes the filter's channel and marker rules. */
-export function itemFilter(filter: EventFilter): (item: RecordableItem) => boolean {
+function itemFilter(filter: EventFilter): (item: RecordableItem) => boolean {
   const channels = filter.channels ? new Set<string>(filter.channels) : undefined;
   const markers = filter.markers ?? true;
   return (item) => {

@@ -80,7 +80,7 @@ export interface Recorder {
 const NOT_RECORDED = new Set(["log", "malformed"]);
 
 /** Rough memory cost of an item in the queue (what the byte bound counts). */
-export function estimateBytes(item: FeedItem | RecordableItem): number {
+function estimateBytes(item: FeedItem | RecordableItem): number {
   if (item.type === "book") return 160 + (item.bids.length + item.asks.length) * 48;
   if (item.type === "instruments") return 200 + item.instruments.length * 160;
   return item.type === "trade" || item.type === "quote" || item.type === "kline" ? 400 : 160;
