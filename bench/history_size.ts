@@ -92,6 +92,26 @@ if (viaWorker.stats().written !== items.length) {
   throw new Error(`worker recording incomplete: ${JSON.stringify(viaWorker.stats())}`);
 }
 await Deno.remove(dir2, { recursive: true });
+// The clone alone: posting the same items, one second per message, to an idle Worker.
+const sinkWorker = new Worker("data:application/javascript,self.onmessage=()=>{}", {
+  type: "module",
+});
+let cloneMs = Infinity;
+for (let run = 0; run < 3; run++) {
+  const c0 = performance.now();
+  let from = 0;
+  for (let i = 1; i <= items.length; i++) {
+    if (
+      i === items.length ||
+      Math.floor(items[i].receiveTime / 1000) !== Math.floor(items[from].receiveTime / 1000)
+    ) {
+      sinkWorker.postMessage(items.slice(from, i));
+      from = i;
+    }
+  }
+  cloneMs = Math.min(cloneMs, performance.now() - c0);
+}
+sinkWorker.terminate();
 if (stats.dropped || stats.errors) throw new Error(`recording failed: ${JSON.stringify(stats)}`);
 
 const history = openHistory(dir);
@@ -218,6 +238,9 @@ const lines = [
   } ms = ${fmt(hubMs * 1000 / items.length, 2)} µs/item (all written in ${
     fmt(workerWallMs)
   } ms wall) | |`,
+  `| of which the structured clone alone (postMessage of each second to an idle Worker) | ${
+    fmt(cloneMs)
+  } ms = ${fmt(cloneMs * 1000 / items.length, 2)} µs/item | |`,
   `| writer: encode + zstd + SQLite commit, flushed every simulated second | ${fmt(writeMs)} ms (${
     fmt(items.length / writeMs, 0)
   } k items/s) | ${fmt(writeCpu / items.length, 2)} µs/item |`,
