@@ -226,7 +226,6 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   };
 }
 
-
 function streamKey(it: RecordedItem): string {
   return `${it.exchange}\u0000${symbolOf(it.item)}\u0000${kindOf(it.item)}`;
 }
