@@ -17,6 +17,9 @@ export interface BlockQuery {
   exchanges?: readonly string[];
   /** Symbols; exchange-wide blocks (symbol `""`) always match. */
   symbols?: readonly string[];
+  /** Blocks holding sequence numbers above / up to these. */
+  afterSeq?: number;
+  untilSeq?: number;
   kinds?: readonly StreamKind[];
 }
 
@@ -91,6 +94,14 @@ export function createDayReader(dir: string): DayReader {
       if (q.symbols) {
         where.push(`(symbol = '' OR symbol IN (${placeholders(q.symbols.length)}))`);
         args.push(...q.symbols);
+      }
+      if (q.afterSeq !== undefined) {
+        where.push("s1 > ?");
+        args.push(q.afterSeq);
+      }
+      if (q.untilSeq !== undefined) {
+        where.push("s0 <= ?");
+        args.push(q.untilSeq);
       }
       if (q.kinds) {
         where.push(`kind IN (${placeholders(q.kinds.length)})`);

@@ -89,7 +89,10 @@ export async function* mergedBatches(
     exchanges,
     symbols: filter.symbols,
     kinds: kindsOf(filter),
+    afterSeq: filter.afterSeq,
+    untilSeq: filter.untilSeq,
   };
+  const afterSeq = filter.afterSeq ?? -Infinity, untilSeq = filter.untilSeq ?? Infinity;
   let batch: RecordedItem[] = [];
   for (const day of reader.days(filter.from, filter.to)) {
     const rows = reader.blocks(day, query)[Symbol.iterator]();
@@ -116,8 +119,11 @@ export async function* mergedBatches(
       const n = seqs.length;
       while (i < n && seqs[i] <= limit) {
         const t = times[i];
-        if (t >= filter.from && t <= filter.to && keep(items[i])) {
-          batch.push({ seq: seqs[i], exchange, receiveTime: t, item: items[i] });
+        const seq = seqs[i];
+        if (
+          t >= filter.from && t <= filter.to && seq > afterSeq && seq <= untilSeq && keep(items[i])
+        ) {
+          batch.push({ seq, exchange, receiveTime: t, item: items[i] });
           if (batch.length >= batchSize) {
             top.i = i + 1;
             yield batch;

@@ -70,6 +70,10 @@ export interface EventFilter {
   markers?: boolean;
   /** Decode each event's `raw` exchange payload (default true; false is much faster). */
   raw?: boolean;
+  /** Only items with a sequence number above this (resuming after a seen item, or splicing). */
+  afterSeq?: number;
+  /** Only items with a sequence number up to this (inclusive). */
+  untilSeq?: number;
 }
 
 /** The stream kind of an item. */

@@ -27,6 +27,12 @@ Deno.test("history round trip: every item comes back equal, field for field, in 
       krakenTrades.reduce((a, s) => a + s.count, 0),
       recorded.filter((r) => r.exchange === "kraken" && r.item.type === "trade").length,
     );
+    // A range of sequence numbers (resuming after an item a client already has).
+    const a = recorded[5000].seq, b = recorded[9000].seq;
+    deepStrictEqual(
+      await collect(history.events({ from: 0, to: Infinity, afterSeq: a, untilSeq: b })),
+      recorded.slice(5001, 9001),
+    );
     deepStrictEqual(history.problems(), { corruptBlocks: 0, unreadableDays: 0 });
     history.close();
   });
