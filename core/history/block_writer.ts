@@ -13,7 +13,7 @@ import { topN } from "../books/book.ts";
 import { CODEC_COLUMNS_ZSTD, encodeBlock, encodeBook } from "./block.ts";
 import { createBookMirror, type MirroredBook } from "./book_mirror.ts";
 import { type DayStore, listDays, openDayStore } from "./day_store.ts";
-import { dayStart, kindOf, type RecordedItem, symbolOf } from "./types.ts";
+import { dayStart, kindOf, type RecordedItem, type SnapshotInput, symbolOf } from "./types.ts";
 
 /** Settings of {@link createBlockWriter}. */
 export interface BlockWriterOptions {
@@ -38,7 +38,11 @@ export interface BlockWriter {
    * Writes items of one UTC day (ascending `seq`) in one transaction. Returns how many
    * items could not be encoded (values that are not JSON-like) and were left out.
    */
-  writeDay(day: string, items: readonly RecordedItem[]): number;
+  writeDay(
+    day: string,
+    items: readonly RecordedItem[],
+    snapshots?: readonly SnapshotInput[],
+  ): number;
   /** Highest sequence number recorded in `dir` before this writer started, or 0. */
   lastSeq(): number;
   close(): void;
@@ -185,7 +189,7 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   };
 
   return {
-    writeDay(day, items) {
+    writeDay(day, items, snapshots = []) {
       if (items.length === 0) return 0;
       rejected = 0;
       const s = storeFor(day);
@@ -208,6 +212,19 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
           if (due) snapshot(s, it.exchange, symbolOf(it.item), due, it.receiveTime, it.seq);
         }
         for (const block of open.values()) flushBlock(s, block);
+        // Books taken from the hub (after a recording gap): stored, and the mirror re-anchored.
+        for (const snap of snapshots) {
+          const enc = encodeBook(snap.book, level);
+          s.insertSnapshot({
+            exchange: snap.exchange,
+            symbol: snap.symbol,
+            t: snap.t,
+            seq: snap.seq,
+            codec: CODEC_COLUMNS_ZSTD,
+            data: enc.data,
+          });
+          mirror.reset(snap.exchange, snap.symbol, snap.book, snap.t);
+        }
       });
       lastItem = items[items.length - 1];
       try {

@@ -12,7 +12,7 @@ import {
   createBook,
   type OrderBook,
 } from "../books/book.ts";
-import type { RecordableItem } from "./types.ts";
+import type { RecordableItem, StoredBook } from "./types.ts";
 
 /** One mirrored book. */
 export interface MirroredBook {
@@ -73,6 +73,8 @@ export interface BookMirror {
   synced(): Iterable<[exchange: string, symbol: string, book: MirroredBook]>;
   /** Notes that a snapshot of this book was stored at `time`. */
   stored(exchange: string, symbol: string, time: number): void;
+  /** Replaces a book with a snapshot taken from the hub (synced). */
+  reset(exchange: string, symbol: string, book: StoredBook, time: number): void;
 }
 
 interface Tracked extends MirroredBook {
@@ -118,6 +120,23 @@ export function createBookMirror(policy: SnapshotPolicy): BookMirror {
     },
     *synced() {
       for (const b of books.values()) if (b.synced) yield [b.exchange, b.symbol, b];
+    },
+    reset(exchange, symbol, book, time) {
+      const key = `${exchange}\u0000${symbol}`;
+      let b = books.get(key);
+      if (!b) {
+        b = { ...createMirroredBook(), exchange, symbol, since: 0, lastSnapshot: time };
+        books.set(key, b);
+      }
+      try {
+        applySnapshot(b.book, book.bids, book.asks, book.updateId);
+        b.synced = true;
+        b.since = 0;
+        b.lastSnapshot = time;
+      } catch (err) {
+        if (!(err instanceof BookError)) throw err;
+        b.synced = false;
+      }
     },
     stored(exchange, symbol, time) {
       const b = books.get(`${exchange}\u0000${symbol}`);

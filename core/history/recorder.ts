@@ -18,6 +18,7 @@ import { applyRetention, type RetentionOptions } from "./retention.ts";
 import { type DayPart, inlineSink, type PartResult, workerSink, type WriteSink } from "./sink.ts";
 import {
   dayOf,
+  type LiveBook,
   type RecordableItem,
   type RecordedItem,
   type RecordingGap,
@@ -38,6 +39,13 @@ export interface RecorderOptions extends BlockWriterOptions, RetentionOptions {
   onError?: (error: unknown, context: string) => void;
   /** Replaces the SQLite writer, written on the calling thread (tests inject a failing one). */
   writer?: (options: BlockWriterOptions) => BlockWriter;
+  /**
+   * The hub's books as they are now (e.g. from `core/books/books.ts`). When recording resumes
+   * after a gap, every book is stored from here, so `bookAt` is exact again right away instead of
+   * waiting for the exchange's next snapshot. Call order matters: `record()` each item after the
+   * hub applied it, so the books match the last recorded item.
+   */
+  books?: () => Iterable<LiveBook>;
 }
 
 /** What the recorder did so far. */
@@ -279,6 +287,23 @@ export function createRecorder(options: RecorderOptions): Recorder {
       const last = parts[parts.length - 1];
       if (last?.day === day) last.items.push(it);
       else parts.push({ day, items: [it] });
+    }
+    if (marker && options.books) {
+      // The hub's books now are the books after the last item handed over: anchor them there.
+      const lastPart = parts[parts.length - 1];
+      const after = lastPart.items[lastPart.items.length - 1];
+      const seq = Math.max(after.seq, marker.toSeq);
+      try {
+        lastPart.snapshots = [...options.books()].map((b) => ({
+          exchange: b.exchange,
+          symbol: b.symbol,
+          t: Math.max(after.receiveTime, marker.toTime),
+          seq,
+          book: { bids: b.bids, asks: b.asks, updateId: b.updateId },
+        }));
+      } catch (err) {
+        report(err, "reading the hub's books after a recording gap");
+      }
     }
     inflight += batch.length;
     inflightBytes += bytes;

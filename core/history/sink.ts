@@ -5,12 +5,14 @@
  * @module
  */
 import type { BlockWriter, BlockWriterOptions } from "./block_writer.ts";
-import type { RecordedItem } from "./types.ts";
+import type { RecordedItem, SnapshotInput } from "./types.ts";
 
 /** The items of one UTC day, written in one transaction. */
 export interface DayPart {
   day: string;
   items: RecordedItem[];
+  /** Books to store after the items (re-anchoring after a recording gap). */
+  snapshots?: SnapshotInput[];
 }
 
 /** What became of one part. */
@@ -40,7 +42,7 @@ export type FromWriter =
 export function writeParts(writer: BlockWriter, parts: readonly DayPart[]): PartResult[] {
   return parts.map((part) => {
     try {
-      return { ok: true, rejected: writer.writeDay(part.day, part.items) };
+      return { ok: true, rejected: writer.writeDay(part.day, part.items, part.snapshots) };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }

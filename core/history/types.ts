@@ -59,6 +59,21 @@ export interface StoredBook {
   updateId?: number;
 }
 
+/** One live book the hub holds, handed to the recorder to re-anchor books after a recording gap. */
+export interface LiveBook extends StoredBook {
+  exchange: string;
+  symbol: string;
+}
+
+/** A snapshot to store: the book just after hub item `seq`, received at `t`. */
+export interface SnapshotInput {
+  exchange: string;
+  symbol: string;
+  t: number;
+  seq: number;
+  book: StoredBook;
+}
+
 /** Filter of {@link HistoryReader.events}. Times are epoch ms, both ends inclusive. */
 export interface EventFilter {
   from: number;

@@ -6,7 +6,10 @@ import {
   type RecordingGap,
 } from "../../core/history/mod.ts";
 import { createBlockWriter } from "../../core/history/block_writer.ts";
-import type { TradeEvent } from "../../core/events.ts";
+import type { BookUpdate, TradeEvent } from "../../core/events.ts";
+import { createBooks } from "../../core/books/books.ts";
+import { topN } from "../../core/books/book.ts";
+import type { Delivery } from "../../core/delivery/policy.ts";
 import { collect, withTempDir } from "./helpers.ts";
 
 const T = Date.UTC(2026, 11, 7, 9);
@@ -213,5 +216,74 @@ Deno.test("a damaged block or a truncated file is skipped and counted, never thr
     await again.bookAt("binance", "BTCUSDT", T + 100);
     assert(again.problems().unreadableDays + again.problems().corruptBlocks >= 1);
     again.close();
+  });
+});
+
+Deno.test("after a recording gap the hub's books are stored, so bookAt is exact again at once", async () => {
+  await withTempDir(async (dir) => {
+    const books = createBooks({} as Delivery, () => {});
+    let full = false;
+    const failing = (options: Parameters<typeof createBlockWriter>[0]): BlockWriter => {
+      const real = createBlockWriter(options);
+      return {
+        ...real,
+        writeDay(day, items, snapshots) {
+          if (full) throw new Error("database or disk is full");
+          return real.writeDay(day, items, snapshots);
+        },
+      };
+    };
+    const recorder = createRecorder({
+      dir,
+      writer: failing,
+      books: () =>
+        [{ exchange: "binance", symbol: "BTCUSDT" }].map(({ exchange, symbol }) => {
+          const entry = books.get(exchange, symbol)!;
+          return { exchange, symbol, updateId: entry.book.updateId, ...topN(entry.book, Infinity) };
+        }),
+    });
+    // The hub applies each update, then records it.
+    const update = (i: number, snapshot = false): BookUpdate => ({
+      type: "book",
+      exchange: "binance",
+      symbol: "BTCUSDT",
+      eventTime: T + i,
+      receiveTime: T + i,
+      snapshot,
+      bids: snapshot ? [[100, 1], [99, 2]] : [[100 - (i % 5), i]],
+      asks: snapshot ? [[101, 1], [102, 2]] : [[101 + (i % 7), i]],
+      updateId: i,
+      timestamp: new Date(T + i).toISOString(),
+    });
+    const feed = (i: number, snapshot = false) => {
+      const u = update(i, snapshot);
+      books.apply(u);
+      recorder.record({ exchange: "binance", item: u });
+    };
+    feed(0, true);
+    for (let i = 1; i < 50; i++) feed(i);
+    await recorder.flush();
+    full = true;
+    for (let i = 50; i < 80; i++) feed(i);
+    await recorder.flush();
+    full = false;
+    for (let i = 80; i < 100; i++) feed(i);
+    await recorder.close();
+    equal(recorder.stats().dropped, 30);
+
+    const history = openHistory(dir);
+    const live = books.get("binance", "BTCUSDT")!;
+    const after = await history.bookAt("binance", "BTCUSDT", T + 99);
+    deepStrictEqual(
+      { synced: after!.synced, updateId: after!.updateId, bids: after!.bids, asks: after!.asks },
+      { synced: true, updateId: 99, ...topN(live.book, Infinity) },
+    );
+    equal((await history.bookAt("binance", "BTCUSDT", T + 49))!.synced, true, "before the gap");
+    equal(
+      (await history.bookAt("binance", "BTCUSDT", T + 85))!.synced,
+      false,
+      "unknown inside the gap",
+    );
+    history.close();
   });
 });
