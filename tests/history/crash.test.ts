@@ -5,10 +5,10 @@ import { collect, withTempDir } from "./helpers.ts";
 /** Reads `<seq> <ms>` lines from the child until `enough` holds; throws after `ms`. */
 async function readProgress(
   stream: ReadableStream<Uint8Array>,
-  enough: (lines: [number, number][]) => boolean,
+  enough: (lines: [number, number, number][]) => boolean,
   ms: number,
-): Promise<[number, number][]> {
-  const lines: [number, number][] = [];
+): Promise<[number, number, number][]> {
+  const lines: [number, number, number][] = [];
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   const deadline = Date.now() + ms;
   let buffer = "";
@@ -24,8 +24,8 @@ async function readProgress(
     const parts = buffer.split("\n");
     buffer = parts.pop()!;
     for (const p of parts) {
-      const [seq, at] = p.split(" ").map(Number);
-      lines.push([seq, at]);
+      const [seq, at, written] = p.split(" ").map(Number);
+      lines.push([seq, at, written]);
     }
   }
   reader.releaseLock();
@@ -46,7 +46,7 @@ Deno.test("kill -9 mid-recording: the history reads, loses at most ~1 s, and rec
       stderr: "inherit",
     }).spawn();
     let killedAt = 0;
-    let progress: [number, number][] = [];
+    let progress: [number, number, number][] = [];
     try {
       // Record for 3 s of wall time after the first report.
       progress = await readProgress(

@@ -1,6 +1,6 @@
 /**
  * Child process of the kill -9 test: records synthetic trades into `Deno.args[0]`
- * at ~2,000 items/s and prints `<last seq> <epoch ms>` after each 20 ms burst,
+ * at ~2,000 items/s and prints `<last seq> <epoch ms> <items the writer confirmed>` after each 20 ms burst,
  * until it is killed.
  */
 import { createRecorder } from "../../core/history/mod.ts";
@@ -30,5 +30,5 @@ setInterval(() => {
       },
     });
   }
-  Deno.stdout.writeSync(encoder.encode(`${seq} ${Date.now()}\n`));
+  Deno.stdout.writeSync(encoder.encode(`${seq} ${Date.now()} ${recorder.stats().written}\n`));
 }, 20);
