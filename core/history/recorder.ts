@@ -243,9 +243,15 @@ export function createRecorder(options: RecorderOptions): Recorder {
         // The marker was not written either: keep it, and widen it by what this write lost.
         if (marker && hasMarker) {
           gap = gap
-            ? { ...gap, fromSeq: marker.fromSeq, fromTime: marker.fromTime }
+            ? {
+              ...gap,
+              fromSeq: Math.min(gap.fromSeq, marker.fromSeq),
+              toSeq: Math.max(gap.toSeq, marker.toSeq),
+              fromTime: Math.min(gap.fromTime, marker.fromTime),
+              toTime: Math.max(gap.toTime, marker.toTime),
+              dropped: gap.dropped + marker.dropped,
+            }
             : { ...marker };
-          if (gap !== marker) gap.dropped += marker.dropped;
         }
         drop(items.filter((it) => it.item !== marker), `write failed: ${result.error}`);
       }
