@@ -181,8 +181,17 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
         small.delete(key);
         const merged = p.items;
         s.deleteBlocks(p.ids);
-        for (let at = 0; at < merged.length; at += maxBlockItems) {
-          insert(s, merged.slice(at, at + maxBlockItems));
+        // Cut by count and by span: readers look back at most MAX_BLOCK_SPAN_MS for a block.
+        let start = 0;
+        for (let i = 1; i <= merged.length; i++) {
+          if (
+            i === merged.length || i - start >= maxBlockItems ||
+            merged[i].receiveTime - merged[start].receiveTime >= compactMs ||
+            merged[i].receiveTime < merged[start].receiveTime
+          ) {
+            insert(s, merged.slice(start, i));
+            start = i;
+          }
         }
       }
     });

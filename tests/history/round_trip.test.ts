@@ -121,3 +121,17 @@ Deno.test("history numbers: awkward values come back identical", async () => {
     history.close();
   });
 });
+
+Deno.test("a backlog written in one flush still answers windows in its middle", async () => {
+  await withTempDir(async (dir) => {
+    // Five minutes handed over at once (e.g. after a slow disk): merged blocks must stay short.
+    const { items } = generateStream({ start: START, seconds: 300, symbols: ["BTCUSDT"] });
+    const recorded = await recordAll(items, dir, { flushMs: 1000 });
+    const history = openHistory(dir);
+    const from = START + 150_000, to = START + 151_000;
+    const inWindow = recorded.filter((r) => r.receiveTime >= from && r.receiveTime <= to);
+    assert(inWindow.length > 10);
+    deepStrictEqual(await collect(history.events({ from, to })), inWindow);
+    history.close();
+  });
+});
