@@ -13,7 +13,14 @@ import { topN } from "../books/book.ts";
 import { CODEC_COLUMNS_ZSTD, encodeBlock, encodeBook } from "./block.ts";
 import { createBookMirror, type MirroredBook } from "./book_mirror.ts";
 import { type DayStore, listDays, openDayStore } from "./day_store.ts";
-import { dayStart, kindOf, type RecordedItem, type SnapshotInput, symbolOf } from "./types.ts";
+import {
+  dayOf,
+  dayStart,
+  kindOf,
+  type RecordedItem,
+  type SnapshotInput,
+  symbolOf,
+} from "./types.ts";
 
 /** Settings of {@link createBlockWriter}. */
 export interface BlockWriterOptions {
@@ -63,7 +70,9 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
   const maxBlockItems = options.maxBlockItems ?? 8192;
   const compactMs = Math.min(options.compactMs ?? 60_000, MAX_COMPACT_MS);
   /** Small blocks of each stream of the open day not merged yet, with their items (no re-decoding). */
-  const small = new Map<string, { ids: number[]; items: RecordedItem[]; t0: number; t1: number }>();
+  const small = new Map<string, Pending>();
+  /** Pending groups closed because the next block did not fit; merged after the current write. */
+  let ready: Pending[] = [];
   const mirror = createBookMirror({
     every: options.snapshotEvery ?? 1000,
     intervalMs: options.snapshotIntervalMs ?? 60_000,
@@ -98,11 +107,23 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     mirror.stored(exchange, symbol, t);
   };
 
+  /**
+   * Closes a day store after merging what is pending. A day that is over is rewritten
+   * compactly (VACUUM): merging leaves free pages and half-filled pages behind.
+   */
+  const finish = (s: DayStore) => {
+    try {
+      compact(s, true);
+      if (s.day < dayOf(Date.now())) s.db.exec("VACUUM");
+    } finally {
+      s.close();
+    }
+  };
+
   const storeFor = (day: string): DayStore => {
     if (store?.day === day) return store;
-    if (store) compact(store, true);
+    if (store) finish(store);
     small.clear();
-    store?.close();
     store = undefined;
     const next = openDayStore(dir, day);
     store = next;
@@ -162,7 +183,16 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     const { id, t0, t1 } = stored;
     if (compactMs <= 0) return;
     const key = streamKey(items[0]);
-    const pending = small.get(key);
+    let pending = small.get(key);
+    if (
+      pending &&
+      (t1 - pending.t0 > compactMs || pending.items.length + items.length > maxBlockItems)
+    ) {
+      // This block would overfill the pending minute: that minute is merged as it is.
+      ready.push(pending);
+      small.delete(key);
+      pending = undefined;
+    }
     if (pending) {
       pending.ids.push(id);
       for (const it of items) pending.items.push(it);
@@ -175,10 +205,12 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     const due = [...small].filter(([, p]) =>
       all || p.t1 - p.t0 >= compactMs || p.items.length >= maxBlockItems
     );
-    if (due.length === 0) return;
+    for (const [key] of due) small.delete(key);
+    const batches = [...ready, ...due.map(([, p]) => p)];
+    ready = [];
+    if (batches.length === 0) return;
     s.transaction(() => {
-      for (const [key, p] of due) {
-        small.delete(key);
+      for (const p of batches) {
         const merged = p.items;
         s.deleteBlocks(p.ids);
         // Cut by count and by span: readers look back at most MAX_BLOCK_SPAN_MS for a block.
@@ -245,11 +277,18 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     },
     lastSeq: () => startSeq,
     close() {
-      if (store) compact(store, true);
-      store?.close();
+      if (store) finish(store);
       store = undefined;
     },
   };
+}
+
+/** Fresh blocks of one stream waiting to be merged, with their items (no re-decoding). */
+interface Pending {
+  ids: number[];
+  items: RecordedItem[];
+  t0: number;
+  t1: number;
 }
 
 function streamKey(it: RecordedItem): string {
