@@ -18,6 +18,7 @@ export { applyRetention, type RetentionOptions } from "./retention.ts";
 export type { BlockWriter, BlockWriterOptions } from "./block_writer.ts";
 export type {
   EventFilter,
+  LiveBook,
   RecordableItem,
   RecordedItem,
   RecordingGap,
