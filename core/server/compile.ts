@@ -29,6 +29,8 @@ const BASE = [
   "--allow-env",
   "--include",
   "plugins/",
+  "--include",
+  "core/history/writer_worker.ts",
 ];
 
 const hasScheme = (spec: string) => /^[a-z][a-z0-9+.-]+:/i.test(spec);

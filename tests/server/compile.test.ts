@@ -59,6 +59,8 @@ Deno.test("without plugins, the build bakes in least-privilege permissions and i
     "--allow-env",
     "--include",
     "plugins/", // plugin Workers are not statically imported, so they must be included
+    "--include",
+    "core/history/writer_worker.ts", // nor is the recorder's writer Worker
     "--output",
     "dist/quant-saas",
     "main.ts",
@@ -75,6 +77,8 @@ Deno.test("PLUGINS=<local entry>: the build includes its folder and bakes --plug
     "--allow-env",
     "--include",
     "plugins/",
+    "--include",
+    "core/history/writer_worker.ts",
     "--include",
     "tests/fixtures/external_plugin/",
     "--output",
@@ -95,7 +99,7 @@ Deno.test("a remote plugin is included by specifier, with its Worker module; one
     spec: "https://plugins.example/acme/entry.ts",
     worker: new URL("https://plugins.example/acme/worker.ts"),
   }], { root: ROOT, output: "out/gw" });
-  assert.deepEqual(args.slice(6), [
+  assert.deepEqual(args.slice(8), [
     "--include",
     "https://plugins.example/acme/entry.ts",
     "--include",
