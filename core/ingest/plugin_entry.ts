@@ -56,6 +56,7 @@ export interface RunningEmulator {
   env: Record<string, string>;
   /** Fault switches for the conformance kit (optional). */
   faults?: EmulatorFaults;
+  /** Stops the emulator and closes its connections. */
   close(): Promise<void>;
 }
 
@@ -80,6 +81,7 @@ export interface RunningEmulator {
  * ```
  */
 export interface PluginEntry {
+  /** The feed plugin (its name is the exchange id). */
   // deno-lint-ignore no-explicit-any
   plugin: FeedPlugin<any>;
   /** Worker module that runs the plugin (calls `serveFeedWorker(plugin)`). */

@@ -29,17 +29,39 @@ import { errorFrame } from "../protocol/frames.ts";
 import type { Metrics } from "./metrics.ts";
 import { httpError } from "./rest.ts";
 
-/** Why an upgrade was refused, before it is shaped into the endpoint's error format. */
+/**
+ * Why an upgrade was refused, before it is shaped into the endpoint's error format.
+ *
+ * @example
+ * ```ts
+ * import type { AdmissionRefusal } from "@quant-saas/gateway";
+ *
+ * // An extension that answers refusals in its own wire format (as the Binance proxy does).
+ * const refuse = (r: AdmissionRefusal) =>
+ *   Response.json({ code: -1, msg: `${r.code}: ${r.message}` }, { status: r.status, headers: r.headers });
+ * ```
+ */
 export interface AdmissionRefusal {
+  /** HTTP status of the refusal (400, 401, 403, 429, 503). */
   status: number;
   /** Stable code, e.g. `connection_limit`, `overloaded`, `forbidden_channel`. */
   code: string;
+  /** Human-readable reason. */
   message: string;
   /** Headers to keep (`Retry-After`, `WWW-Authenticate`). */
   headers: Record<string, string>;
 }
 
-/** What an endpoint asks of {@link Admission.admit}. */
+/**
+ * What an endpoint asks of {@link Admission.admit}.
+ *
+ * @example
+ * ```ts
+ * import type { AdmitOptions } from "@quant-saas/gateway";
+ *
+ * const options: AdmitOptions = { exchanges: ["binance"], channels: ["trade", "book"], subscriptions: 2 };
+ * ```
+ */
 export interface AdmitOptions {
   /** Exchanges the connection will receive at connect; each must be in the plan. */
   exchanges?: readonly string[];
@@ -61,8 +83,21 @@ export interface AdmitOptions {
   onShutdown?(): void;
 }
 
-/** An admitted, upgraded connection. */
+/**
+ * An admitted, upgraded connection.
+ *
+ * @example
+ * ```ts
+ * import type { AdmittedConnection } from "@quant-saas/gateway";
+ *
+ * function greet(conn: AdmittedConnection): Response {
+ *   conn.socket.onopen = () => conn.send('{"type":"hello"}');
+ *   return conn.response;
+ * }
+ * ```
+ */
 export interface AdmittedConnection {
+  /** The upgraded socket (set its `onmessage`; send through {@link AdmittedConnection.send}). */
   readonly socket: WebSocket;
   /** The 101 response: return it from the request handler. */
   readonly response: Response;

@@ -38,7 +38,21 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** What the gateway offers an extension while it handles a request. */
+/**
+ * What the gateway offers an extension while it handles a request.
+ *
+ * @example
+ * ```ts
+ * import type { ExtensionContext } from "@quant-saas/gateway";
+ *
+ * async function handleUpgrade(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>, ctx: ExtensionContext) {
+ *   const admitted = await ctx.admit(req, info, { channels: ["trade"], subscriptions: 1 });
+ *   if (admitted instanceof Response) return admitted; // refused: 4xx/503 with a JSON body
+ *   admitted.socket.onopen = () => admitted.send(JSON.stringify({ hello: "world" }));
+ *   return admitted.response;
+ * }
+ * ```
+ */
 export interface ExtensionContext {
   /**
    * Admits and upgrades a WebSocket request through the gateway's one admission
@@ -57,10 +71,21 @@ export interface ExtensionContext {
  * Binance-compatible proxy). The extension owns everything below its prefix.
  * Plain requests pass the gateway's REST gate first; WebSocket upgrades go through
  * `ctx.admit` (a request answered without it passes the REST gate).
+ *
+ * @example
+ * ```ts
+ * import type { GatewayExtension } from "@quant-saas/gateway";
+ *
+ * const hello: GatewayExtension = {
+ *   prefix: "/hello",
+ *   handle: () => Response.json({ hello: "world" }),
+ * };
+ * ```
  */
 export interface GatewayExtension {
   /** Path prefix, e.g. `/binance`; requests to it and below go to `handle`. */
   readonly prefix: string;
+  /** Answers one request below the prefix; `ctx.admit` upgrades WebSockets. */
   handle(
     req: Request,
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,

@@ -7,11 +7,13 @@ import type { EmulatorFaults } from "../ingest/plugin_entry.ts";
 
 /** The fault modes an emulator exposes in the shipped emulators' shape. */
 export interface FaultingEmulator {
+  /** The emulator's fault modes. */
   faults: {
     dropConnections(): void;
     sendMalformed(count?: number): void;
     silence(ms: number): void;
   };
+  /** Open WebSocket connections now. */
   connectionCount(): number;
 }
 
