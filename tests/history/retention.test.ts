@@ -1,0 +1,81 @@
+import assert, { deepStrictEqual, equal } from "node:assert/strict";
+import { applyRetention, createRecorder, openHistory } from "../../core/history/mod.ts";
+import { listDays } from "../../core/history/day_store.ts";
+import { dayBytes } from "../../core/history/retention.ts";
+import { withTempDir } from "./helpers.ts";
+
+const DAY = 86_400_000;
+
+async function recordDays(dir: string, now: number, ages: number[]): Promise<void> {
+  const recorder = createRecorder({ dir });
+  for (const age of ages) {
+    for (let i = 0; i < 200; i++) {
+      const t = now - age * DAY + i;
+      recorder.record({
+        exchange: "kraken",
+        item: {
+          type: "trade",
+          exchange: "kraken",
+          symbol: "XBT/USD",
+          eventTime: t,
+          receiveTime: t,
+          price: 61000 + i,
+          quantity: 1,
+          timestamp: new Date(t).toISOString(),
+          tradeId: `${age}-${i}`,
+          side: "sell",
+        },
+      });
+    }
+  }
+  await recorder.close();
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+Deno.test("retention by days deletes the oldest days and keeps the last N", async () => {
+  await withTempDir(async (dir) => {
+    const now = Date.UTC(2026, 11, 7, 12);
+    await recordDays(dir, now, [10, 8, 6, 1, 0]);
+    const deleted = applyRetention(dir, { retentionDays: 7 }, now, dayOf(now));
+    deepStrictEqual(deleted, [dayOf(now - 10 * DAY), dayOf(now - 8 * DAY)]);
+    deepStrictEqual(listDays(dir), [dayOf(now - 6 * DAY), dayOf(now - DAY), dayOf(now)]);
+    assert(
+      !Deno.readDirSync(dir).some((e) => e.name.startsWith(dayOf(now - 8 * DAY))),
+      "WAL files go too",
+    );
+  });
+});
+
+Deno.test("retention by bytes deletes oldest first until under the limit, never today", async () => {
+  await withTempDir(async (dir) => {
+    const now = Date.UTC(2026, 11, 7, 12);
+    await recordDays(dir, now, [3, 2, 1, 0]);
+    const history = openHistory(dir);
+    equal(history.catalog().days.length, 4);
+    history.close();
+    const sizes = listDays(dir).map((d) => dayBytes(dir, d));
+    const limit = sizes[2] + sizes[3];
+    const deleted = applyRetention(dir, { maxBytes: limit }, now, dayOf(now));
+    deepStrictEqual(deleted, [dayOf(now - 3 * DAY), dayOf(now - 2 * DAY)]);
+    applyRetention(dir, { maxBytes: 1 }, now, dayOf(now));
+    deepStrictEqual(listDays(dir), [dayOf(now)], "today stays even over the limit");
+  });
+});
+
+Deno.test("the recorder applies retention itself and reports the days it deleted", async () => {
+  await withTempDir(async (dir) => {
+    const now = Date.now();
+    await recordDays(dir, now, [5, 4]);
+    const recorder = createRecorder({ dir, retentionDays: 3 });
+    recorder.record({
+      exchange: "kraken",
+      item: { type: "status", state: "connected" },
+      receiveTime: now,
+    });
+    await recorder.flush();
+    deepStrictEqual(recorder.stats().deletedDays, [dayOf(now - 5 * DAY), dayOf(now - 4 * DAY)]);
+    await recorder.close();
+    deepStrictEqual(listDays(dir), [dayOf(now)]);
+  });
+});
