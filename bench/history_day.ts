@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { createRecorder, openHistory } from "../core/history/mod.ts";
 import { mapBinanceMessage } from "../plugins/binance/mapper.ts";
-import { createRng } from "../plugins/shared/prng.ts";
+import { createRng } from "../testing.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

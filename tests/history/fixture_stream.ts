@@ -16,7 +16,7 @@ import { formatPrice, formatQty, symbolSpec } from "../../plugins/binance/emulat
 import { mapBinanceFrame } from "../../plugins/binance/mapper.ts";
 import type { BookUpdate, Level, TradeEvent } from "../../core/events.ts";
 import type { FeedItem } from "../../core/feed/messages.ts";
-import { createRng } from "../../plugins/shared/prng.ts";
+import { createRng } from "../../testing.ts";
 
 /** One item as the hub would hand it to the recorder. */
 export interface HubItem {
