@@ -13,6 +13,7 @@ import { createCatalog } from "../market/catalog.ts";
 import { createConsolidator } from "../books/consolidated.ts";
 import { type FeedSpec, startFeeds } from "../ingest/supervisor.ts";
 import { createHub } from "../ingest/hub.ts";
+import { createHubTaps, type HubTaps } from "../ingest/taps.ts";
 import { createHttp, httpError } from "./rest.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -34,6 +35,8 @@ export interface Gateway {
   readonly metrics: Metrics;
   /** Connected clients now. */
   clientCount(): number;
+  /** Observers of every item the hub handles, numbered in hub order (recorder, replays). */
+  readonly taps: HubTaps;
   /** Graceful shutdown: close frames to clients, clean feed stop, listener closed. */
   close(): Promise<void>;
 }
@@ -77,6 +80,8 @@ export interface GatewayOptions {
   feeds: FeedSpec[];
   /** Extra endpoint groups under their own prefixes. */
   extensions?: GatewayExtension[];
+  /** Hub sequence number to continue from (a recording folder's last); default 0. */
+  startSeq?: number;
 }
 
 /** How often the memory budget samples every socket (one cheap read each), ms. */
@@ -160,9 +165,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
   });
+  const taps = createHubTaps(
+    options.startSeq ?? 0,
+    (err) => log.error("a hub tap failed: {error}", { error: String(err) }),
+  );
   const feeds = startFeeds(
     options.feeds,
-    hub.onItem,
+    (exchange, item) => {
+      hub.onItem(exchange, item);
+      taps.publish(exchange, item);
+    },
     hub.onState,
     (_exchange, ms) => metrics.fanoutLatency.observe(ms / 1000),
   );
@@ -314,6 +326,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
     metrics,
     clientCount: () => clients.size,
+    taps,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
