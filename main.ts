@@ -92,6 +92,28 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
+  // Demo: record into a fresh temporary folder unless RECORD_DIR is given, so the
+  // history endpoints work out of the box (deno.json's demo task may write to /tmp).
+  if (core.demo && core.recordDir === undefined) {
+    try {
+      core.recordDir = await Deno.makeTempDir({ prefix: "quant-saas-demo-history-" });
+      log.info("DEMO: recording into the temporary folder {dir} (set RECORD_DIR to choose one)", {
+        dir: core.recordDir,
+      });
+    } catch (err) {
+      log.warning("DEMO: recording off, no temporary folder: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  if (core.recordDir !== undefined) {
+    const denied = await missingPermissions(core.recordDir);
+    if (denied) {
+      console.error(`invalid configuration:\n  RECORD_DIR (--record-dir): ${denied}`);
+      for (const emu of emulators) await emu.close();
+      return 2;
+    }
+  }
   const extensions = entries.flatMap((entry) => entry.extensions?.(env) ?? []);
   let gateway;
   try {
@@ -117,6 +139,23 @@ export async function main(args: string[]): Promise<number> {
   await gateway.close();
   for (const emu of emulators) await emu.close();
   return 0;
+}
+
+/**
+ * Why the recording folder cannot be used with this process's permissions (the
+ * recorder needs read and write access to it), or undefined when it can.
+ */
+async function missingPermissions(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (const name of ["read", "write"] as const) {
+    const status = await Deno.permissions.query({ name, path: dir });
+    if (status.state !== "granted") missing.push(`--allow-${name}=${dir}`);
+  }
+  return missing.length === 0
+    ? undefined
+    : `no permission to record in ${dir}: run with ${
+      missing.join(" ")
+    } (the deno tasks allow ./history, and /tmp for --demo)`;
 }
 
 if (import.meta.main) {

@@ -25,6 +25,7 @@ import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.t
 import { createAccessGate } from "../access/gate.ts";
 import { type AdmitOptions, type AdmittedConnection, createAdmission } from "./admission.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import { type Recording, startRecording } from "./recording.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -37,6 +38,8 @@ export interface Gateway {
   clientCount(): number;
   /** Observers of every item the hub handles, numbered in hub order (recorder, replays). */
   readonly taps: HubTaps;
+  /** The recording (RECORD_DIR), when on: readers of the past and the flushed sequence. */
+  readonly recording?: Recording;
   /** Graceful shutdown: close frames to clients, clean feed stop, listener closed. */
   close(): Promise<void>;
 }
@@ -165,10 +168,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
   });
+  // Recording (RECORD_DIR): a tap on the hub; numbering continues after the folder's last item.
+  const recording = config.recordDir === undefined ? undefined : startRecording({
+    dir: config.recordDir,
+    retentionDays: config.recordRetentionDays,
+    maxBytes: config.recordMaxBytes,
+    log: getLogger(["quant-saas", "recording"]),
+    registry: metrics.registry,
+  });
   const taps = createHubTaps(
-    options.startSeq ?? 0,
+    options.startSeq ?? recording?.startSeq ?? 0,
     (err) => log.error("a hub tap failed: {error}", { error: String(err) }),
   );
+  if (recording) taps.add(recording.tap);
   const feeds = startFeeds(
     options.feeds,
     (exchange, item) => {
@@ -229,6 +241,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),
     symbols: config.symbols,
     channels: config.channels as Channel[],
+    recording,
   });
 
   let shuttingDown = false;
@@ -327,6 +340,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     clientCount: () => clients.size,
     taps,
+    recording,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
@@ -337,6 +351,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       admission.shutdown();
       await feeds.stop(config.shutdownGraceMs);
       for (const ext of options.extensions ?? []) await ext.close?.();
+      await recording?.close();
       delivery.close();
       clearInterval(budgetTimer);
       let timer: ReturnType<typeof setTimeout> | undefined;
