@@ -71,7 +71,7 @@ Deno.test("recording off: /health says so and the history endpoints answer histo
   }
 });
 
-Deno.test("an unwritable RECORD_DIR is reported in /health, /metrics and the log; live clients are unaffected", async () => {
+Deno.test("an unwritable RECORD_DIR is reported in /health, /metrics and the log, live clients are unaffected, and recording recovers by itself", async () => {
   const records: LogRecord[] = [];
   await configure({
     reset: true,
@@ -132,10 +132,27 @@ Deno.test("an unwritable RECORD_DIR is reported in /health, /metrics and the log
     const lags = client.frames.slice(-100).filter((f) => f.type === "trade")
       .map((f) => (f.receiveTime as number) - (f.eventTime as number));
     assert.ok(Math.max(...lags) < 1000);
+    // The folder becomes usable: recording resumes by itself and the log says so.
+    await Deno.remove(file);
+    await waitFor(
+      async () => {
+        const { body } = await getJson(gateway, "/health");
+        const rec = body.recording as Record<string, unknown>;
+        return rec.healthy === true && (rec.written as number) > 0;
+      },
+      5000,
+      "the recording healthy again with items written",
+    );
+    await waitFor(
+      () =>
+        records.some((r) => r.level === "info" && /recording recovered/.test(r.message.join(""))),
+      5000,
+      "an info line in the log saying recording recovered",
+    );
   } finally {
     await client.close();
     await gateway.close();
-    await Deno.remove(file);
+    await Deno.remove(file).catch(() => {});
     await reset();
   }
 });
