@@ -325,3 +325,26 @@ Deno.test("history endpoints: bad queries get 4xx JSON errors with codes", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("history endpoints pass the REST access gate like the other routes", async () => {
+  const dir = await Deno.makeTempDir();
+  const key = "history-key-000001";
+  const gateway = await gatewayWith([scriptedFeed(["BTCUSDT"])], {
+    recordDir: dir,
+    apiKeys: key,
+  });
+  try {
+    for (const path of ["/api/history", "/api/history/trades?exchange=scripted"]) {
+      const refused = await getJson(gateway, path);
+      assert.equal(refused.status, 401, path);
+    }
+    const res = await fetch(`${gateway.url}/api/history`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    await gateway.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
