@@ -93,20 +93,16 @@ export async function main(args: string[]): Promise<number> {
     throw err;
   }
   // Demo: record into a fresh temporary folder unless RECORD_DIR is given, so the
-  // history endpoints work out of the box (deno.json's demo task may write to /tmp).
+  // history endpoints work out of the box.
   if (core.demo && core.recordDir === undefined) {
-    try {
-      core.recordDir = await Deno.makeTempDir({ prefix: "quant-saas-demo-history-" });
+    const dir = await demoRecordDir();
+    if (dir.ok) {
+      core.recordDir = dir.path;
       log.info("DEMO: recording into the temporary folder {dir} (set RECORD_DIR to choose one)", {
-        dir: core.recordDir,
+        dir: dir.path,
       });
-    } catch (err) {
-      log.warning("DEMO: recording off, no temporary folder: {error}", {
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
-  if (core.recordDir !== undefined) {
+    } else log.warning("DEMO: recording off: {reason}", { reason: dir.reason });
+  } else if (core.recordDir !== undefined) {
     const denied = await missingPermissions(core.recordDir);
     if (denied) {
       console.error(`invalid configuration:\n  RECORD_DIR (--record-dir): ${denied}`);
@@ -141,6 +137,28 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Where `--demo` records: a new folder under `<temp>/quant-saas-demo` (deno.json's tasks allow only that). */
+const DEMO_RECORD_ROOT = "quant-saas-demo";
+
+/** A new folder for the demo's recording, or why there is none. */
+async function demoRecordDir(): Promise<
+  { ok: true; path: string } | { ok: false; reason: string }
+> {
+  let root = "/tmp";
+  try {
+    root = Deno.env.get("TMPDIR")?.replace(/\/+$/, "") || root;
+  } catch { /* no env permission: /tmp */ }
+  root = `${root}/${DEMO_RECORD_ROOT}`;
+  const denied = await missingPermissions(root);
+  if (denied) return { ok: false, reason: denied };
+  try {
+    await Deno.mkdir(root, { recursive: true });
+    return { ok: true, path: await Deno.makeTempDir({ dir: root, prefix: "history-" }) };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /**
  * Why the recording folder cannot be used with this process's permissions (the
  * recorder needs read and write access to it), or undefined when it can.
@@ -155,7 +173,7 @@ async function missingPermissions(dir: string): Promise<string | undefined> {
     ? undefined
     : `no permission to record in ${dir}: run with ${
       missing.join(" ")
-    } (the deno tasks allow ./history, and /tmp for --demo)`;
+    } (the deno tasks allow ./history)`;
 }
 
 if (import.meta.main) {
