@@ -348,3 +348,74 @@ Deno.test("history endpoints pass the REST access gate like the other routes", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task demo records into a temporary folder with the task's own permissions, and history answers", async () => {
+  const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const task = denoJson.tasks.demo as string;
+  const permissions = task.split(/\s+/).filter((a) => a.startsWith("--allow-"));
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...permissions,
+      "--unstable-worker-options",
+      "main.ts",
+      "--demo",
+      "--exchanges",
+      "binance",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+    ],
+    cwd: new URL("../../", import.meta.url),
+    stdout: "null",
+    stderr: "null",
+    env: { NO_COLOR: "1", TMPDIR: "/tmp" },
+  }).spawn();
+  const base = `http://127.0.0.1:${port}`;
+  let dir: string | undefined;
+  try {
+    const recording = await waitForValue(
+      async () => {
+        try {
+          const rec = (await (await fetch(`${base}/health`)).json()).recording;
+          return rec.enabled && rec.written > 0 ? rec : undefined;
+        } catch {
+          return undefined; // not up yet
+        }
+      },
+      20_000,
+      "the demo's /health to report items written by the recording",
+    );
+    dir = recording.dir as string;
+    assert.match(dir, /^\/tmp\/quant-saas-demo\/history-/);
+    assert.equal(recording.healthy, true);
+    const now = Date.now();
+    const trades = await waitForValue(
+      async () => {
+        const res = await fetch(
+          `${base}/api/history/trades?exchange=binance&symbol=BTC/USDT&from=${
+            now - 60_000
+          }&to=${now}`,
+        );
+        const body = await res.json();
+        return res.status === 200 && body.count > 0 ? body : undefined;
+      },
+      10_000,
+      "recorded binance BTCUSDT trades from the demo's history endpoint",
+    );
+    assert.equal(trades.symbol, "BTCUSDT");
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    assert.ok([...Deno.readDirSync(dir)].some((e) => /^\d{4}-\d{2}-\d{2}\.sqlite$/.test(e.name)));
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    if (dir) await Deno.remove(dir, { recursive: true });
+  }
+});
