@@ -491,7 +491,22 @@ export function createHistoryRoutes(
     [HISTORY_ENDPOINTS.historyKlines]: klinesRoute,
     [HISTORY_ENDPOINTS.historyBook]: bookRoute,
   };
-  return (pathname) => routes[pathname];
+  return (pathname) => {
+    const route = routes[pathname];
+    if (!route) return undefined;
+    // A recording folder that cannot be read (removed, no permission) is a 503, never a crash.
+    return async (url) => {
+      try {
+        return await route(url);
+      } catch (err) {
+        return httpError(
+          503,
+          "history_unavailable",
+          `the recording cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    };
+  };
 }
 
 /**

@@ -132,6 +132,9 @@ Deno.test("an unwritable RECORD_DIR is reported in /health, /metrics and the log
     const lags = client.frames.slice(-100).filter((f) => f.type === "trade")
       .map((f) => (f.receiveTime as number) - (f.eventTime as number));
     assert.ok(Math.max(...lags) < 1000);
+    const unreadable = await getJson(gateway, "/api/history");
+    assert.equal(unreadable.status, 503);
+    assert.equal((unreadable.body.error as { code: string }).code, "history_unavailable");
     // The folder becomes usable: recording resumes by itself and the log says so.
     await Deno.remove(file);
     await waitFor(
@@ -393,20 +396,24 @@ Deno.test("deno task demo records into a temporary folder with the task's own pe
     dir = recording.dir as string;
     assert.match(dir, /^\/tmp\/quant-saas-demo\/history-/);
     assert.equal(recording.healthy, true);
-    const now = Date.now();
+    let last = "";
     const trades = await waitForValue(
       async () => {
+        const now = Date.now();
         const res = await fetch(
           `${base}/api/history/trades?exchange=binance&symbol=BTC/USDT&from=${
             now - 60_000
           }&to=${now}`,
         );
         const body = await res.json();
+        last = `${res.status} ${JSON.stringify(body).slice(0, 300)}`;
         return res.status === 200 && body.count > 0 ? body : undefined;
       },
       10_000,
       "recorded binance BTCUSDT trades from the demo's history endpoint",
-    );
+    ).catch((err) => {
+      throw new Error(`${err.message}; last answer: ${last}`);
+    });
     assert.equal(trades.symbol, "BTCUSDT");
     child.kill("SIGTERM");
     assert.equal((await child.status).code, 0);
