@@ -177,7 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     registry: metrics.registry,
   });
   const taps = createHubTaps(
-    options.startSeq ?? recording?.startSeq ?? 0,
+    Math.max(options.startSeq ?? 0, recording?.startSeq ?? 0),
     (err) => log.error("a hub tap failed: {error}", { error: String(err) }),
   );
   if (recording) taps.add(recording.tap);
