@@ -426,3 +426,37 @@ Deno.test("deno task demo records into a temporary folder with the task's own pe
     if (dir) await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("after a restart on the same RECORD_DIR the hub numbers on from the last recorded item", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await gatewayWith([scriptedFeed(["BTCUSDT"])], { recordDir: dir });
+    await waitFor(() => first.taps.lastSeq() > 20, 5000, "20 hub items");
+    await first.close();
+    const lastSeq = first.taps.lastSeq();
+    assert.equal(first.recording!.flushedSeq(), lastSeq);
+    const second = await gatewayWith([scriptedFeed(["BTCUSDT"])], { recordDir: dir });
+    try {
+      assert.equal(second.recording!.startSeq, lastSeq);
+      const seqs: number[] = [];
+      const remove = second.taps.add((e) => seqs.push(e.seq));
+      await waitFor(() => seqs.length > 0, 5000, "a hub item after the restart");
+      remove();
+      assert.ok(seqs[0] > lastSeq, `${seqs[0]} after ${lastSeq}`);
+      await second.recording!.flush();
+      const reader = second.recording!.history()!;
+      const recorded: number[] = [];
+      for await (const it of reader.events({ from: 0, to: Date.now() + 1000 })) {
+        recorded.push(it.seq);
+      }
+      reader.close();
+      assert.deepEqual(recorded, [...recorded].sort((a, b) => a - b));
+      assert.equal(new Set(recorded).size, recorded.length, "no sequence number twice");
+      assert.ok(recorded.includes(lastSeq) && recorded.includes(seqs[0]));
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
