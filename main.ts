@@ -92,6 +92,24 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
+  // Demo: record into a fresh temporary folder unless RECORD_DIR is given, so the
+  // history endpoints work out of the box.
+  if (core.demo && core.recordDir === undefined) {
+    const dir = await demoRecordDir();
+    if (dir.ok) {
+      core.recordDir = dir.path;
+      log.info("DEMO: recording into the temporary folder {dir} (set RECORD_DIR to choose one)", {
+        dir: dir.path,
+      });
+    } else log.warning("DEMO: recording off: {reason}", { reason: dir.reason });
+  } else if (core.recordDir !== undefined) {
+    const denied = await missingPermissions(core.recordDir);
+    if (denied) {
+      console.error(`invalid configuration:\n  RECORD_DIR (--record-dir): ${denied}`);
+      for (const emu of emulators) await emu.close();
+      return 2;
+    }
+  }
   const extensions = entries.flatMap((entry) => entry.extensions?.(env) ?? []);
   let gateway;
   try {
@@ -117,6 +135,45 @@ export async function main(args: string[]): Promise<number> {
   await gateway.close();
   for (const emu of emulators) await emu.close();
   return 0;
+}
+
+/** Where `--demo` records: a new folder under `<temp>/quant-saas-demo` (deno.json's tasks allow only that). */
+const DEMO_RECORD_ROOT = "quant-saas-demo";
+
+/** A new folder for the demo's recording, or why there is none. */
+async function demoRecordDir(): Promise<
+  { ok: true; path: string } | { ok: false; reason: string }
+> {
+  let root = "/tmp";
+  try {
+    root = Deno.env.get("TMPDIR")?.replace(/\/+$/, "") || root;
+  } catch { /* no env permission: /tmp */ }
+  root = `${root}/${DEMO_RECORD_ROOT}`;
+  const denied = await missingPermissions(root);
+  if (denied) return { ok: false, reason: denied };
+  try {
+    await Deno.mkdir(root, { recursive: true });
+    return { ok: true, path: await Deno.makeTempDir({ dir: root, prefix: "history-" }) };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Why the recording folder cannot be used with this process's permissions (the
+ * recorder needs read and write access to it), or undefined when it can.
+ */
+async function missingPermissions(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (const name of ["read", "write"] as const) {
+    const status = await Deno.permissions.query({ name, path: dir });
+    if (status.state !== "granted") missing.push(`--allow-${name}=${dir}`);
+  }
+  return missing.length === 0
+    ? undefined
+    : `no permission to record in ${dir}: run with ${
+      missing.join(" ")
+    } (the deno tasks allow ./history)`;
 }
 
 if (import.meta.main) {

@@ -95,6 +95,13 @@ export const coreConfigSchema = z.object({
   plugins: z.array(pluginSpecifier).default([]),
   /** Who may read `/metrics`: `open`, `admin` (admin key), or `auto` (admin when an admin key exists, else like other routes). */
   metricsAccess: z.enum(["open", "admin", "auto"]).default("auto"),
+  // --- Recording (issue #12): off unless RECORD_DIR is set (`--demo` records into a temp folder).
+  /** Folder of the recording (one SQLite file per UTC day); unset = recording off. */
+  recordDir: z.string().min(1).refine((s) => !s.includes("\0"), "no NUL in a path").optional(),
+  /** Days of recording kept, counting today; unset = no age limit. */
+  recordRetentionDays: z.coerce.number().int().min(1).max(36_500).optional(),
+  /** Most bytes the recording may take on disk (oldest days deleted first); unset = no limit. */
+  recordMaxBytes: z.coerce.number().int().min(1024 * 1024).optional(),
 });
 
 /** Validated core configuration. */
@@ -130,6 +137,9 @@ const ENV: Record<keyof CoreConfig, string> = {
   allowedOrigins: "ALLOWED_ORIGINS",
   metricsAccess: "METRICS_ACCESS",
   plugins: "PLUGINS",
+  recordDir: "RECORD_DIR",
+  recordRetentionDays: "RECORD_RETENTION_DAYS",
+  recordMaxBytes: "RECORD_MAX_BYTES",
 };
 
 /** Setting name → command-line flag. */

@@ -13,6 +13,7 @@ import { createCatalog } from "../market/catalog.ts";
 import { createConsolidator } from "../books/consolidated.ts";
 import { type FeedSpec, startFeeds } from "../ingest/supervisor.ts";
 import { createHub } from "../ingest/hub.ts";
+import { createHubTaps, type HubTaps } from "../ingest/taps.ts";
 import { createHttp, httpError } from "./rest.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
@@ -24,6 +25,7 @@ import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.t
 import { createAccessGate } from "../access/gate.ts";
 import { type AdmitOptions, type AdmittedConnection, createAdmission } from "./admission.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import { type Recording, startRecording } from "./recording.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -34,6 +36,10 @@ export interface Gateway {
   readonly metrics: Metrics;
   /** Connected clients now. */
   clientCount(): number;
+  /** Observers of every item the hub handles, numbered in hub order (recorder, replays). */
+  readonly taps: HubTaps;
+  /** The recording (RECORD_DIR), when on: readers of the past and the flushed sequence. */
+  readonly recording?: Recording;
   /** Graceful shutdown: close frames to clients, clean feed stop, listener closed. */
   close(): Promise<void>;
 }
@@ -102,6 +108,8 @@ export interface GatewayOptions {
   feeds: FeedSpec[];
   /** Extra endpoint groups under their own prefixes. */
   extensions?: GatewayExtension[];
+  /** Hub sequence number to continue from (a recording folder's last); default 0. */
+  startSeq?: number;
 }
 
 /** How often the memory budget samples every socket (one cheap read each), ms. */
@@ -185,9 +193,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
   });
+  // Recording (RECORD_DIR): a tap on the hub; numbering continues after the folder's last item.
+  const recording = config.recordDir === undefined ? undefined : startRecording({
+    dir: config.recordDir,
+    retentionDays: config.recordRetentionDays,
+    maxBytes: config.recordMaxBytes,
+    log: getLogger(["quant-saas", "recording"]),
+    registry: metrics.registry,
+  });
+  const taps = createHubTaps(
+    Math.max(options.startSeq ?? 0, recording?.startSeq ?? 0),
+    (err) => log.error("a hub tap failed: {error}", { error: String(err) }),
+  );
+  if (recording) taps.add(recording.tap);
   const feeds = startFeeds(
     options.feeds,
-    hub.onItem,
+    (exchange, item) => {
+      hub.onItem(exchange, item);
+      taps.publish(exchange, item);
+    },
     hub.onState,
     (_exchange, ms) => metrics.fanoutLatency.observe(ms / 1000),
   );
@@ -242,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),
     symbols: config.symbols,
     channels: config.channels as Channel[],
+    recording,
   });
 
   let shuttingDown = false;
@@ -339,6 +364,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
     metrics,
     clientCount: () => clients.size,
+    taps,
+    recording,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
@@ -349,6 +376,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       admission.shutdown();
       await feeds.stop(config.shutdownGraceMs);
       for (const ext of options.extensions ?? []) await ext.close?.();
+      await recording?.close();
       delivery.close();
       clearInterval(budgetTimer);
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -11,6 +11,8 @@ import type { MarketState } from "../market/state.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { MAX_VIEW_DEPTH } from "../books/view.ts";
+import type { Recording } from "./recording.ts";
+import { createHistoryRoutes, HISTORY_ENDPOINTS } from "./history_routes.ts";
 
 /** What the REST layer reads. */
 export interface HttpDeps {
@@ -28,6 +30,8 @@ export interface HttpDeps {
   delivery?(): Record<string, unknown>;
   symbols: readonly string[];
   channels: readonly string[];
+  /** The recording, when RECORD_DIR is set: `/health` reports it, `/api/history/*` reads it. */
+  recording?: Recording;
 }
 
 /** A JSON response. */
@@ -124,6 +128,7 @@ export function createHttp(
           book: "/api/book",
           symbols: "/api/symbols",
           metrics: "/metrics",
+          ...HISTORY_ENDPOINTS,
         },
       }),
     "/health": () => {
@@ -134,6 +139,7 @@ export function createHttp(
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         clients: deps.clientCount(),
         ...(deps.delivery ? { delivery: deps.delivery() } : {}),
+        recording: deps.recording?.health() ?? { enabled: false },
         feeds: list,
         books: books.entries().map((b) => ({
           exchange: b.exchange,
@@ -196,8 +202,9 @@ export function createHttp(
     },
   };
 
+  const history = createHistoryRoutes({ recording: deps.recording, catalog });
   return (req, url) => {
-    const route = routes[url.pathname];
+    const route = routes[url.pathname] ?? history(url.pathname);
     if (!route) {
       return httpError(404, "not_found", `no route ${url.pathname}; see GET / for endpoints`);
     }
