@@ -10,7 +10,7 @@
  * working directory, then under its own embedded files, where it finds them.
  * @module
  */
-import { dirname, isAbsolute, normalize, relative } from "node:path";
+import { dirname, isAbsolute, normalize, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "./config.ts";
 import { pluginModuleUrls, withLoadedPlugins } from "../ingest/plugin_loader.ts";
@@ -32,6 +32,9 @@ const BASE = [
   "--include",
   "core/history/writer_worker.ts",
 ];
+
+/** Where `--demo` records (main.ts: `<TMPDIR or /tmp>/quant-saas-demo`). */
+const DEMO_RECORD_DIR = "/tmp/quant-saas-demo";
 
 const hasScheme = (spec: string) => /^[a-z][a-z0-9+.-]+:/i.test(spec);
 
@@ -64,7 +67,7 @@ function insideRoot(path: string, rootDir: string, spec: string): string {
  */
 export function compileArgs(
   plugins: readonly BakedPlugin[],
-  options: { root: URL; output?: string },
+  options: { root: URL; output?: string; recordDirs?: readonly string[] },
 ): string[] {
   const rootDir = fileURLToPath(options.root).replace(/\/$/, "");
   const includes: string[] = [];
@@ -93,8 +96,13 @@ export function compileArgs(
     }
     baked.push(entryPath);
   }
+  // Recording (node:sqlite in the binary) needs read and write on its folders and on
+  // nothing else: the demo's temporary folder, and RECORD_DIR as given at build time.
+  const recordDirs = [DEMO_RECORD_DIR, ...(options.recordDirs ?? [])].join(",");
   return [
     ...BASE,
+    `--allow-read=${recordDirs}`,
+    `--allow-write=${recordDirs}`,
     ...includes.filter((i) => i !== "plugins/").flatMap((i) => ["--include", i]),
     "--output",
     options.output ?? "dist/quant-saas",
@@ -112,14 +120,20 @@ async function build(args: string[]): Promise<number> {
   const rootDir = fileURLToPath(root);
   let plan: string[];
   try {
-    const { core } = loadConfig(args, { PLUGINS: Deno.env.get("PLUGINS") });
+    const { core } = loadConfig(args, {
+      PLUGINS: Deno.env.get("PLUGINS"),
+      RECORD_DIR: Deno.env.get("RECORD_DIR"),
+    });
     const entries = await withLoadedPlugins([], core.plugins, { cwd: rootDir });
     plan = compileArgs(
       core.plugins.map((spec, i) => ({
         spec: hasScheme(spec) ? spec : pluginModuleUrls(spec, { cwd: rootDir })[0],
         worker: entries[i].worker,
       })),
-      { root },
+      {
+        root,
+        recordDirs: core.recordDir === undefined ? [] : [resolve(rootDir, core.recordDir)],
+      },
     );
   } catch (err) {
     if (err instanceof ConfigError) {

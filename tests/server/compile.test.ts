@@ -61,10 +61,22 @@ Deno.test("without plugins, the build bakes in least-privilege permissions and i
     "plugins/", // plugin Workers are not statically imported, so they must be included
     "--include",
     "core/history/writer_worker.ts", // nor is the recorder's writer Worker
+    "--allow-read=/tmp/quant-saas-demo", // recording: the demo's folder only
+    "--allow-write=/tmp/quant-saas-demo",
     "--output",
     "dist/quant-saas",
     "main.ts",
   ]);
+});
+
+Deno.test("RECORD_DIR at build time: the binary may read and write that folder and the demo's, nothing else", () => {
+  const args = compileArgs([], { root: ROOT, recordDirs: ["/var/lib/quant-saas"] });
+  assert.ok(args.includes("--allow-read=/tmp/quant-saas-demo,/var/lib/quant-saas"), args.join(" "));
+  assert.ok(
+    args.includes("--allow-write=/tmp/quant-saas-demo,/var/lib/quant-saas"),
+    args.join(" "),
+  );
+  assert.ok(!args.some((a) => a === "--allow-read" || a === "--allow-write" || a === "-A"));
 });
 
 Deno.test("PLUGINS=<local entry>: the build includes its folder and bakes --plugin <entry> into the binary", () => {
@@ -79,6 +91,8 @@ Deno.test("PLUGINS=<local entry>: the build includes its folder and bakes --plug
     "plugins/",
     "--include",
     "core/history/writer_worker.ts",
+    "--allow-read=/tmp/quant-saas-demo",
+    "--allow-write=/tmp/quant-saas-demo",
     "--include",
     "tests/fixtures/external_plugin/",
     "--output",
@@ -99,7 +113,7 @@ Deno.test("a remote plugin is included by specifier, with its Worker module; one
     spec: "https://plugins.example/acme/entry.ts",
     worker: new URL("https://plugins.example/acme/worker.ts"),
   }], { root: ROOT, output: "out/gw" });
-  assert.deepEqual(args.slice(8), [
+  assert.deepEqual(args.slice(10), [
     "--include",
     "https://plugins.example/acme/entry.ts",
     "--include",
