@@ -204,7 +204,7 @@ const lines = [
   "",
   recorded
     ? 'Recording was active in the "on" runs (day files written).'
-    : '**Note: the gateway did not record in the "on" runs** (no `recording` in /health, no ' +
+    : '**Note: the gateway did not record in the "on" runs** (`/health` has no enabled `recording`, no ' +
       "files in RECORD_DIR): this gateway has no recording wiring yet, so both sides measure " +
       "the same thing. Run again on a gateway that records.",
   "",
