@@ -193,6 +193,8 @@ const recorded = on.some((r) =>
 );
 const deliveriesDrop = 1 - m(on, (r) => r.deliveriesPerSec) / m(off, (r) => r.deliveriesPerSec);
 const capacityDrop = 1 - m(off, (r) => r.cpuUsPerDelivery) / m(on, (r) => r.cpuUsPerDelivery);
+/** Per round (neighbouring runs, so slow drift cancels): CPU per delivery on / off − 1. */
+const pairRatios = off.map((o, i) => on[i] ? on[i].cpuUsPerDelivery / o.cpuUsPerDelivery - 1 : NaN);
 const date = new Date().toISOString().slice(0, 10);
 const lines = [
   `# Recording overhead on live fan-out (${date})`,
@@ -228,7 +230,9 @@ const lines = [
   `(at a paced load both sides get the offered rate). ` +
   `Capacity lost to recording (1 − CPU per delivery off / on): **${
     fmt(capacityDrop * 100, 1)
-  }%** (target ≤ 5%).`,
+  }%** (target ≤ 5%). Per round, CPU per delivery on vs off: ${
+    pairRatios.map((r) => `${r >= 0 ? "+" : "−"}${fmt(Math.abs(r) * 100, 1)}%`).join(", ")
+  } (median ${fmt(median(pairRatios) * 100, 1)}%).`,
 ];
 const report = lines.join("\n") + "\n";
 console.log(report);
