@@ -70,8 +70,11 @@ export function parseFlags(
   args: string[],
   options: NonNullable<Parameters<typeof parseArgs>[0]>["options"],
 ): FlagValues {
+  // `deno task replay -- --dir ...` passes the `--` on: skip it.
+  const rest = args[0] === "--" ? args.slice(1) : args;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues;
+    return parseArgs({ args: rest, options, strict: true, allowPositionals: false })
+      .values as FlagValues;
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }

@@ -26,7 +26,7 @@ export interface TaskResult {
 /** Runs `deno task <name> -- ...args` from the repository root, with the program's deno.json. */
 export async function runTask(name: string, args: string[]): Promise<TaskResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--config", "deno.json", "-q", name, ...args],
+    args: ["task", "--config", "deno.json", "-q", name, "--", ...args],
     cwd: new URL("../../", import.meta.url),
     stdout: "piped",
     stderr: "piped",
