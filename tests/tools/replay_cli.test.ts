@@ -220,3 +220,40 @@ Deno.test("replay: bad arguments exit with code 2 and say what is wrong", async 
     await rec.cleanup();
   }
 });
+
+/** `script` (util-linux) runs a command on a pseudo-terminal. */
+const hasScript = await new Deno.Command("script", {
+  args: ["--version"],
+  stdout: "null",
+  stderr: "null",
+})
+  .output().then((o) => o.code === 0, () => false);
+
+Deno.test({
+  name: "replay: a progress bar on stderr when it is a terminal (skipped without `script`)",
+  ignore: !hasScript,
+  async fn() {
+    const rec = await makeRecording(3);
+    try {
+      const root = new URL("../../", import.meta.url).pathname;
+      const command = [
+        Deno.execPath(),
+        "task --config deno.json -q replay --",
+        `--dir ${rec.dir} --from ${START} --to ${START + 3_000} > /dev/null`,
+      ].join(" ");
+      const out = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        cwd: root,
+        stdout: "piped",
+        stderr: "piped",
+        env: { TERM: "xterm" },
+      }).output();
+      const screen = new TextDecoder().decode(out.stdout);
+      equal(out.code, 0, screen + new TextDecoder().decode(out.stderr));
+      assert(/replay \|.*\| 100% \|/.test(screen), `progress bar on the terminal: ${screen}`);
+      assert(screen.includes(" items"), "item count shown");
+    } finally {
+      await rec.cleanup();
+    }
+  },
+});
