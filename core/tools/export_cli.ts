@@ -13,7 +13,12 @@ import { openHistory } from "../history/mod.ts";
 import { parseFlags, runCommand, SELECTION_OPTIONS, selectionOf, UsageError } from "./args.ts";
 import { createProgress } from "./progress.ts";
 import { filterOf } from "./selection.ts";
-import { type ExportFormat, openTableWriter, type TableWriter } from "./table_writers.ts";
+import {
+  boundBuffers,
+  type ExportFormat,
+  openTableWriter,
+  type TableWriter,
+} from "./table_writers.ts";
 import { type Table, TABLES } from "./tables.ts";
 
 const USAGE = `usage: deno task export -- --dir <recording folder> --from <time> --to <time>
@@ -91,6 +96,7 @@ export async function exportRecording(args: string[]): Promise<ExportedFile[]> {
         for (const row of table.rows(item)) await entry.writer.append(row);
         count++;
       }
+      boundBuffers([...writers.values()].map((w) => w.writer));
       if (batch.length > 0) progress.update(batch[batch.length - 1].receiveTime, count);
     }
     progress.stop();

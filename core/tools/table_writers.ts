@@ -16,8 +16,31 @@ export const ROW_GROUP_ROWS = 100_000;
 export interface TableWriter {
   /** Appends one row (cells in column order). */
   append(row: Cell[]): Promise<void>;
+  /** Rows held in memory, not yet in the file. */
+  buffered(): number;
+  /** Writes the rows held in memory to the file (a Parquet row group). */
+  spill(): void;
   /** Writes what is buffered and closes the file; returns the rows written. */
   close(): Promise<number>;
+}
+
+/**
+ * Rows all open writers of one export may hold together before the largest ones
+ * spill (smaller row groups, bounded memory however many files are open).
+ */
+export const MAX_BUFFERED_ROWS = 1_000_000;
+
+/** Spills the writers holding the most rows until at most {@link MAX_BUFFERED_ROWS} remain held. */
+export function boundBuffers(writers: Iterable<TableWriter>): void {
+  const list = [...writers];
+  let total = list.reduce((a, w) => a + w.buffered(), 0);
+  if (total <= MAX_BUFFERED_ROWS) return;
+  list.sort((a, b) => b.buffered() - a.buffered());
+  for (const w of list) {
+    if (total <= MAX_BUFFERED_ROWS / 2) break;
+    total -= w.buffered();
+    w.spill();
+  }
 }
 
 /** Supported file formats. */
@@ -62,6 +85,8 @@ function csvWriter(file: Deno.FsFile, columns: readonly Column[]): TableWriter {
       pending = sink.write(line + "\r\n");
       rows++;
     },
+    buffered: () => 0,
+    spill() {},
     async close() {
       await pending;
       await sink.flush();
@@ -111,6 +136,8 @@ function parquetWriter(file: Deno.FsFile, columns: readonly Column[]): TableWrit
       if (count >= ROW_GROUP_ROWS) writeGroup();
       return Promise.resolve();
     },
+    buffered: () => count,
+    spill: writeGroup,
     close() {
       writeGroup();
       writer.finish();

@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import type { BookUpdate, TradeEvent } from "../../core/events.ts";
 import type { RecordedItem } from "../../core/history/mod.ts";
-import { csvField, openTableWriter, ROW_GROUP_ROWS } from "../../core/tools/table_writers.ts";
+import {
+  boundBuffers,
+  csvField,
+  MAX_BUFFERED_ROWS,
+  openTableWriter,
+  ROW_GROUP_ROWS,
+} from "../../core/tools/table_writers.ts";
 import { TRADES } from "../../core/tools/tables.ts";
 import { makeRecording, parseCsv, runTask, START } from "./helpers.ts";
 
@@ -334,4 +340,22 @@ Deno.test("parquet writer: a long table is written in bounded row groups and rea
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("export memory: writers holding too many rows together spill the largest first", () => {
+  const held = [MAX_BUFFERED_ROWS * 0.6, MAX_BUFFERED_ROWS * 0.3, MAX_BUFFERED_ROWS * 0.25];
+  const spilled: number[] = [];
+  const writers = held.map((n, i) => ({
+    buffered: () => held[i],
+    spill: () => {
+      spilled.push(i);
+      held[i] = 0;
+    },
+    append: () => Promise.resolve(),
+    close: () => Promise.resolve(n),
+  }));
+  boundBuffers(writers);
+  deepStrictEqual(spilled, [0, 1], "the two largest spill until at most half the bound is held");
+  boundBuffers(writers);
+  deepStrictEqual(spilled, [0, 1], "under the bound nothing spills");
 });
