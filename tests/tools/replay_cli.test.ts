@@ -1,0 +1,259 @@
+/**
+ * `deno task replay`: run as a user runs it, on a recording made here; the NDJSON
+ * lines are the frames a live client gets (same text), books rebuilt from the
+ * book frames equal the recorded book, bad arguments exit with 2 and a message.
+ */
+import assert, { deepStrictEqual, equal } from "node:assert/strict";
+import type { BookUpdate, Level } from "../../core/events.ts";
+import type { RecordedItem } from "../../core/history/mod.ts";
+import {
+  applySnapshot,
+  applyUpdate,
+  createBook,
+  type OrderBook,
+  topN,
+} from "../../core/books/book.ts";
+import { gapFrame, streamEventFrame } from "../../core/protocol/frames.ts";
+import { makeRecording, runTask, START } from "./helpers.ts";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Unified names from the recorded instrument lists. */
+function unifiedNames(recorded: RecordedItem[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const { exchange, item } of recorded) {
+    if (item.type !== "instruments") continue;
+    for (const i of item.instruments) names.set(`${exchange}|${i.symbol}`, i.unified);
+  }
+  return names;
+}
+
+/** A client's book: snapshot frames replace it, delta frames set absolute quantities. */
+function applyFrame(book: Map<string, Map<number, number>[]>, frame: Record<string, unknown>) {
+  const key = `${frame.exchange}|${frame.symbol}`;
+  if (frame.snapshot) book.set(key, [new Map(), new Map()]);
+  const sides = book.get(key);
+  assert(sides, `a delta of ${key} arrived before its snapshot`);
+  (["bids", "asks"] as const).forEach((name, s) => {
+    for (const [p, q] of frame[name] as Level[]) {
+      if (q === 0) sides[s].delete(p);
+      else sides[s].set(p, q);
+    }
+  });
+}
+
+const levelsOf = (side: Map<number, number>, bids: boolean): Level[] =>
+  [...side].sort((a, b) => bids ? b[0] - a[0] : a[0] - b[0]);
+
+/** The true books after the recorded items up to and including `until` (receive time). */
+function trueBooks(recorded: RecordedItem[], until: number): Map<string, OrderBook> {
+  const books = new Map<string, OrderBook>();
+  for (const { exchange, item, receiveTime } of recorded) {
+    if (receiveTime > until) break;
+    if (item.type !== "book") continue;
+    const key = `${exchange}|${item.symbol}`;
+    let book = books.get(key);
+    if (!book) books.set(key, book = createBook());
+    const u = item as BookUpdate;
+    if (u.snapshot) applySnapshot(book, u.bids, u.asks, u.updateId);
+    else applyUpdate(book, u);
+  }
+  return books;
+}
+
+Deno.test("replay: NDJSON of the live wire frames, in hub order, books equal the recorded book", async () => {
+  const rec = await makeRecording(10);
+  try {
+    const { code, stdout, stderr } = await runTask("replay", [
+      "--dir",
+      rec.dir,
+      "--from",
+      iso(START),
+      "--to",
+      String(START + 60_000),
+    ]);
+    equal(code, 0, stderr);
+    equal(stderr, "", "no progress bar when stderr is not a terminal");
+    const lines = stdout.trimEnd().split("\n");
+    const frames = lines.map((l) => JSON.parse(l));
+    deepStrictEqual(frames[0], {
+      type: "status",
+      state: "replay_start",
+      replay: true,
+      from: iso(START),
+      to: iso(START + 60_000),
+    });
+    deepStrictEqual(frames.at(-1), {
+      type: "status",
+      state: "replay_end",
+      replay: true,
+      items: rec.recorded.length,
+    });
+
+    // Trades, quotes and gaps: the exact text a live client without raw gets, in recorded order.
+    const unified = unifiedNames(rec.recorded);
+    const expected: string[] = [];
+    for (const { exchange, item } of rec.recorded) {
+      if (item.type === "trade" || item.type === "quote") {
+        expected.push(streamEventFrame(item, false, unified.get(`${exchange}|${item.symbol}`)));
+      } else if (item.type === "gap") expected.push(gapFrame(item));
+    }
+    const got = lines.filter((_line, i) => ["trade", "quote", "gap"].includes(frames[i].type));
+    equal(got.length, expected.length, "one line per recorded trade, quote and gap");
+    for (let i = 0; i < got.length; i++) equal(got[i], expected[i], `line ${i}`);
+    assert(got.some((l) => l.includes('"unified":"BTC/USDT"')), "unified names from instruments");
+
+    // Feed and book status changes where they happened.
+    const statuses = frames.filter((f) => f.type === "status" && !f.replay);
+    deepStrictEqual(
+      statuses.map((f) => `${f.exchange} ${f.channel ?? "feed"} ${f.state}`),
+      [
+        "binance feed connected",
+        "binance book synced",
+        "binance book synced",
+        "kraken feed reconnecting",
+        "kraken feed connected",
+        "binance book resyncing",
+        "binance book synced",
+      ],
+    );
+
+    // Books: a client applying the frames holds the recorded book's top 20 at the end,
+    // and each view numbers its deltas 1, 2, 3, ... after each snapshot.
+    const client = new Map<string, Map<number, number>[]>();
+    const seqs = new Map<string, number>();
+    for (const f of frames.filter((f) => f.type === "book")) {
+      equal(f.depth, 20);
+      const key = `${f.exchange}|${f.symbol}`;
+      if (!f.snapshot) equal(f.seq, (seqs.get(key) ?? -1) + 1, `${key} delta numbering`);
+      seqs.set(key, f.seq);
+      applyFrame(client, f);
+    }
+    const truth = trueBooks(rec.recorded, Infinity);
+    for (const [key, book] of truth) {
+      const top = topN(book, 20);
+      const sides = client.get(key);
+      assert(sides, `book frames of ${key}`);
+      deepStrictEqual(levelsOf(sides[0], true), top.bids, `${key} bids`);
+      deepStrictEqual(levelsOf(sides[1], false), top.asks, `${key} asks`);
+    }
+  } finally {
+    await rec.cleanup();
+  }
+});
+
+Deno.test("replay: a window in the middle starts each book with its snapshot at --from; filters and --raw", async () => {
+  const rec = await makeRecording(10);
+  try {
+    const from = START + 4_000, to = START + 6_000;
+    const { code, stdout, stderr } = await runTask("replay", [
+      "--dir",
+      rec.dir,
+      "--from",
+      String(from),
+      "--to",
+      iso(to),
+      "--symbols",
+      "BTC/USDT",
+      "--channels",
+      "trade,book",
+      "--depth",
+      "5",
+      "--raw",
+    ]);
+    equal(code, 0, stderr);
+    const frames = stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const data = frames.filter((f) => f.type !== "status");
+    assert(data.length > 20, `expected trades and book frames, got ${data.length}`);
+    for (const f of data) {
+      equal(f.symbol, "BTCUSDT", "only the symbol asked for (given as its unified name)");
+      assert(f.type === "trade" || f.type === "book", `only trade and book frames: ${f.type}`);
+    }
+    const first = data.find((f) => f.type === "book");
+    equal(first.snapshot, true, "the first book frame is a snapshot");
+    const before = topN(trueBooks(rec.recorded, from - 1).get("binance|BTCUSDT")!, 5);
+    deepStrictEqual({ bids: first.bids, asks: first.asks }, before, "the book as it was at --from");
+
+    const trades = rec.recorded.filter((r) =>
+      r.item.type === "trade" && r.item.symbol === "BTCUSDT" && r.receiveTime >= from &&
+      r.receiveTime <= to
+    );
+    const tradeFrames = data.filter((f) => f.type === "trade");
+    equal(tradeFrames.length, trades.length, "every trade of the window");
+    for (let i = 0; i < trades.length; i++) {
+      const item = trades[i].item as { raw?: unknown; tradeId: unknown };
+      equal(tradeFrames[i].tradeId, item.tradeId);
+      deepStrictEqual(tradeFrames[i].raw, item.raw, "raw payload included with --raw");
+    }
+  } finally {
+    await rec.cleanup();
+  }
+});
+
+Deno.test("replay: bad arguments exit with code 2 and say what is wrong", async () => {
+  const rec = await makeRecording(2);
+  try {
+    const base = ["--dir", rec.dir, "--from", iso(START), "--to", iso(START + 1000)];
+    const cases: [string[], RegExp][] = [
+      [["--from", iso(START), "--to", iso(START + 1)], /--dir <recording folder> is required/],
+      [["--dir", `${rec.dir}/nope`, "--from", "1", "--to", "2"], /no such folder/],
+      [["--dir", rec.dir, "--to", "2"], /--from <time> is required/],
+      [["--dir", rec.dir, "--from", "yesterday", "--to", "2"], /--from must be an ISO 8601 time/],
+      [
+        ["--dir", rec.dir, "--from", iso(START + 1000), "--to", iso(START)],
+        /--to .* is before --from/,
+      ],
+      [[...base, "--channels", "trades"], /unknown channel "trades"/],
+      [[...base, "--symbols", "DOGEUSDT"], /DOGEUSDT is not in the recording/],
+      [[...base, "--exchanges", "bitmex"], /bitmex is not in the recording/],
+      [[...base, "--depth", "0"], /--depth must be an integer 1\.\.1000/],
+      [[...base, "--speed", "2"], /Unknown option '--speed'/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stdout, stderr } = await runTask("replay", args);
+      equal(code, 2, `exit code for ${args.join(" ")}: ${stderr}`);
+      assert(message.test(stderr), `message for ${args.join(" ")}: ${stderr}`);
+      assert(stderr.includes("usage: deno task replay"), "usage shown");
+      equal(stdout, "", "nothing on stdout");
+    }
+  } finally {
+    await rec.cleanup();
+  }
+});
+
+/** `script` (util-linux) runs a command on a pseudo-terminal. */
+const hasScript = await new Deno.Command("script", {
+  args: ["--version"],
+  stdout: "null",
+  stderr: "null",
+})
+  .output().then((o) => o.code === 0, () => false);
+
+Deno.test({
+  name: "replay: a progress bar on stderr when it is a terminal (skipped without `script`)",
+  ignore: !hasScript,
+  async fn() {
+    const rec = await makeRecording(3);
+    try {
+      const root = new URL("../../", import.meta.url).pathname;
+      const command = [
+        Deno.execPath(),
+        "task --config deno.json -q replay --",
+        `--dir ${rec.dir} --from ${START} --to ${START + 3_000} > /dev/null`,
+      ].join(" ");
+      const out = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        cwd: root,
+        stdout: "piped",
+        stderr: "piped",
+        env: { TERM: "xterm" },
+      }).output();
+      const screen = new TextDecoder().decode(out.stdout);
+      equal(out.code, 0, screen + new TextDecoder().decode(out.stderr));
+      assert(/replay \|.*\| 100% \|/.test(screen), `progress bar on the terminal: ${screen}`);
+      assert(screen.includes(" items"), "item count shown");
+    } finally {
+      await rec.cleanup();
+    }
+  },
+});
