@@ -106,9 +106,6 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
   const privateMetrics: Metrics = createMetrics();
   return {
     async handle(req, url, info) {
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return httpError(426, "upgrade_required", "GET /replay with a WebSocket upgrade");
-      }
       const query = parseReplayQuery(url.searchParams, Date.now());
       if ("code" in query) {
         deps.countError("invalid_request");
@@ -121,6 +118,9 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
           "recording_off",
           "replay reads the recording, and recording is off: start the gateway with RECORD_DIR (--record-dir)",
         );
+      }
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return httpError(426, "upgrade_required", "GET /replay with a WebSocket upgrade");
       }
       const source = deps.source;
       const controller = new AbortController();
