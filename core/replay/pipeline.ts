@@ -71,6 +71,13 @@ export interface Pipeline {
   selects(selection: ReplaySelection, entry: PipelineItem): boolean;
   /** Starts a book from a recorded one (its snapshot frame goes to the book's subscribers). */
   seedBook(book: HistoricalBook, eventTime: number): void;
+  /**
+   * Takes a feed's state or instrument list recorded before the replay's window without
+   * sending anything (the state at `from`; see {@link Pipeline.sendFeedStatus}).
+   */
+  prime(entry: PipelineItem): void;
+  /** Sends `client` the feed `status` of each exchange it follows, as known at this point. */
+  sendFeedStatus(client: Client, exchanges: readonly string[]): void;
   /** Feeds one item through the hub's code. */
   feed(entry: PipelineItem): void;
   /** From now on status frames are live ones (not marked `replay: true`). */
@@ -131,7 +138,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     now: () => Date.now(),
   });
 
-  const onStatus = (exchange: string, item: Extract<FeedItem, { type: "status" }>, at: number) => {
+  const onStatus = (
+    exchange: string,
+    item: Extract<FeedItem, { type: "status" }>,
+    at: number,
+    silent = false,
+  ) => {
     let info = feeds.get(exchange);
     const first = info === undefined;
     if (!info) {
@@ -158,6 +170,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     info.state = item.state;
     info.reason = item.reason;
     info.since = at;
+    if (silent) return;
     const text = feedStatusFrame(info);
     for (const client of subscriptions.onExchange(exchange).keys()) delivery.send(client, text);
   };
@@ -259,6 +272,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         eventTime,
         receiveTime: book.time,
       });
+    },
+    prime({ exchange, item, receiveTime }) {
+      if (item.type === "status") onStatus(exchange, item, receiveTime, true);
+      else if (item.type === "instruments") {
+        catalog.setInstruments(exchange, item.instruments, item.streamed);
+      }
+    },
+    sendFeedStatus(client, exchanges) {
+      for (const exchange of exchanges) {
+        const info = feeds.get(exchange);
+        if (info) delivery.send(client, feedStatusFrame(info));
+      }
     },
     feed(entry) {
       const { item, exchange } = entry;

@@ -7,8 +7,8 @@
  *    recording the answer is 503 `recording_off`. The socket is admitted by the
  *    gateway's one admission (plans, `MAX_CLIENTS`, memory budget, slow consumers).
  * 2. The client subscribes as on `/ws`. {@link REPLAY_GRACE_MS} after its first
- *    successful subscribe, the replay starts: `status` `replay_start`, the books at
- *    `from` (snapshot frames), then every recorded item of the subscribed streams in
+ *    successful subscribe, the replay starts: `status` `replay_start`, each followed
+ *    feed's `status` at `from` (`replay: true`), the books at `from` (snapshot frames), then every recorded item of the subscribed streams in
  *    hub order through a private copy of the hub (pipeline.ts), paced by receive time
  *    divided by `speed` and by the socket draining.
  * 3. With `to`: `status` `replay_end` after the last item up to `to`; the connection
@@ -240,6 +240,8 @@ async function replay(run: Replay): Promise<void> {
     }
   }
 
+  await primeFeeds(run, selection);
+  pipeline.sendFeedStatus(client, selection.exchanges);
   await seedBooks(run, selection);
   const pacer = createPacer(client, deps.delivery, from, speed, signal);
   const filter: EventFilter = {
@@ -289,6 +291,29 @@ async function replay(run: Replay): Promise<void> {
     if (!pipeline.selects(selection, entry)) continue;
     if (!await pacer.drained()) return;
     pipeline.feed(entry);
+  }
+}
+
+/** How far before `from` the feed states and instrument lists are looked up (the day before). */
+const LOOKBACK_MS = 86_400_000;
+
+/**
+ * The feed state and instrument list of each followed exchange at `from`: the last ones
+ * recorded in the day before it (event streams only, a few items), taken silently.
+ */
+async function primeFeeds(run: Replay, selection: ReplaySelection): Promise<void> {
+  const { history, pipeline, query } = run;
+  if (selection.exchanges.length === 0) return;
+  const filter: EventFilter = {
+    from: query.from - LOOKBACK_MS,
+    to: query.from - 1,
+    exchanges: selection.exchanges,
+    channels: [],
+    markers: true,
+    raw: false,
+  };
+  for await (const batch of history.eventBatches(filter)) {
+    for (const rec of batch) pipeline.prime(rec);
   }
 }
 

@@ -78,6 +78,12 @@ Deno.test("replay at max yields exactly the live client's frames, with and witho
         to,
         speed: "max",
       });
+      const feed = frames.find((f) => f.type === "status" && f.exchange === "scripted")!;
+      assert.deepEqual(
+        [feed.state, feed.emulator, feed.replay],
+        ["connected", true, true],
+        "the feed's state at from, marked as replayed",
+      );
       const end = frames.find(isState("replay_end"))!;
       assert.equal(end.replay, true);
       assert.ok((end.seq as number) > 0, "replay_end names the last sequence number read");
@@ -114,10 +120,11 @@ Deno.test("replay is paced by receive time / speed and never runs ahead", async 
     console.log(`speed=10 over a 2 s window took ${elapsed.toFixed(0)} ms (+ the start grace)`);
     assert.ok(elapsed >= 198, `took ${elapsed} ms; 2 s at speed 10 is 200 ms`);
     assert.ok(elapsed < 1500, `took ${elapsed} ms; far slower than speed 10`);
-    const data = replay.frames.slice(startIndex + 1, endIndex).map((f, i) => ({
+    const data = replay.frames.map((f, i) => ({
+      type: f.type,
       time: f.receiveTime as number,
-      arrival: arrivals[startIndex + 1 + i],
-    }));
+      arrival: arrivals[i],
+    })).slice(startIndex + 1, endIndex).filter((f) => f.type === "trade" || f.type === "quote");
     assert.equal(data[0].time, from, "the replay starts at from");
     let previous = 0;
     for (const { time, arrival } of data) {
