@@ -46,6 +46,8 @@ export interface ReplaySelection {
   channels: Channel[];
   /** (exchange, native symbol) of every book the replay keeps (book and consolidated subscriptions). */
   books: { exchange: string; symbol: string }[];
+  /** True when a subscription sends the exchange's `raw` payload. */
+  raw: boolean;
 }
 
 /** What a pipeline is built from. */
@@ -211,9 +213,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const symbols = new Set<string>();
       const channels = new Set<Channel>();
       const bookKeys = new Map<string, { exchange: string; symbol: string }>();
+      let raw = false;
       const addBook = (exchange: string, symbol: string) =>
         bookKeys.set(`${exchange}|${symbol}`, { exchange, symbol });
-      for (const { stream } of subscriptions.of(client)) {
+      for (const { stream, raw: withRaw } of subscriptions.of(client)) {
+        if (withRaw) raw = true;
         if (stream.channel === "consolidated") {
           // The consolidated quote is computed from every venue's book and quotes.
           for (const exchange of catalog.exchanges()) {
@@ -236,6 +240,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         symbols: [...symbols],
         channels: [...channels],
         books: [...bookKeys.values()],
+        raw,
       };
     },
     selects(selection, { exchange, item }) {

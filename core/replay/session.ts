@@ -43,11 +43,14 @@ export interface ReplaySource {
   /** The recording's reader; undefined when recording is off. */
   history(): HistoryReader | undefined;
   /**
-   * Hub sequence number of the last item on disk: every item the hub handled up to it
-   * is readable (recorded, or covered by a `recording_gap` marker).
+   * Hub sequence number up to which the recording is complete: every item the hub
+   * handled up to it is readable (recorded, or covered by a `recording_gap` marker).
    */
   flushedSeq(): number;
-  /** Writes everything queued; resolves once it is readable (then `flushedSeq()` covers it). */
+  /**
+   * Writes everything queued. Once it resolves, `flushedSeq()` is at least the hub
+   * sequence number (`gateway.taps.lastSeq()`) of the last item handled before the call.
+   */
   flush(): Promise<void>;
 }
 
@@ -56,6 +59,9 @@ export const REPLAY_GRACE_MS = 100;
 
 /** Default bound of the live items held while a splicing replay catches up. */
 export const DEFAULT_SPLICE_BUFFER_ITEMS = 200_000;
+
+/** A `to` this close to now flushes the recorder first, ms. */
+const RECENT_MS = 5_000;
 
 /** Margin past now for the recording read of a splicing replay (it stops at the flushed seq). */
 const FUTURE_MARGIN_MS = 60_000;
@@ -229,6 +235,7 @@ async function replay(run: Replay): Promise<void> {
     run.setSplice(splice);
     if (signal.aborted) return splice.close();
     await source.flush();
+    if (signal.aborted) return;
     target = source.flushedSeq();
     if (target < tapStart) {
       const message =
@@ -240,6 +247,11 @@ async function replay(run: Replay): Promise<void> {
     }
   }
 
+  if (to !== undefined && to > Date.now() - RECENT_MS) {
+    // The last second may still be queued in the recorder.
+    await source.flush();
+    if (signal.aborted) return;
+  }
   await primeFeeds(run, selection);
   pipeline.sendFeedStatus(client, selection.exchanges);
   await seedBooks(run, selection);
@@ -251,7 +263,8 @@ async function replay(run: Replay): Promise<void> {
     symbols: selection.symbols,
     channels: selection.channels,
     markers: true,
-    raw: true,
+    // Raw exchange payloads are decoded only when a subscription sends them (much slower).
+    raw: selection.raw,
   };
   let lastSeq = 0;
   read: for await (const batch of history.eventBatches(filter)) {

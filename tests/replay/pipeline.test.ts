@@ -56,6 +56,7 @@ Deno.test("replayed status frames say replay: true until the splice", () => {
     symbols: ["BTCUSDT"],
     channels: ["trade", "book"],
     books: [{ exchange: "ex", symbol: "BTCUSDT" }],
+    raw: true,
   });
   sent.length = 0;
 
