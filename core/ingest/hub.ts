@@ -33,6 +33,11 @@ export interface HubDeps {
   delivery: Delivery;
   metrics: Metrics;
   consolidator: Consolidator;
+  /** Where the hub's warnings go; default `quant-saas.hub` (a replay's private hub passes a silent one). */
+  log?: {
+    info(message: string, properties?: Record<string, unknown>): void;
+    warning(message: string, properties?: Record<string, unknown>): void;
+  };
 }
 
 /** The hub's entry points. */
@@ -83,7 +88,7 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of audience.plain) delivery.send(client, text, key);
     for (const client of audience.raw) delivery.send(client, text, key);
   };
-  const log = getLogger(["quant-saas", "hub"]);
+  const log = deps.log ?? getLogger(["quant-saas", "hub"]);
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
 
   /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */

@@ -119,6 +119,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     delivery,
     metrics: deps.metrics,
     consolidator,
+    // Gaps and resyncs were logged when they happened live; a replay does not log them again.
+    log: { info() {}, warning() {} },
   });
   /** Feed states as the replayed `status` items leave them. */
   const feeds = new Map<string, FeedInfo>();

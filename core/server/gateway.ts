@@ -85,6 +85,8 @@ export interface GatewayOptions {
   startSeq?: number;
   /** The recording `/replay` reads; without it `/replay` answers 503 `recording_off`. */
   replaySource?: ReplaySource;
+  /** Live items a splicing replay may hold while it catches up (default 200,000). */
+  replaySpliceBufferItems?: number;
 }
 
 /** How often the memory budget samples every socket (one cheap read each), ms. */
@@ -267,6 +269,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     countError: (code) => metrics.clientErrors.inc({ code }),
     countFrame: () => metrics.clientFrames.inc(),
     log,
+    spliceBufferItems: options.replaySpliceBufferItems,
   });
   // --- end /replay ---
 

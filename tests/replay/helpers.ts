@@ -18,7 +18,15 @@ export interface RecordingGateway {
 }
 
 /** Starts a gateway on `feeds` whose hub items are recorded under their tap `seq`. */
-export async function recordingGateway(feeds: FeedSpec[]): Promise<RecordingGateway> {
+export async function recordingGateway(
+  feeds: FeedSpec[],
+  options: {
+    /** Bound of held live items of a splicing replay. */
+    spliceBufferItems?: number;
+    /** Changes the source the gateway is given (e.g. a recorder that falls behind). */
+    wrapSource?: (source: ReplaySource) => ReplaySource;
+  } = {},
+): Promise<RecordingGateway> {
   const dir = await Deno.makeTempDir({ prefix: "replay-test-" });
   const recorder = createRecorder({ dir, worker: false, flushMs: 100 });
   let history: HistoryReader | undefined;
@@ -33,7 +41,12 @@ export async function recordingGateway(feeds: FeedSpec[]): Promise<RecordingGate
       flushed = Math.max(flushed, upTo);
     },
   };
-  const gateway = await startGateway({ config: testConfig(), feeds, replaySource: source });
+  const gateway = await startGateway({
+    config: testConfig(),
+    feeds,
+    replaySource: options.wrapSource?.(source) ?? source,
+    replaySpliceBufferItems: options.spliceBufferItems,
+  });
   gateway.taps.add((entry) => {
     recorder.record({
       exchange: entry.exchange,

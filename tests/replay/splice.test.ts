@@ -75,6 +75,46 @@ for (const { speed, batch } of [{ speed: "max", batch: false }, { speed: "20", b
   });
 }
 
+Deno.test("a replay that falls too far behind live is told replay_overrun and closed, not gapped", async () => {
+  const rec = await recordingGateway([scriptedFeed(["BTCUSDT", "ETHUSDT"], { tickMs: 10 })], {
+    spliceBufferItems: 50,
+  });
+  try {
+    await waitFor(() => rec.gateway.taps.lastSeq() > 200, 10_000, "some recorded items");
+    // 2 s of recording at speed 1.5 take 1.3 s to catch up; 50 live items arrive in ~0.15 s.
+    const replay = await connect(rec.gateway, `/replay?from=${Date.now() - 2000}&speed=1.5`);
+    const closed = new Promise<CloseEvent>((r) => replay.socket.addEventListener("close", r));
+    replay.send(SUBSCRIBE);
+    const error = await replay.next((f) => f.type === "error", 10_000);
+    assert.equal(error.code, "replay_overrun");
+    assert.match(error.message as string, /50 live items behind/);
+    const close = await closed;
+    assert.equal(close.code, 1008);
+    assert.ok(!replay.frames.some(isState("live")), "never claimed to be live");
+  } finally {
+    await rec.close();
+  }
+});
+
+Deno.test("a replay refuses to splice when the recording is behind live", async () => {
+  const rec = await recordingGateway([scriptedFeed(["BTCUSDT"], { tickMs: 10 })], {
+    // A recorder that never gets past sequence number 1.
+    wrapSource: (source) => ({ ...source, flushedSeq: () => 1 }),
+  });
+  try {
+    await waitFor(() => rec.gateway.taps.lastSeq() > 50, 10_000, "some hub items");
+    const replay = await connect(rec.gateway, `/replay?from=${Date.now() - 1000}&speed=max`);
+    replay.send(SUBSCRIBE);
+    const error = await replay.next((f) => f.type === "error", 10_000);
+    assert.equal(error.code, "replay_failed");
+    assert.match(error.message as string, /recording is behind live/);
+    await replay.until(() => replay.socket.readyState === WebSocket.CLOSED, 5000, "the close");
+    assert.ok(!replay.frames.some(isState("live")), "never claimed to be live");
+  } finally {
+    await rec.close();
+  }
+});
+
 Deno.test("the splice buffer holds live items in order, drops what was replayed, and reports overflow", () => {
   const taps = createHubTaps(10);
   let overflows = 0;
