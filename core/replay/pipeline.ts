@@ -110,7 +110,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const books = createBooks(delivery, () => {}, catalog.unified);
   const market = createMarketState();
   const subscriptions = createSubscriptions(books);
-  const consolidator = createConsolidator(catalog, books, market);
+  /**
+   * The clock of consolidated and book status frames: the receive time of the replayed item
+   * (live, those frames are dated when the hub handled the item, a few ms later at most);
+   * after the splice, the wall clock as for live clients.
+   */
+  let clock = 0;
+  const now = () => clock;
+  const consolidator = createConsolidator(catalog, books, market, now);
   const hub = createHub({
     subscriptions,
     books,
@@ -121,6 +128,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     consolidator,
     // Gaps and resyncs were logged when they happened live; a replay does not log them again.
     log: { info() {}, warning() {} },
+    now,
   });
   /** Feed states as the replayed `status` items leave them. */
   const feeds = new Map<string, FeedInfo>();
@@ -294,6 +302,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     feed(entry) {
       const { item, exchange } = entry;
+      clock = live ? Date.now() : entry.receiveTime;
       if (item.type === "recording_gap") return onRecordingGap(item);
       if (item.type === "status") onStatus(exchange, item, entry.receiveTime);
       hub.onItem(exchange, item);
