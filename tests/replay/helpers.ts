@@ -25,6 +25,8 @@ export async function recordingGateway(
     spliceBufferItems?: number;
     /** Changes the source the gateway is given (e.g. a recorder that falls behind). */
     wrapSource?: (source: ReplaySource) => ReplaySource;
+    /** Core settings over the test defaults. */
+    config?: Parameters<typeof testConfig>[0];
   } = {},
 ): Promise<RecordingGateway> {
   const dir = await Deno.makeTempDir({ prefix: "replay-test-" });
@@ -42,7 +44,7 @@ export async function recordingGateway(
     },
   };
   const gateway = await startGateway({
-    config: testConfig(),
+    config: testConfig(options.config),
     feeds,
     replaySource: options.wrapSource?.(source) ?? source,
     replaySpliceBufferItems: options.spliceBufferItems,

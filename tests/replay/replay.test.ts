@@ -270,3 +270,31 @@ Deno.test("a consolidated subscription is replayed from the recorded quotes", as
     await rec.close();
   }
 });
+
+Deno.test("a replay at max waits for the socket: a tight slow-consumer policy loses nothing", async () => {
+  // With a 1 KiB high-water mark and 20 queued trades at most, a sender that did not wait for
+  // the socket would be conflated or disconnected as a slow consumer within a few frames.
+  const rec = await recordingGateway([scriptedFeed(["BTCUSDT"], { tickMs: 5, rawPadding: 2000 })], {
+    config: { highWaterMark: 1024, maxQueuedTrades: 20 },
+  });
+  try {
+    const { from, to, data } = await liveWindow(rec, 150);
+    const replay = await replayClient(rec, `from=${from}&to=${to}&speed=max`);
+    await replay.until((fs) => fs.some(isState("replay_end")), 20_000, "replay_end");
+    assert.ok(!replay.frames.some((f) => f.type === "error"), "no slow_consumer error");
+    const got = replayedData(replay);
+    // The live client itself fell behind under this policy, so its quotes were conflated;
+    // trades are never conflated. The replay has all of them, and every quote (one per trade).
+    const trades = (fs: Record<string, unknown>[]) => fs.filter((f) => f.type === "trade");
+    assert.deepEqual(trades(got), trades(data));
+    const quotes = got.filter((f) => f.type === "quote");
+    assert.equal(quotes.length, trades(got).length, "no quote conflated in the replay");
+    assert.ok(
+      quotes.length > data.filter((f) => f.type === "quote").length,
+      "the live client's quotes were conflated (the policy is tight enough to bite)",
+    );
+    await replay.close();
+  } finally {
+    await rec.close();
+  }
+});
