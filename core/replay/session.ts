@@ -29,7 +29,7 @@ import type { ErrorCode } from "../protocol/messages.ts";
 import type { EventFilter, HistoryReader } from "../history/mod.ts";
 import { createMetrics, type Metrics } from "../server/metrics.ts";
 import { httpError } from "../server/rest.ts";
-import { errorFrame, liveStatusFrame, replayStatusFrame } from "../protocol/frames.ts";
+import { batchFrame, errorFrame, liveStatusFrame, replayStatusFrame } from "../protocol/frames.ts";
 import { createPipeline, type Pipeline, type ReplaySelection } from "./pipeline.ts";
 import { createPacer } from "./pacing.ts";
 import { createSpliceBuffer, type SpliceBuffer } from "./splice.ts";
@@ -168,17 +168,18 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
             setSplice: (s) => splice = s,
           };
           replay(run).catch((err) => {
+            if (controller.signal.aborted) return; // the client left or the gateway is closing
             deps.log.error("replay for client {id} failed: {error}", {
               id: client.id,
               error: err instanceof Error ? err.message : String(err),
             });
-            if (client.closing) return;
-            deps.countError("replay_failed");
-            deps.delivery.send(
+            closeWithError(
+              deps,
               client,
-              errorFrame("replay_failed", "the recording could not be read for this replay"),
+              "replay_failed",
+              "the recording could not be read for this replay",
+              1011,
             );
-            deps.disconnect(client, 1011, "replay_failed");
           });
         }, deps.graceMs ?? REPLAY_GRACE_MS);
       };
@@ -220,29 +221,28 @@ async function replay(run: Replay): Promise<void> {
   let target: number | undefined;
   if (to === undefined) {
     tapStart = deps.taps.lastSeq();
-    splice = createSpliceBuffer(
-      deps.taps,
-      deps.spliceBufferItems ?? DEFAULT_SPLICE_BUFFER_ITEMS,
-      () => {
-        if (client.closing) return;
-        const message = `the replay fell more than ${(deps.spliceBufferItems ??
-          DEFAULT_SPLICE_BUFFER_ITEMS)} live items behind while catching up; use a higher speed or a later from`;
-        deps.countError("replay_overrun");
-        deps.delivery.send(client, errorFrame("replay_overrun", message));
-        deps.disconnect(client, 1008, "replay_overrun", message);
-      },
-    );
+    const bound = deps.spliceBufferItems ?? DEFAULT_SPLICE_BUFFER_ITEMS;
+    splice = createSpliceBuffer(deps.taps, bound, () =>
+      closeWithError(
+        deps,
+        client,
+        "replay_overrun",
+        `the replay fell more than ${bound} live items behind while catching up; use a higher speed or a later from`,
+        1008,
+      ));
     run.setSplice(splice);
     if (signal.aborted) return splice.close();
     await source.flush();
     if (signal.aborted) return;
     target = source.flushedSeq();
     if (target < tapStart) {
-      const message =
-        `the recording is behind live (written up to ${target}, live at ${tapStart}); cannot continue live without a gap`;
-      deps.countError("replay_failed");
-      deps.delivery.send(client, errorFrame("replay_failed", message));
-      deps.disconnect(client, 1011, "replay_failed", message);
+      closeWithError(
+        deps,
+        client,
+        "replay_failed",
+        `the recording is behind live (written up to ${target}, live at ${tapStart}); cannot continue live without a gap`,
+        1011,
+      );
       return;
     }
   }
@@ -305,6 +305,27 @@ async function replay(run: Replay): Promise<void> {
     if (!await pacer.drained()) return;
     pipeline.feed(entry);
   }
+}
+
+/**
+ * Ends a replay connection with an error frame. The frame is written to the socket at
+ * once (batched: as a one-element array), as the admission does for a slow consumer,
+ * since a frame queued in the delivery would be dropped by the close.
+ */
+function closeWithError(
+  deps: ReplayEndpointDeps,
+  client: Client,
+  code: "replay_failed" | "replay_overrun",
+  message: string,
+  closeCode: number,
+): void {
+  if (client.closing) return;
+  deps.countError(code);
+  const frame = errorFrame(code, message);
+  try {
+    client.socket.send(client.batch !== null ? batchFrame([frame]) : frame);
+  } catch { /* closed */ }
+  deps.disconnect(client, closeCode, code, message);
 }
 
 /** How far before `from` the feed states and instrument lists are looked up (the day before). */
