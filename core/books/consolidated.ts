@@ -45,11 +45,15 @@ export interface Consolidator {
   get(unified: string): ConsolidatedQuote | undefined;
 }
 
-/** Creates a consolidator over the gateway's books, quotes and catalog. */
+/**
+ * Creates a consolidator over the gateway's books, quotes and catalog. `now` dates each
+ * quote (default the wall clock; a replay passes the replayed item's receive time).
+ */
 export function createConsolidator(
   catalog: Catalog,
   books: Books,
   market: MarketState,
+  now: () => number = Date.now,
 ): Consolidator {
   const last = new Map<string, string>();
 
@@ -109,7 +113,7 @@ export function createConsolidator(
       askExchange: ask?.exchange,
       crossed: bid !== undefined && ask !== undefined && bid.bidPrice! >= ask.askPrice!,
       venues,
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(now()).toISOString(),
     };
   };
 

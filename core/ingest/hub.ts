@@ -33,6 +33,13 @@ export interface HubDeps {
   delivery: Delivery;
   metrics: Metrics;
   consolidator: Consolidator;
+  /** Where the hub's warnings go; default `quant-saas.hub` (a replay's private hub passes a silent one). */
+  log?: {
+    info(message: string, properties?: Record<string, unknown>): void;
+    warning(message: string, properties?: Record<string, unknown>): void;
+  };
+  /** Clock of book status frames; default the wall clock (a replay passes the item's receive time). */
+  now?: () => number;
 }
 
 /** The hub's entry points. */
@@ -83,7 +90,8 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of audience.plain) delivery.send(client, text, key);
     for (const client of audience.raw) delivery.send(client, text, key);
   };
-  const log = getLogger(["quant-saas", "hub"]);
+  const log = deps.log ?? getLogger(["quant-saas", "hub"]);
+  const now = deps.now ?? Date.now;
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
 
   /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
@@ -206,7 +214,7 @@ export function createHub(deps: HubDeps): Hub {
           broadcastBookStatus(
             exchange,
             item.symbol,
-            bookStatusFrame(exchange, item.symbol, item.state, Date.now(), item.reason),
+            bookStatusFrame(exchange, item.symbol, item.state, now(), item.reason),
           );
           break;
         }

@@ -8,8 +8,9 @@
  *
  * Frames: `subscribed`, `unsubscribed`, `subscriptions`, `pong`, `error`,
  * `status` (feed and book), `trade`, `quote`, `kline`, `book`, `gap`,
- * `consolidated`. A client that connects with `?batch=1` gets the same frames
- * wrapped in JSON arrays.
+ * `consolidated`, and on `/replay` the replay `status` frames (`replay_start`,
+ * `replay_end`, `live`, `recording_gap`). A client that connects with `?batch=1`
+ * gets the same frames wrapped in JSON arrays.
  * @module
  */
 import type { GapEvent, KlineEvent, Level, QuoteEvent, TradeEvent } from "../events.ts";
@@ -215,6 +216,108 @@ export function bookStatusFrame(
     reason,
     timestamp: new Date(time).toISOString(),
   });
+}
+
+// ---------------------------------------------------------------------------
+// Replay (`/replay`)
+// ---------------------------------------------------------------------------
+
+/** Fields of a {@link replayStatusFrame}. */
+export interface ReplayStatusFields {
+  /** `replay_start` once the replay begins reading, `replay_end` after the last item up to `to`. */
+  state: "replay_start" | "replay_end";
+  /** Start of the replayed window, epoch ms (receive time). */
+  from: number;
+  /** End of the window, epoch ms; absent for a replay that continues live. */
+  to?: number;
+  /** Pacing factor over the recorded receive times, or `"max"`. */
+  speed: number | "max";
+  /** `replay_end` only: hub sequence number of the last recorded item read (0 when none). */
+  seq?: number;
+}
+
+/**
+ * `status` of a replay: `replay_start` when the recording starts streaming (after the
+ * first subscriptions), `replay_end` once everything up to `to` was sent.
+ * @example
+ * ```json
+ * {"type":"status","state":"replay_start","replay":true,"from":1796638100000,
+ *  "to":1796638110000,"speed":10}
+ * {"type":"status","state":"replay_end","replay":true,"from":1796638100000,
+ *  "to":1796638110000,"speed":10,"seq":48213}
+ * ```
+ */
+export function replayStatusFrame(f: ReplayStatusFields): string {
+  return JSON.stringify({
+    type: "status",
+    state: f.state,
+    replay: true,
+    from: f.from,
+    to: f.to,
+    speed: f.speed,
+    seq: f.seq,
+  });
+}
+
+/**
+ * `status` `live`: a replay without `to` has sent every recorded item up to hub
+ * sequence number `seq`; every frame after this one comes from the live stream
+ * (items `seq + 1` onwards, none skipped, none repeated) and is no longer paced.
+ * @example
+ * ```json
+ * {"type":"status","state":"live","replay":false,"seq":48213}
+ * ```
+ */
+export function liveStatusFrame(seq: number): string {
+  return JSON.stringify({ type: "status", state: "live", replay: false, seq });
+}
+
+/** Fields of a {@link recordingGapFrame} (the recorder's `recording_gap` marker). */
+export interface RecordingGapFields {
+  fromSeq: number;
+  toSeq: number;
+  dropped: number;
+  fromTime: number;
+  toTime: number;
+  reason: string;
+}
+
+/**
+ * `status` `recording_gap` (replay only): the recorder dropped hub items
+ * `fromSeq..toSeq` here (queue full, disk failing), so the replay has a hole; books
+ * are resynchronizing until their next snapshot.
+ * @example
+ * ```json
+ * {"type":"status","state":"recording_gap","replay":true,"fromSeq":1200,"toSeq":1350,
+ *  "dropped":151,"fromTime":1796638100000,"toTime":1796638100900,"reason":"queue full"}
+ * ```
+ */
+export function recordingGapFrame(f: RecordingGapFields): string {
+  return JSON.stringify({
+    type: "status",
+    state: "recording_gap",
+    replay: true,
+    fromSeq: f.fromSeq,
+    toSeq: f.toSeq,
+    dropped: f.dropped,
+    fromTime: f.fromTime,
+    toTime: f.toTime,
+    reason: f.reason,
+  });
+}
+
+/**
+ * Marks a `status` frame replayed from a recording: the same object with
+ * `"replay":true` added last. Any other frame is returned unchanged.
+ * @example
+ * ```json
+ * {"type":"status","exchange":"binance","state":"connected","emulator":true,
+ *  "reconnects":0,"timestamp":"2026-12-07T10:08:30.494Z","replay":true}
+ * ```
+ */
+export function replayedFrame(text: string): string {
+  if (!text.startsWith('{"type":"status"') || text.includes('"replay":')) return text;
+  return `${text.slice(0, -1)},"replay":true}`;
 }
 
 // ---------------------------------------------------------------------------

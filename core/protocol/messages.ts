@@ -35,6 +35,9 @@ export const ERROR_CODES = {
     "The memory budget for client buffers is exhausted; retry later (HTTP 503 with Retry-After).",
   protocol_required:
     "A key was offered as the only subprotocol; offer `quant-saas` beside `bearer.<key>` (HTTP 400).",
+  replay_overrun:
+    "A replay catching up with live fell too far behind: the live items it holds exceeded the bound; the connection is closed rather than gapped.",
+  replay_failed: "The recording could not be read for this replay; the connection is closed.",
 } as const;
 
 /** One of {@link ERROR_CODES}. */

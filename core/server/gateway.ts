@@ -24,6 +24,7 @@ import { getLogger } from "./log.ts";
 import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.ts";
 import { createAccessGate } from "../access/gate.ts";
 import { type AdmitOptions, type AdmittedConnection, createAdmission } from "./admission.ts";
+import { createReplayEndpoint, type ReplaySource } from "../replay/session.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { type Recording, startRecording } from "./recording.ts";
 
@@ -110,6 +111,10 @@ export interface GatewayOptions {
   extensions?: GatewayExtension[];
   /** Hub sequence number to continue from (a recording folder's last); default 0. */
   startSeq?: number;
+  /** The recording `/replay` reads; without it `/replay` answers 503 `recording_off`. */
+  replaySource?: ReplaySource;
+  /** Live items a splicing replay may hold while it catches up (default 200,000). */
+  replaySpliceBufferItems?: number;
 }
 
 /** How often the memory budget samples every socket (one cheap read each), ms. */
@@ -290,6 +295,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return admitted.response;
   };
 
+  // --- /replay (issue #12): the recording over the /ws protocol, spliced into live ---
+  const replay = createReplayEndpoint({
+    source: options.replaySource ?? recording,
+    admit: (req, url, info, admitOptions) => admission.admit(req, url, info, admitOptions),
+    delivery,
+    taps,
+    catalog,
+    limits: config,
+    disconnect,
+    countError: (code) => metrics.clientErrors.inc({ code }),
+    countFrame: () => metrics.clientFrames.inc(),
+    log,
+    spliceBufferItems: options.replaySpliceBufferItems,
+  });
+  // --- end /replay ---
+
   /**
    * Hands a request to the extension owning its path. A WebSocket upgrade is admitted
    * by `ctx.admit` (the same admission as `/ws`; no REST token spent); a request the
@@ -339,6 +360,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const info = rawInfo as Deno.ServeHandlerInfo<Deno.NetAddr>;
     const url = new URL(req.url);
     if (url.pathname === "/ws") return upgrade(req, url, info);
+    if (url.pathname === "/replay") return replay.handle(req, url, info);
     const origin = req.headers.get("origin");
     const preflight = gate.preflight(req);
     if (preflight) return preflight;

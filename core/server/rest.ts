@@ -122,6 +122,7 @@ export function createHttp(
         channels: deps.channels,
         endpoints: {
           websocket: "/ws",
+          replay: "/replay",
           health: "/health",
           ready: "/ready",
           marketData: "/api/market_data",
