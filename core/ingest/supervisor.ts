@@ -104,6 +104,17 @@ export function startFeeds(
     onState(info);
   };
 
+  /**
+   * A state change the supervisor itself observes (a Worker started, died or stopped), as
+   * opposed to one the plugin reports: also handed on as a `status` item, so the hub's
+   * taps (the recording, spliced replays) see it where it happened, like the plugin's own.
+   */
+  const observe = (info: FeedInfo, state: FeedState, reason?: string) => {
+    if (info.state === state && info.reason === reason) return;
+    setState(info, state, reason);
+    onItem(info.exchange, { type: "status", state, reason, emulator: info.emulator });
+  };
+
   const launch = (spec: FeedSpec) => {
     const info = infos.get(spec.plugin.name)!;
     // The same permissions for shipped and loaded (PLUGINS) plugins: network to the
@@ -148,7 +159,7 @@ export function startFeeds(
       worker.terminate();
       resolveExit();
       if (stopping) {
-        setState(info, "stopped");
+        observe(info, "stopped");
         return;
       }
       info.restarts++;
@@ -158,7 +169,7 @@ export function startFeeds(
         error: error ?? "run() returned",
         delay,
       });
-      setState(info, "failed", error ?? "plugin exited");
+      observe(info, "failed", error ?? "plugin exited");
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (!stopping) launch(spec);
@@ -211,7 +222,7 @@ export function startFeeds(
     };
     worker.onmessageerror = () => done("unreadable message from worker");
     running.set(spec.plugin.name, { worker, exited });
-    setState(info, "connecting", info.restarts ? "restarted" : undefined);
+    observe(info, "connecting", info.restarts ? "restarted" : undefined);
     const start: ToWorker = {
       type: "start",
       exchange: spec.plugin.name,
@@ -263,7 +274,7 @@ export function startFeeds(
       for (const [name, { worker }] of running) {
         worker.terminate();
         running.delete(name);
-        setState(infos.get(name)!, "stopped");
+        observe(infos.get(name)!, "stopped");
       }
       control.close();
     },

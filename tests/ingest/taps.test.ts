@@ -45,3 +45,21 @@ Deno.test("a tap that throws is reported and does not keep the item from the oth
   assert.deepEqual(seen, [1]);
   assert.equal(errors.length, 1);
 });
+
+Deno.test("a crashed plugin's failed and restarted states reach the taps (and so the recording) as status items", async () => {
+  const { gatewayWith, scriptedFeed, waitFor } = await import("../helpers.ts");
+  const gateway = await gatewayWith([scriptedFeed(["BTCUSDT"], { crashAfterTicks: 5 })]);
+  try {
+    const states: string[] = [];
+    gateway.taps.add((e) => {
+      if (e.item.type === "status") states.push(e.item.state);
+    });
+    await waitFor(
+      () => states.includes("failed") && states.indexOf("connecting", states.indexOf("failed")) > 0,
+      10_000,
+      `failed, then connecting again, among the tapped states ${JSON.stringify(states)}`,
+    );
+  } finally {
+    await gateway.close();
+  }
+});
