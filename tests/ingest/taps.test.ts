@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createHubTaps, type HubItem } from "../../core/ingest/taps.ts";
 import type { FeedItem } from "../../core/feed/messages.ts";
+import { gatewayWith, scriptedFeed, waitFor } from "../helpers.ts";
 
 const trade = (id: number): FeedItem => ({
   type: "trade",
@@ -47,7 +48,6 @@ Deno.test("a tap that throws is reported and does not keep the item from the oth
 });
 
 Deno.test("a crashed plugin's failed and restarted states reach the taps (and so the recording) as status items", async () => {
-  const { gatewayWith, scriptedFeed, waitFor } = await import("../helpers.ts");
   const gateway = await gatewayWith([scriptedFeed(["BTCUSDT"], { crashAfterTicks: 5 })]);
   try {
     const states: string[] = [];
