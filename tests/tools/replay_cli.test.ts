@@ -76,18 +76,23 @@ Deno.test("replay: NDJSON of the live wire frames, in hub order, books equal the
     equal(stderr, "", "no progress bar when stderr is not a terminal");
     const lines = stdout.trimEnd().split("\n");
     const frames = lines.map((l) => JSON.parse(l));
+    // The replay's own status frames, as on ws://…/replay?speed=max (core/protocol/frames.ts).
     deepStrictEqual(frames[0], {
       type: "status",
       state: "replay_start",
       replay: true,
-      from: iso(START),
-      to: iso(START + 60_000),
+      from: START,
+      to: START + 60_000,
+      speed: "max",
     });
     deepStrictEqual(frames.at(-1), {
       type: "status",
       state: "replay_end",
       replay: true,
-      items: rec.recorded.length,
+      from: START,
+      to: START + 60_000,
+      speed: "max",
+      seq: rec.recorded.at(-1)!.seq,
     });
 
     // Trades, quotes and gaps: the exact text a live client without raw gets, in recorded order.
@@ -103,8 +108,9 @@ Deno.test("replay: NDJSON of the live wire frames, in hub order, books equal the
     for (let i = 0; i < got.length; i++) equal(got[i], expected[i], `line ${i}`);
     assert(got.some((l) => l.includes('"unified":"BTC/USDT"')), "unified names from instruments");
 
-    // Feed and book status changes where they happened.
-    const statuses = frames.filter((f) => f.type === "status" && !f.replay);
+    // Feed and book status changes where they happened, marked as replayed.
+    const statuses = frames.filter((f) => f.type === "status" && f.exchange !== undefined);
+    assert(statuses.every((f) => f.replay === true), "recorded status frames say replay: true");
     deepStrictEqual(
       statuses.map((f) => `${f.exchange} ${f.channel ?? "feed"} ${f.state}`),
       [
