@@ -15,6 +15,8 @@ export interface Capture {
   readonly delivery: Delivery;
   /** The frames sent since the last call, oldest first. */
   take(): string[];
+  /** Number of frames {@link Capture.take} would return now. */
+  size(): number;
 }
 
 /** Creates a capturing client (one frame per text, never batched). */
@@ -40,5 +42,6 @@ export function createCapture(): Capture {
       frames = [];
       return taken;
     },
+    size: () => frames.length,
   };
 }

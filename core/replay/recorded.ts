@@ -41,7 +41,7 @@ export interface RecordedWindow {
 
 /**
  * Feeds every recorded item of `selection` in `window` through `pipeline`, in hub
- * order, each once `wait(receiveTime)` resolves true (pacing, back-pressure).
+ * order, each once `wait(receiveTime)` is or resolves true (pacing, back-pressure).
  * Resolves the sequence number of the last item fed (0 when none), or undefined
  * when `wait` resolved false (stop: the client is gone).
  */
@@ -50,7 +50,7 @@ export async function feedRecording(
   pipeline: Pipeline,
   selection: ReplaySelection,
   window: RecordedWindow,
-  wait: (receiveTime: number) => Promise<boolean>,
+  wait: (receiveTime: number) => boolean | Promise<boolean>,
 ): Promise<number | undefined> {
   const filter: EventFilter = {
     from: window.from,
@@ -67,7 +67,8 @@ export async function feedRecording(
     for (const rec of batch) {
       if (window.lastSeq !== undefined && rec.seq > window.lastSeq) return lastSeq;
       if (!pipeline.selects(selection, rec)) continue;
-      if (!await wait(rec.receiveTime)) return undefined;
+      const go = wait(rec.receiveTime);
+      if (go !== true && !await go) return undefined;
       pipeline.feed(rec);
       lastSeq = rec.seq;
     }

@@ -45,7 +45,10 @@ without --to, up to now.
 /** Most symbols in one subscribe frame (the `/ws` protocol's bound). */
 const SYMBOLS_PER_FRAME = 1000;
 
-/** Lines written between two progress updates. */
+/** Frames gathered before they are handed to the output. */
+const WRITE_EVERY = 256;
+
+/** Items replayed between two progress updates. */
 const PROGRESS_EVERY = 1024;
 
 /** Runs the replay command with `args`; writes to `out` (stdout by default). */
@@ -169,9 +172,9 @@ async function writeReplay(
   const window = { from: sel.from, to: sel.to, speed: "max" as const };
   delivery.send(client, replayStatusFrame({ state: "replay_start", ...window }));
   await startAt(history, pipeline, client, selection, sel.from);
-  const lastSeq = await feedRecording(history, pipeline, selection, sel, async (receiveTime) => {
+  const lastSeq = await feedRecording(history, pipeline, selection, sel, (receiveTime) => {
     if (++count % PROGRESS_EVERY === 0) progress.update(receiveTime, count);
-    return await write();
+    return capture.size() < WRITE_EVERY || write();
   });
   if (lastSeq === undefined) return progress.stop(false);
   delivery.send(client, replayStatusFrame({ state: "replay_end", ...window, seq: lastSeq }));
