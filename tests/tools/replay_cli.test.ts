@@ -17,10 +17,8 @@ import {
 import { gapFrame, streamEventFrame } from "../../core/protocol/frames.ts";
 import { makeRecording, runTask, START } from "./helpers.ts";
 import { connect } from "../helpers.ts";
-import { flat, isState, recordingGateway } from "../replay/helpers.ts";
+import { binanceFeed, flat, isState, recordingGateway } from "../replay/helpers.ts";
 import { startBinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
-import { binance } from "../../plugins/binance/mod.ts";
-import { pluginConfig } from "../../core/ingest/plugin_config.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -273,16 +271,7 @@ Deno.test({
 
 Deno.test("replay: the lines are, frame for frame, what a /replay client at max gets (Binance emulator, books, raw)", async () => {
   const emu = await startBinanceEmulator({ symbols: ["BTCUSDT", "ETHUSDT"], seed: 7, tickMs: 20 });
-  const rec = await recordingGateway([{
-    plugin: binance,
-    workerUrl: new URL("../../plugins/binance/worker.ts", import.meta.url),
-    config: pluginConfig(binance, {
-      BINANCE_WS_URL: emu.wsUrl,
-      BINANCE_REST_URL: emu.restUrl,
-    }, { backoffBaseMs: 50, backoffCapMs: 200, backfillDelayMs: 50 }),
-    symbols: ["BTCUSDT", "ETHUSDT"],
-    channels: ["trade", "quote", "kline", "book"],
-  }]);
+  const rec = await recordingGateway([binanceFeed(emu, ["BTCUSDT", "ETHUSDT"])]);
   try {
     const subscribe = {
       action: "subscribe",
@@ -313,20 +302,11 @@ Deno.test("replay: the lines are, frame for frame, what a /replay client at max 
     const expected = frames.slice(start, frames.findIndex(isState("replay_end")) + 1);
     await replay.close();
 
+    // The same subscription as flags.
+    const flags = `--symbols BTCUSDT --channels trade,quote,book --depth 10 --raw`.split(" ");
     const { code, stdout, stderr } = await runTask("replay", [
-      "--dir",
-      rec.dir,
-      "--from",
-      String(from),
-      "--to",
-      iso(to),
-      "--symbols",
-      "BTCUSDT",
-      "--channels",
-      "trade,quote,book",
-      "--depth",
-      "10",
-      "--raw",
+      ...["--dir", rec.dir, "--from", String(from), "--to", iso(to)],
+      ...flags,
     ]);
     equal(code, 0, stderr);
     const got = stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
