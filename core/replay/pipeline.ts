@@ -54,6 +54,11 @@ export interface ReplaySelection {
 export interface PipelineDeps {
   /** The live gateway's catalog: its exchanges, configured symbols and instruments are copied. */
   catalog: Catalog;
+  /**
+   * True when {@link PipelineDeps.catalog} belongs to this pipeline alone (`deno task replay`
+   * builds one from the recording): it is used and updated as is instead of copied.
+   */
+  ownCatalog?: boolean;
   /** The gateway's delivery (slow-consumer policy); status frames are marked on their way. */
   delivery: Delivery;
   limits: SessionLimits;
@@ -88,13 +93,7 @@ export interface Pipeline {
 
 /** Creates the private pipeline of one replay connection. */
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const listings = deps.catalog.listings();
-  const configured: Record<string, string[]> = {};
-  for (const l of listings) configured[l.exchange] = [...l.streamed];
-  const catalog = createCatalog(configured);
-  for (const l of listings) {
-    if (l.instruments.length > 0) catalog.setInstruments(l.exchange, l.instruments, l.streamed);
-  }
+  const catalog = deps.ownCatalog ? deps.catalog : copyCatalog(deps.catalog);
   let live = false;
   const base = deps.delivery;
   /** The client's delivery: status frames are marked `replay: true` until the splice. */
@@ -311,4 +310,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       live = true;
     },
   };
+}
+
+/** A catalog of its own with `live`'s exchanges, configured symbols and instruments. */
+function copyCatalog(live: Catalog): Catalog {
+  const listings = live.listings();
+  const configured: Record<string, string[]> = {};
+  for (const l of listings) configured[l.exchange] = [...l.streamed];
+  const catalog = createCatalog(configured);
+  for (const l of listings) {
+    if (l.instruments.length > 0) catalog.setInstruments(l.exchange, l.instruments, l.streamed);
+  }
+  return catalog;
 }

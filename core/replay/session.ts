@@ -26,11 +26,12 @@ import type { HubTaps } from "../ingest/taps.ts";
 import type { AdmitOptions, AdmittedConnection } from "../server/admission.ts";
 import type { SessionLimits } from "../delivery/session.ts";
 import type { ErrorCode } from "../protocol/messages.ts";
-import type { EventFilter, HistoryReader } from "../history/mod.ts";
+import type { HistoryReader } from "../history/mod.ts";
 import { createMetrics, type Metrics } from "../server/metrics.ts";
 import { httpError } from "../server/rest.ts";
 import { batchFrame, errorFrame, liveStatusFrame, replayStatusFrame } from "../protocol/frames.ts";
-import { createPipeline, type Pipeline, type ReplaySelection } from "./pipeline.ts";
+import { createPipeline, type Pipeline } from "./pipeline.ts";
+import { feedRecording, startAt } from "./recorded.ts";
 import { createPacer } from "./pacing.ts";
 import { createSpliceBuffer, type SpliceBuffer } from "./splice.ts";
 import { parseReplayQuery, type ReplayQuery } from "./query.ts";
@@ -264,30 +265,16 @@ async function replay(run: Replay): Promise<void> {
     await source.flush();
     if (signal.aborted) return;
   }
-  await primeFeeds(run, selection);
-  pipeline.sendFeedStatus(client, selection.exchanges);
-  await seedBooks(run, selection);
+  await startAt(history, pipeline, client, selection, from);
   const pacer = createPacer(client, deps.delivery, from, speed, signal);
-  const filter: EventFilter = {
-    from,
-    to: to ?? Date.now() + FUTURE_MARGIN_MS,
-    exchanges: selection.exchanges,
-    symbols: selection.symbols,
-    channels: selection.channels,
-    markers: true,
-    // Raw exchange payloads are decoded only when a subscription sends them (much slower).
-    raw: selection.raw,
-  };
-  let lastSeq = 0;
-  read: for await (const batch of history.eventBatches(filter)) {
-    for (const rec of batch) {
-      if (target !== undefined && rec.seq > target) break read;
-      if (!pipeline.selects(selection, rec)) continue;
-      if (!await pacer.wait(rec.receiveTime)) return;
-      pipeline.feed(rec);
-      lastSeq = rec.seq;
-    }
-  }
+  const lastSeq = await feedRecording(
+    history,
+    pipeline,
+    selection,
+    { from, to: to ?? Date.now() + FUTURE_MARGIN_MS, lastSeq: target },
+    (receiveTime) => pacer.wait(receiveTime),
+  );
+  if (lastSeq === undefined) return;
   if (signal.aborted) return;
 
   if (to !== undefined || splice === undefined || target === undefined) {
@@ -338,52 +325,4 @@ function closeWithError(
     client.socket.send(client.batch !== null ? batchFrame([frame]) : frame);
   } catch { /* closed */ }
   deps.disconnect(client, closeCode, code, message);
-}
-
-/** How far before `from` the feed states and instrument lists are looked up (the day before). */
-const LOOKBACK_MS = 86_400_000;
-
-/**
- * The feed state and instrument list of each followed exchange at `from`: the last ones
- * recorded in the day before it (event streams only, a few items), taken silently.
- */
-async function primeFeeds(run: Replay, selection: ReplaySelection): Promise<void> {
-  const { history, pipeline, query } = run;
-  if (selection.exchanges.length === 0) return;
-  const filter: EventFilter = {
-    from: query.from - LOOKBACK_MS,
-    to: query.from - 1,
-    exchanges: selection.exchanges,
-    channels: [],
-    markers: true,
-    raw: false,
-  };
-  for await (const batch of history.eventBatches(filter)) {
-    for (const rec of batch) pipeline.prime(rec);
-  }
-}
-
-/** Starts the replay's books from the recording: each book as it was just before `from`. */
-async function seedBooks(run: Replay, selection: ReplaySelection): Promise<void> {
-  const { history, pipeline, query } = run;
-  for (const { exchange, symbol } of selection.books) {
-    const book = await history.bookAt(exchange, symbol, query.from - 1);
-    if (!book?.synced) continue;
-    // The snapshot frame carries the event time of the last update applied, as live.
-    let eventTime = book.time;
-    for await (
-      const rec of history.events({
-        from: book.time,
-        to: book.time,
-        exchanges: [exchange],
-        symbols: [symbol],
-        channels: ["book"],
-        markers: false,
-        raw: false,
-      })
-    ) {
-      if (rec.seq === book.seq && rec.item.type === "book") eventTime = rec.item.eventTime;
-    }
-    pipeline.seedBook(book, eventTime);
-  }
 }

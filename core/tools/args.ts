@@ -80,8 +80,14 @@ export function parseFlags(
   }
 }
 
-/** Validates the selection flags shared by both commands. */
-export async function selectionOf(values: FlagValues): Promise<SelectionArgs> {
+/**
+ * Validates the selection flags shared by both commands. With `defaultTo`, `--to` may be
+ * left out and is then `defaultTo()` (`replay`: up to now).
+ */
+export async function selectionOf(
+  values: FlagValues,
+  defaultTo?: () => number,
+): Promise<SelectionArgs> {
   const text = (flag: string): string | undefined => {
     const v = values[flag];
     return typeof v === "string" ? v : undefined;
@@ -93,10 +99,16 @@ export async function selectionOf(values: FlagValues): Promise<SelectionArgs> {
   const fromText = text("from");
   const toText = text("to");
   if (fromText === undefined) throw new UsageError("--from <time> is required");
-  if (toText === undefined) throw new UsageError("--to <time> is required");
+  if (toText === undefined && !defaultTo) throw new UsageError("--to <time> is required");
   const from = parseTime("from", fromText);
-  const to = parseTime("to", toText);
-  if (to < from) throw new UsageError(`--to (${toText}) is before --from (${fromText})`);
+  const to = toText === undefined ? defaultTo!() : parseTime("to", toText);
+  if (to < from) {
+    throw new UsageError(
+      toText === undefined
+        ? `--from (${fromText}) is in the future`
+        : `--to (${toText}) is before --from (${fromText})`,
+    );
+  }
   const channels = parseList("channels", text("channels"));
   for (const c of channels ?? []) {
     if (!(CHANNELS as readonly string[]).includes(c)) {

@@ -1,31 +1,55 @@
 /**
- * `deno task replay -- --dir <recording> --from <time> --to <time> [options]`:
- * writes the recorded stream as NDJSON on stdout, one frame per line, each the
- * same JSON text a live `/ws` client with that subscription got (see
- * replay_frames.ts), in hub order, between a `replay_start` and a `replay_end`
- * status line. Streams with bounded memory; a progress bar on stderr when it is a
- * terminal. Exit code 2 for bad arguments. See docs/history.md.
+ * `deno task replay -- --dir <recording> --from <time> [--to <time>] [options]`:
+ * writes the recorded stream as NDJSON on stdout, one frame per line, through the
+ * same replay pipeline as `ws://…/replay?speed=max` (core/replay/: a private hub
+ * with one client subscribed to the selection, whose frames are captured instead
+ * of written to a socket), so each line is the JSON text a live `/ws` client with
+ * that subscription got, in hub order, between a `replay_start` and a `replay_end`
+ * status line. Without `--to`, up to now. Streams with bounded memory; a progress
+ * bar on stderr when it is a terminal. Exit code 2 for bad arguments. See
+ * docs/history.md.
  * @module
  */
-import { openHistory } from "../history/mod.ts";
+import { type HistoryReader, openHistory } from "../history/mod.ts";
 import { MAX_VIEW_DEPTH } from "../books/view.ts";
-import { parseFlags, runCommand, SELECTION_OPTIONS, selectionOf, UsageError } from "./args.ts";
+import { CHANNELS } from "../events.ts";
+import { createCatalog } from "../market/catalog.ts";
+import { createMetrics } from "../server/metrics.ts";
+import { replayStatusFrame } from "../protocol/frames.ts";
+import { createPipeline } from "../replay/pipeline.ts";
+import { createCapture } from "../replay/capture.ts";
+import { feedRecording, startAt } from "../replay/recorded.ts";
+import {
+  parseFlags,
+  runCommand,
+  SELECTION_OPTIONS,
+  type SelectionArgs,
+  selectionOf,
+  UsageError,
+} from "./args.ts";
 import { bufferedSink } from "./output.ts";
 import { createProgress } from "./progress.ts";
-import { createFrameMapper, replayStatusFrame } from "./replay_frames.ts";
 import { filterOf } from "./selection.ts";
 
-const USAGE = `usage: deno task replay -- --dir <recording folder> --from <time> --to <time>
+const USAGE = `usage: deno task replay -- --dir <recording folder> --from <time> [--to <time>]
          [--exchanges binance,kraken] [--symbols BTCUSDT,BTC/USDT] [--channels trade,quote,kline,book]
          [--raw] [--depth 20]
 
-Writes the recorded frames as NDJSON on stdout, in the order live clients got them.
-Times: ISO 8601 (2026-12-07T10:00:00Z) or epoch milliseconds; both ends inclusive.
+Writes the recorded frames as NDJSON on stdout, as a client of ws://…/replay?speed=max
+subscribed to that selection gets them (the frames live clients got, in their order).
+Times: ISO 8601 (2026-12-07T10:00:00Z) or epoch milliseconds; both ends inclusive;
+without --to, up to now.
 --raw      include each event's raw exchange payload (as a live client with raw: true)
 --depth N  book depth of the replayed book frames (1..${MAX_VIEW_DEPTH}, default 20)`;
 
-/** How far before `--from` to look for instrument lists and feed states. */
-const SEED_LOOKBACK_MS = 2 * 86_400_000;
+/** Most symbols in one subscribe frame (the `/ws` protocol's bound). */
+const SYMBOLS_PER_FRAME = 1000;
+
+/** Frames gathered before they are handed to the output. */
+const WRITE_EVERY = 256;
+
+/** Items replayed between two progress updates. */
+const PROGRESS_EVERY = 1024;
 
 /** Runs the replay command with `args`; writes to `out` (stdout by default). */
 export async function replay(
@@ -41,7 +65,7 @@ export async function replay(
     console.log(USAGE);
     return;
   }
-  const sel = await selectionOf(values);
+  const sel = await selectionOf(values, Date.now);
   const depthText = typeof values.depth === "string" ? values.depth : "20";
   const depth = Number(depthText);
   if (!/^\d+$/.test(depthText) || depth < 1 || depth > MAX_VIEW_DEPTH) {
@@ -50,55 +74,9 @@ export async function replay(
   const raw = values.raw === true;
   const history = openHistory(sel.dir);
   try {
-    const filter = filterOf(history, sel, raw);
-    const mapper = createFrameMapper({ raw, depth, channels: sel.channels });
-    // Unified names and feed states known at --from come from before it.
-    for await (
-      const rec of history.events({
-        from: sel.from - SEED_LOOKBACK_MS,
-        to: sel.from - 1,
-        exchanges: sel.exchanges,
-        channels: [],
-        raw: false,
-      })
-    ) mapper.seedExchange(rec.exchange, rec.item);
-
-    const sink = bufferedSink(out);
-    const progress = createProgress("replay", sel.from, sel.to);
-    let count = 0;
-    await sink.write(
-      replayStatusFrame("replay_start", {
-        from: new Date(sel.from).toISOString(),
-        to: new Date(sel.to).toISOString(),
-      }) + "\n",
-    );
-    for await (const batch of history.eventBatches(filter)) {
-      for (const rec of batch) {
-        const item = rec.item;
-        let lines: string[] = [];
-        if (
-          (item.type === "book" || item.type === "book_status") &&
-          mapper.needsSeed(rec.exchange, item.symbol)
-        ) {
-          const before = await history.bookAt(
-            rec.exchange,
-            item.symbol,
-            sel.from - 1,
-            MAX_VIEW_DEPTH,
-          );
-          if (before) lines = mapper.seedBook(before);
-        }
-        lines.push(...mapper.frames(rec));
-        for (const line of lines) {
-          if (!await sink.write(line + "\n")) return progress.stop(false);
-        }
-        count++;
-      }
-      if (batch.length > 0) progress.update(batch[batch.length - 1].receiveTime, count);
-    }
-    await sink.write(replayStatusFrame("replay_end", { items: count }) + "\n");
-    await sink.flush();
-    progress.stop();
+    // Validates the exchanges and resolves the symbols against the recording.
+    const { symbols } = filterOf(history, sel, raw);
+    await writeReplay(history, sel, { symbols, raw, depth }, out);
     const problems = history.problems();
     if (Object.values(problems).some((n) => typeof n === "number" && n > 0)) {
       console.error(
@@ -108,6 +86,101 @@ export async function replay(
   } finally {
     history.close();
   }
+}
+
+/** What the replay's one client subscribes to. */
+interface Subscription {
+  /** Recorded native symbols; all recorded on the selected exchanges when undefined. */
+  symbols?: readonly string[];
+  raw: boolean;
+  depth: number;
+}
+
+/**
+ * Replays `sel` through a private pipeline to one capturing client subscribed to
+ * the selection, writing each frame it gets as a line of `out`.
+ */
+async function writeReplay(
+  history: HistoryReader,
+  sel: SelectionArgs,
+  sub: Subscription,
+  out: { write(p: Uint8Array): Promise<number> },
+): Promise<void> {
+  // The recording's exchanges and native symbols stand for the gateway's configuration;
+  // instrument lists (unified names) come from the recording (before --from, then as replayed).
+  const configured: Record<string, string[]> = {};
+  for (const { exchange, symbol } of history.catalog().streams) {
+    if (exchange === "") continue;
+    const symbols = configured[exchange] ??= [];
+    if (symbol !== "" && !symbols.includes(symbol)) symbols.push(symbol);
+  }
+  const catalog = createCatalog(configured);
+  // Recorded names are native ones (Kraken's `XBT/USD` too): streamed as recorded.
+  for (const [exchange, symbols] of Object.entries(configured)) {
+    catalog.setInstruments(exchange, [], symbols);
+  }
+  const capture = createCapture();
+  const { client, delivery } = capture;
+  const pipeline = createPipeline({
+    catalog,
+    ownCatalog: true,
+    delivery,
+    limits: {
+      maxFrameBytes: Number.MAX_SAFE_INTEGER,
+      maxSubscriptions: Number.MAX_SAFE_INTEGER,
+      maxClientMessagesPerSecond: Number.MAX_SAFE_INTEGER,
+    },
+    metrics: createMetrics(),
+    disconnect(_client, _code, reason) {
+      throw new Error(`the replay pipeline closed the connection: ${reason}`);
+    },
+    countError() {},
+  });
+
+  const exchanges = sel.exchanges ?? Object.keys(configured);
+  const symbols = sub.symbols ??
+    [...new Set(exchanges.flatMap((e) => configured[e] ?? []))];
+  for (let i = 0; i < symbols.length; i += SYMBOLS_PER_FRAME) {
+    pipeline.sessions.onMessage(
+      client,
+      JSON.stringify({
+        action: "subscribe",
+        exchanges,
+        symbols: symbols.slice(i, i + SYMBOLS_PER_FRAME),
+        channels: sel.channels ?? CHANNELS,
+        raw: sub.raw,
+        depth: sub.depth,
+      }),
+    );
+  }
+  // The acks are the conversation, not the replay: only errors matter here.
+  for (const text of capture.take()) {
+    const frame = JSON.parse(text);
+    if (frame.type === "error") throw new Error(`subscribe refused: ${frame.message}`);
+  }
+  const selection = pipeline.selection(client);
+
+  const sink = bufferedSink(out);
+  const progress = createProgress("replay", sel.from, sel.to);
+  let count = 0;
+  /** Writes the captured frames; false once the reader is gone. */
+  const write = async (): Promise<boolean> => {
+    const frames = capture.take();
+    return frames.length === 0 || await sink.write(frames.join("\n") + "\n");
+  };
+
+  const window = { from: sel.from, to: sel.to, speed: "max" as const };
+  delivery.send(client, replayStatusFrame({ state: "replay_start", ...window }));
+  await startAt(history, pipeline, client, selection, sel.from);
+  const lastSeq = await feedRecording(history, pipeline, selection, sel, (receiveTime) => {
+    if (++count % PROGRESS_EVERY === 0) progress.update(receiveTime, count);
+    return capture.size() < WRITE_EVERY || write();
+  });
+  if (lastSeq === undefined) return progress.stop(false);
+  delivery.send(client, replayStatusFrame({ state: "replay_end", ...window, seq: lastSeq }));
+  if (!await write() || !await sink.flush()) return progress.stop(false);
+  progress.update(sel.to, count);
+  progress.stop();
 }
 
 if (import.meta.main) await runCommand(USAGE, () => replay(Deno.args));

@@ -10,10 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { startBinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
-import { binance } from "../../plugins/binance/mod.ts";
-import { pluginConfig } from "../../core/ingest/plugin_config.ts";
 import { connect, getJson, waitFor } from "../helpers.ts";
-import { DATA_TYPES, flat, isState, recordingGateway } from "./helpers.ts";
+import { binanceFeed, DATA_TYPES, flat, isState, recordingGateway } from "./helpers.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const SUBSCRIBE = {
@@ -27,16 +25,7 @@ const SUBSCRIBE = {
 
 Deno.test("replay at max of the Binance emulator yields the live client's trades, quotes and book frames", async () => {
   const emu = await startBinanceEmulator({ symbols: SYMBOLS, seed: 11, tickMs: 20 });
-  const rec = await recordingGateway([{
-    plugin: binance,
-    workerUrl: new URL("../../plugins/binance/worker.ts", import.meta.url),
-    config: pluginConfig(binance, {
-      BINANCE_WS_URL: emu.wsUrl,
-      BINANCE_REST_URL: emu.restUrl,
-    }, { backoffBaseMs: 50, backoffCapMs: 200, backfillDelayMs: 50 }),
-    symbols: SYMBOLS,
-    channels: ["trade", "quote", "kline", "book"],
-  }]);
+  const rec = await recordingGateway([binanceFeed(emu, SYMBOLS)]);
   try {
     await waitFor(
       async () => {

@@ -4,10 +4,27 @@
  * core/history.
  */
 import type { FeedSpec } from "../../core/ingest/supervisor.ts";
+import type { BinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
+import { binance } from "../../plugins/binance/mod.ts";
+import { pluginConfig } from "../../core/ingest/plugin_config.ts";
 import { type Gateway, startGateway } from "../../core/server/gateway.ts";
 import { createRecorder, type HistoryReader, openHistory } from "../../core/history/mod.ts";
 import type { ReplaySource } from "../../core/replay/session.ts";
 import { type TestClient, testConfig } from "../helpers.ts";
+
+/** The real Binance plugin against emulator `emu`, streaming every channel of `symbols`. */
+export function binanceFeed(emu: BinanceEmulator, symbols: string[]): FeedSpec {
+  return {
+    plugin: binance,
+    workerUrl: new URL("../../plugins/binance/worker.ts", import.meta.url),
+    config: pluginConfig(binance, {
+      BINANCE_WS_URL: emu.wsUrl,
+      BINANCE_REST_URL: emu.restUrl,
+    }, { backoffBaseMs: 50, backoffCapMs: 200, backfillDelayMs: 50 }),
+    symbols,
+    channels: ["trade", "quote", "kline", "book"],
+  };
+}
 
 /** A gateway recording every hub item into a temporary folder. */
 export interface RecordingGateway {

@@ -1,7 +1,8 @@
 /**
  * `deno task replay`: run as a user runs it, on a recording made here; the NDJSON
  * lines are the frames a live client gets (same text), books rebuilt from the
- * book frames equal the recorded book, bad arguments exit with 2 and a message.
+ * book frames equal the recorded book, and line for line the frames a `/replay`
+ * client at `max` gets (one pipeline); bad arguments exit with 2 and a message.
  */
 import assert, { deepStrictEqual, equal } from "node:assert/strict";
 import type { BookUpdate, Level } from "../../core/events.ts";
@@ -15,6 +16,9 @@ import {
 } from "../../core/books/book.ts";
 import { gapFrame, streamEventFrame } from "../../core/protocol/frames.ts";
 import { makeRecording, runTask, START } from "./helpers.ts";
+import { connect } from "../helpers.ts";
+import { binanceFeed, flat, isState, recordingGateway } from "../replay/helpers.ts";
+import { startBinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -76,18 +80,23 @@ Deno.test("replay: NDJSON of the live wire frames, in hub order, books equal the
     equal(stderr, "", "no progress bar when stderr is not a terminal");
     const lines = stdout.trimEnd().split("\n");
     const frames = lines.map((l) => JSON.parse(l));
+    // The replay's own status frames, as on ws://…/replay?speed=max (core/protocol/frames.ts).
     deepStrictEqual(frames[0], {
       type: "status",
       state: "replay_start",
       replay: true,
-      from: iso(START),
-      to: iso(START + 60_000),
+      from: START,
+      to: START + 60_000,
+      speed: "max",
     });
     deepStrictEqual(frames.at(-1), {
       type: "status",
       state: "replay_end",
       replay: true,
-      items: rec.recorded.length,
+      from: START,
+      to: START + 60_000,
+      speed: "max",
+      seq: rec.recorded.at(-1)!.seq,
     });
 
     // Trades, quotes and gaps: the exact text a live client without raw gets, in recorded order.
@@ -103,8 +112,9 @@ Deno.test("replay: NDJSON of the live wire frames, in hub order, books equal the
     for (let i = 0; i < got.length; i++) equal(got[i], expected[i], `line ${i}`);
     assert(got.some((l) => l.includes('"unified":"BTC/USDT"')), "unified names from instruments");
 
-    // Feed and book status changes where they happened.
-    const statuses = frames.filter((f) => f.type === "status" && !f.replay);
+    // Feed and book status changes where they happened, marked as replayed.
+    const statuses = frames.filter((f) => f.type === "status" && f.exchange !== undefined);
+    assert(statuses.every((f) => f.replay === true), "recorded status frames say replay: true");
     deepStrictEqual(
       statuses.map((f) => `${f.exchange} ${f.channel ?? "feed"} ${f.state}`),
       [
@@ -207,6 +217,7 @@ Deno.test("replay: bad arguments exit with code 2 and say what is wrong", async 
       [[...base, "--symbols", "DOGEUSDT"], /DOGEUSDT is not in the recording/],
       [[...base, "--exchanges", "bitmex"], /bitmex is not in the recording/],
       [[...base, "--depth", "0"], /--depth must be an integer 1\.\.1000/],
+      [["--dir", rec.dir, "--from", iso(Date.now() + 3_600_000)], /--from .* is in the future/],
       [[...base, "--speed", "2"], /Unknown option '--speed'/],
     ];
     for (const [args, message] of cases) {
@@ -256,4 +267,86 @@ Deno.test({
       await rec.cleanup();
     }
   },
+});
+
+Deno.test("replay: the lines are, frame for frame, what a /replay client at max gets (Binance emulator, books, raw)", async () => {
+  const emu = await startBinanceEmulator({ symbols: ["BTCUSDT", "ETHUSDT"], seed: 7, tickMs: 20 });
+  const rec = await recordingGateway([binanceFeed(emu, ["BTCUSDT", "ETHUSDT"])]);
+  try {
+    const subscribe = {
+      action: "subscribe",
+      symbols: ["BTCUSDT"],
+      channels: ["trade", "quote", "book"],
+      depth: 10,
+      raw: true,
+    };
+    // A live client for a while; the window is the middle of what it saw.
+    const live = await connect(rec.gateway);
+    live.send(subscribe);
+    await live.until(
+      (fs) => fs.filter((f) => f.type === "book" && f.snapshot === false).length >= 80,
+      20_000,
+      "80 live book deltas",
+    );
+    const deltas = live.frames.filter((f) => f.type === "book" && f.snapshot === false);
+    const from = deltas[10].receiveTime as number;
+    const to = (deltas.at(-10)!.receiveTime as number) - 1;
+    await live.close();
+    await rec.source.flush();
+
+    const replay = await connect(rec.gateway, `/replay?from=${from}&to=${to}&speed=max`);
+    replay.send(subscribe);
+    await replay.until((fs) => flat(fs).some(isState("replay_end")), 20_000, "replay_end");
+    const frames = flat(replay.frames);
+    const start = frames.findIndex(isState("replay_start"));
+    const expected = frames.slice(start, frames.findIndex(isState("replay_end")) + 1);
+    await replay.close();
+
+    // The same subscription as flags.
+    const flags = `--symbols BTCUSDT --channels trade,quote,book --depth 10 --raw`.split(" ");
+    const { code, stdout, stderr } = await runTask("replay", [
+      ...["--dir", rec.dir, "--from", String(from), "--to", iso(to)],
+      ...flags,
+    ]);
+    equal(code, 0, stderr);
+    const got = stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const types = (fs: Record<string, unknown>[]) => new Set(fs.map((f) => f.type));
+    deepStrictEqual(types(expected), new Set(["status", "book", "trade", "quote"]));
+    assert(expected.some((f) => f.type === "book" && f.snapshot === false), "book deltas");
+    assert(expected.some((f) => f.type === "trade" && f.raw !== undefined), "raw payloads");
+    equal(got.length, expected.length, "as many lines as the /replay client got frames");
+    for (let i = 0; i < got.length; i++) deepStrictEqual(got[i], expected[i], `line ${i}`);
+  } finally {
+    await rec.close();
+    await emu.close();
+  }
+});
+
+Deno.test("replay: without --to, up to now, ending with replay_end", async () => {
+  const rec = await makeRecording(3);
+  try {
+    const before = Date.now();
+    const open = await runTask("replay", ["--dir", rec.dir, "--from", iso(START)]);
+    const bounded = await runTask("replay", [
+      "--dir",
+      rec.dir,
+      "--from",
+      iso(START),
+      "--to",
+      iso(START + 60_000),
+    ]);
+    equal(open.code, 0, open.stderr);
+    const lines = open.stdout.trimEnd().split("\n");
+    const first = JSON.parse(lines[0]), last = JSON.parse(lines.at(-1)!);
+    equal(first.state, "replay_start");
+    assert(first.to >= before && first.to <= Date.now(), `to is the time it ran: ${first.to}`);
+    deepStrictEqual(last, { ...first, state: "replay_end", seq: rec.recorded.at(-1)!.seq });
+    deepStrictEqual(
+      lines.slice(1, -1),
+      bounded.stdout.trimEnd().split("\n").slice(1, -1),
+      "the same frames as with a --to past the recording",
+    );
+  } finally {
+    await rec.cleanup();
+  }
 });
