@@ -52,6 +52,11 @@ export interface BlockWriter {
   ): number;
   /** Highest sequence number recorded in `dir` before this writer started, or 0. */
   lastSeq(): number;
+  /**
+   * Problems since the last call that lost no item (a finished day file left unmerged or
+   * not vacuumed, e.g. disk full while merging); the call empties the list.
+   */
+  warnings?(): string[];
   close(): void;
 }
 
@@ -107,24 +112,41 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
     mirror.stored(exchange, symbol, t);
   };
 
+  /** Problems that lost nothing (see {@link BlockWriter.warnings}). */
+  let warnings: string[] = [];
+
   /**
-   * Closes a day store after merging what is pending. A day that is over is rewritten
-   * compactly (VACUUM): merging leaves free pages and half-filled pages behind.
+   * Closes a day store after merging what is pending. A day that is over gives its free
+   * pages back (merging deletes the small blocks): `PRAGMA incremental_vacuum`, not `VACUUM`,
+   * which attaches a temporary database and so fails under Deno unless run with `-A`
+   * (`node:sqlite` then allows no attached database). Never throws: the items are committed
+   * already, a failed merge or vacuum only leaves a larger file, and is kept as a warning.
+   * The day's merge state is dropped either way: its row ids mean nothing in the next file.
    */
   const finish = (s: DayStore) => {
     try {
       compact(s, true);
-      if (s.day < dayOf(Date.now())) s.db.exec("VACUUM");
+      // Each step of this pragma frees one page: `all()` runs it to the end (`exec` would not).
+      if (s.day < dayOf(Date.now())) s.db.prepare("PRAGMA incremental_vacuum").all();
+    } catch (err) {
+      warnings.push(`finishing the day file of ${s.day}: ${messageOf(err)}`);
     } finally {
-      s.close();
+      small.clear();
+      ready = [];
+      try {
+        s.close();
+      } catch (err) {
+        warnings.push(`closing the day file of ${s.day}: ${messageOf(err)}`);
+      }
     }
   };
 
   const storeFor = (day: string): DayStore => {
     if (store?.day === day) return store;
-    if (store) finish(store);
-    small.clear();
+    // Forget the previous day before finishing it, so nothing can write to it afterwards.
+    const previous = store;
     store = undefined;
+    if (previous) finish(previous);
     const next = openDayStore(dir, day);
     store = next;
     // A new day file opens with a snapshot of every synced book, so each day stands alone.
@@ -276,9 +298,15 @@ export function createBlockWriter(options: BlockWriterOptions): BlockWriter {
       return rejected;
     },
     lastSeq: () => startSeq,
+    warnings() {
+      const out = warnings;
+      warnings = [];
+      return out;
+    },
     close() {
-      if (store) finish(store);
+      const previous = store;
       store = undefined;
+      if (previous) finish(previous);
     },
   };
 }
@@ -289,6 +317,10 @@ interface Pending {
   items: RecordedItem[];
   t0: number;
   t1: number;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function streamKey(it: RecordedItem): string {

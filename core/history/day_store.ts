@@ -94,7 +94,8 @@ export function listDays(dir: string): string[] {
 export function openDayStore(dir: string, day: string): DayStore {
   const db = new DatabaseSync(dayPath(dir, day));
   try {
-    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    // auto_vacuum must be chosen before the first table exists (files made earlier keep NONE).
+    db.exec("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
     db.exec(SCHEMA);
   } catch (err) {
     db.close();

@@ -224,6 +224,11 @@ export function createRecorder(options: RecorderOptions): Recorder {
       const { day, items } = parts[i];
       const result = results[i];
       const hasMarker = items[0].item === marker;
+      // Problems that lost nothing (a finished day left unmerged): reported, still healthy.
+      for (const warning of result.warnings ?? []) {
+        report(new Error(warning), `writing ${items.length} items of ${day} to ${options.dir}`);
+        stats.healthy = true;
+      }
       if (result.ok) {
         stats.written += items.length - (hasMarker ? 1 : 0) - result.rejected;
         stats.healthy = true;
@@ -378,7 +383,8 @@ export function createRecorder(options: RecorderOptions): Recorder {
       clearInterval(timer);
       await flush();
       try {
-        await sink?.close();
+        const warnings = await sink?.close() ?? [];
+        for (const warning of warnings) report(new Error(warning), "closing the recording");
       } catch (err) {
         report(err, "closing the recording");
       }

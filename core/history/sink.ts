@@ -15,15 +15,21 @@ export interface DayPart {
   snapshots?: SnapshotInput[];
 }
 
-/** What became of one part. */
-export type PartResult = { ok: true; rejected: number } | { ok: false; error: string };
+/**
+ * What became of one part, with the writer's warnings raised meanwhile (problems that
+ * lost nothing, e.g. the previous day's file could not be merged or vacuumed).
+ */
+export type PartResult =
+  & ({ ok: true; rejected: number } | { ok: false; error: string })
+  & { warnings?: string[] };
 
 /** Accepts batches; `onResult` gets each batch's results, in order. */
 export interface WriteSink {
   write(parts: DayPart[], onResult: (results: PartResult[]) => void): void;
   /** Resolves once every batch written so far has its results. */
   idle(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes the writer; resolves to its warnings raised while closing. */
+  close(): Promise<string[]>;
 }
 
 /** Messages to the writer Worker. */
@@ -36,17 +42,26 @@ export type ToWriter =
 export type FromWriter =
   | { type: "opened"; error?: string }
   | { type: "written"; id: number; results: PartResult[] }
-  | { type: "closed" };
+  | { type: "closed"; warnings: string[] };
 
 /** Writes each part with `writer` (which may throw: the part then fails). */
 export function writeParts(writer: BlockWriter, parts: readonly DayPart[]): PartResult[] {
-  return parts.map((part) => {
+  return parts.map((part): PartResult => {
+    let result: PartResult;
     try {
-      return { ok: true, rejected: writer.writeDay(part.day, part.items, part.snapshots) };
+      result = { ok: true, rejected: writer.writeDay(part.day, part.items, part.snapshots) };
     } catch (err) {
-      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
+    const warnings = writer.warnings?.() ?? [];
+    return warnings.length > 0 ? { ...result, warnings } : result;
   });
+}
+
+/** Closes `writer` (which may throw); returns its warnings raised while closing. */
+export function closeWriter(writer: BlockWriter): string[] {
+  writer.close();
+  return writer.warnings?.() ?? [];
 }
 
 /** A sink writing synchronously on the calling thread. */
@@ -57,8 +72,7 @@ export function inlineSink(writer: BlockWriter): WriteSink {
     },
     idle: () => Promise.resolve(),
     close() {
-      writer.close();
-      return Promise.resolve();
+      return Promise.resolve(closeWriter(writer));
     },
   };
 }
@@ -76,7 +90,7 @@ export function workerSink(
   const partsOf = new Map<number, number>();
   let nextId = 1;
   let idleWaiters: (() => void)[] = [];
-  let closed: (() => void) | undefined;
+  let closed: ((warnings: string[]) => void) | undefined;
   let dead = false;
   const settleIdle = () => {
     if (pending.size > 0) return;
@@ -103,14 +117,14 @@ export function workerSink(
       partsOf.delete(msg.id);
       done?.(msg.results);
       settleIdle();
-    } else if (msg.type === "closed") closed?.();
+    } else if (msg.type === "closed") closed?.(msg.warnings);
   };
   worker.onerror = (e) => {
     e.preventDefault();
     const message = `recording writer stopped: ${e.message}`;
     onFailure(message);
     failAll(message);
-    closed?.();
+    closed?.([]);
   };
   worker.postMessage({ type: "open", options } satisfies ToWriter);
   return {
@@ -127,14 +141,16 @@ export function workerSink(
     idle: () =>
       pending.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)),
     async close() {
+      let warnings: string[] = [];
       if (!dead) {
-        await new Promise<void>((resolve) => {
+        warnings = await new Promise<string[]>((resolve) => {
           closed = resolve;
           worker.postMessage({ type: "close" } satisfies ToWriter);
         });
       }
       worker.terminate();
       failAll("recording closed");
+      return warnings;
     },
   };
 }

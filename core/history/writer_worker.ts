@@ -4,7 +4,7 @@
  * @module
  */
 import { type BlockWriter, type BlockWriterOptions, createBlockWriter } from "./block_writer.ts";
-import { type FromWriter, type ToWriter, writeParts } from "./sink.ts";
+import { closeWriter, type FromWriter, type ToWriter, writeParts } from "./sink.ts";
 
 let writer: BlockWriter | undefined;
 let options: BlockWriterOptions | undefined;
@@ -44,12 +44,16 @@ scope.onmessage = (e) => {
           : msg.parts.map(() => ({ ok: false as const, error: openError })),
       });
       break;
-    case "close":
+    case "close": {
+      let warnings: string[] = [];
       try {
-        writer?.close();
-      } catch { /* closing is best effort */ }
+        if (writer) warnings = closeWriter(writer);
+      } catch (err) {
+        warnings = [`closing the recording: ${err instanceof Error ? err.message : String(err)}`];
+      }
       writer = undefined;
-      post({ type: "closed" });
+      post({ type: "closed", warnings });
       break;
+    }
   }
 };

@@ -5,8 +5,14 @@ import { dayBytes } from "../../core/history/retention.ts";
 import { withTempDir } from "./helpers.ts";
 
 const DAY = 86_400_000;
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-async function recordDays(dir: string, now: number, ages: number[]): Promise<void> {
+/**
+ * Records 200 trades on each day `ages` days before `now` in one batch, then closes; throws
+ * with the recorder's stats unless every item was written. Returns the stats, as JSON,
+ * for the messages of later assertions.
+ */
+async function recordDays(dir: string, now: number, ages: number[]): Promise<string> {
   const recorder = createRecorder({ dir });
   for (const age of ages) {
     for (let i = 0; i < 200; i++) {
@@ -29,17 +35,21 @@ async function recordDays(dir: string, now: number, ages: number[]): Promise<voi
     }
   }
   await recorder.close();
+  const stats = recorder.stats();
+  const why = `recorder stats: ${JSON.stringify(stats)}`;
+  equal(stats.errors, 0, why);
+  equal(stats.written, ages.length * 200, why);
+  deepStrictEqual(listDays(dir), ages.map((a) => dayOf(now - a * DAY)), why);
+  return why;
 }
-
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 Deno.test("retention by days deletes the oldest days and keeps the last N", async () => {
   await withTempDir(async (dir) => {
     const now = Date.UTC(2026, 11, 7, 12);
-    await recordDays(dir, now, [10, 8, 6, 1, 0]);
+    const why = await recordDays(dir, now, [10, 8, 6, 1, 0]);
     const deleted = applyRetention(dir, { retentionDays: 7 }, now, dayOf(now));
-    deepStrictEqual(deleted, [dayOf(now - 10 * DAY), dayOf(now - 8 * DAY)]);
-    deepStrictEqual(listDays(dir), [dayOf(now - 6 * DAY), dayOf(now - DAY), dayOf(now)]);
+    deepStrictEqual(deleted, [dayOf(now - 10 * DAY), dayOf(now - 8 * DAY)], why);
+    deepStrictEqual(listDays(dir), [dayOf(now - 6 * DAY), dayOf(now - DAY), dayOf(now)], why);
     assert(
       !Deno.readDirSync(dir).some((e) => e.name.startsWith(dayOf(now - 8 * DAY))),
       "WAL files go too",
@@ -50,9 +60,9 @@ Deno.test("retention by days deletes the oldest days and keeps the last N", asyn
 Deno.test("retention by bytes deletes oldest first until under the limit, never today", async () => {
   await withTempDir(async (dir) => {
     const now = Date.UTC(2026, 11, 7, 12);
-    await recordDays(dir, now, [3, 2, 1, 0]);
+    const why = await recordDays(dir, now, [3, 2, 1, 0]);
     const history = openHistory(dir);
-    equal(history.catalog().days.length, 4);
+    equal(history.catalog().days.length, 4, why);
     history.close();
     const sizes = listDays(dir).map((d) => dayBytes(dir, d));
     const limit = sizes[2] + sizes[3];
@@ -66,7 +76,7 @@ Deno.test("retention by bytes deletes oldest first until under the limit, never 
 Deno.test("the recorder applies retention itself and reports the days it deleted", async () => {
   await withTempDir(async (dir) => {
     const now = Date.now();
-    await recordDays(dir, now, [5, 4]);
+    const why = await recordDays(dir, now, [5, 4]);
     const recorder = createRecorder({ dir, retentionDays: 3 });
     recorder.record({
       exchange: "kraken",
@@ -74,8 +84,13 @@ Deno.test("the recorder applies retention itself and reports the days it deleted
       receiveTime: now,
     });
     await recorder.flush();
-    deepStrictEqual(recorder.stats().deletedDays, [dayOf(now - 5 * DAY), dayOf(now - 4 * DAY)]);
+    const stats = () => `${why}; retention recorder stats: ${JSON.stringify(recorder.stats())}`;
+    deepStrictEqual(
+      recorder.stats().deletedDays,
+      [dayOf(now - 5 * DAY), dayOf(now - 4 * DAY)],
+      stats(),
+    );
     await recorder.close();
-    deepStrictEqual(listDays(dir), [dayOf(now)]);
+    deepStrictEqual(listDays(dir), [dayOf(now)], stats());
   });
 });

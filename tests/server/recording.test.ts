@@ -186,6 +186,9 @@ Deno.test("the wiring numbers the hub after the folder's last item and applies r
     });
   }
   await old.close();
+  // Every failing assertion below says what the recorders saw (errors, drops, last error).
+  const oldStats = `first recorder: ${JSON.stringify(old.stats())}`;
+  assert.equal(old.stats().written, 3, oldStats);
   const recording = startRecording({
     dir,
     retentionDays: 2,
@@ -193,23 +196,24 @@ Deno.test("the wiring numbers the hub after the folder's last item and applies r
     recorder: { worker: false, flushMs: 20 },
   });
   try {
-    assert.equal(recording.startSeq, seq);
-    assert.deepEqual(recording.health().days.length, 3);
+    const why = () => `${oldStats}; wiring: ${JSON.stringify(recording.health())}`;
+    assert.equal(recording.startSeq, seq, why());
+    assert.deepEqual(recording.health().days.length, 3, why());
     recording.tap({
       seq: seq + 1,
       exchange: "scripted",
       receiveTime: now,
       item: { type: "status", state: "connected", emulator: true },
     });
-    assert.equal(await recording.flush(), seq + 1);
+    assert.equal(await recording.flush(), seq + 1, why());
     const health = recording.health();
     const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
-    assert.deepEqual(health.deletedDays, [dayOf(now - 5 * DAY), dayOf(now - 4 * DAY)]);
+    assert.deepEqual(health.deletedDays, [dayOf(now - 5 * DAY), dayOf(now - 4 * DAY)], why());
     const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sqlite"))
       .sort();
-    assert.deepEqual(left, [`${dayOf(now - DAY)}.sqlite`, `${dayOf(now)}.sqlite`]);
-    assert.equal(health.written, 1);
-    assert.equal(health.flushedSeq, seq + 1);
+    assert.deepEqual(left, [`${dayOf(now - DAY)}.sqlite`, `${dayOf(now)}.sqlite`], why());
+    assert.equal(health.written, 1, why());
+    assert.equal(health.flushedSeq, seq + 1, why());
   } finally {
     await recording.close();
     await Deno.remove(dir, { recursive: true });
