@@ -8,9 +8,8 @@
  */
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { createRecorder, openHistory } from "../core/history/mod.ts";
-import { mapBinanceMessage } from "../plugins/binance/mapper.ts";
-import { createRng } from "../testing.ts";
+import { openHistory } from "../core/history/mod.ts";
+import { recordTradeDay } from "./history_trade_day.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -18,41 +17,13 @@ const { values } = parseArgs({
 });
 const rate = Number(values.rate);
 const day = Date.UTC(2026, 11, 6);
-const symbols = new Set(["BTCUSDT"]);
 const dir = await Deno.makeTempDir({ prefix: "history-day-" });
 
-const rng = createRng(11);
-let ticks = 6_000_000; // price in cents
-let id = 0;
-const recorder = createRecorder({ dir, flushMs: 1000, maxQueueItems: 2_000_000, worker: false });
 const w0 = performance.now();
 const wc0 = process.cpuUsage();
-for (let s = 0; s < 86_400; s++) {
-  for (let i = 0; i < rate; i++) {
-    ticks += Math.round((rng.next() - 0.5) * 40);
-    const T = day + s * 1000 + Math.floor((i * 1000) / rate);
-    const qty = Math.max(1, Math.round(rng.next() * rng.next() * 200000));
-    const raw = {
-      e: "trade",
-      E: T + 1,
-      s: "BTCUSDT",
-      t: ++id,
-      p: (ticks / 100).toFixed(8),
-      q: (qty / 100000).toFixed(8),
-      T,
-      m: rng.next() < 0.5,
-      M: true,
-    };
-    const mapped = mapBinanceMessage(raw, T + 3, symbols);
-    if (mapped.kind !== "trade") throw new Error(`not a trade: ${JSON.stringify(mapped)}`);
-    recorder.record({ exchange: "binance", item: mapped.event });
-  }
-  if (s % 10 === 9) await recorder.flush();
-}
-await recorder.close();
+const { trades: id, stats } = await recordTradeDay(dir, day, rate);
 const writeMs = performance.now() - w0;
 const wc = process.cpuUsage(wc0);
-const stats = recorder.stats();
 if (stats.dropped || stats.errors) throw new Error(`recording failed: ${JSON.stringify(stats)}`);
 
 const history = openHistory(dir);

@@ -13,9 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createRecorder } from "../core/history/mod.ts";
-import { mapBinanceMessage } from "../plugins/binance/mapper.ts";
-import { createRng } from "../testing.ts";
+import { recordTradeDay } from "./history_trade_day.ts";
 import { stopAll } from "./procs.ts";
 import { startStack } from "./stack.ts";
 
@@ -30,36 +28,8 @@ const noon = day + 43_200_000;
 const dir = await Deno.makeTempDir({ prefix: "history-rest-day-" });
 
 // ---------------------------------------------------------------- one day of trades
-const rng = createRng(11);
-let ticks = 6_000_000; // price in cents
-let id = 0;
-const recorder = createRecorder({ dir, flushMs: 1000, maxQueueItems: 2_000_000, worker: false });
-const symbols = new Set(["BTCUSDT"]);
 const w0 = performance.now();
-for (let s = 0; s < 86_400; s++) {
-  for (let i = 0; i < rate; i++) {
-    ticks += Math.round((rng.next() - 0.5) * 40);
-    const T = day + s * 1000 + Math.floor((i * 1000) / rate);
-    const qty = Math.max(1, Math.round(rng.next() * rng.next() * 200000));
-    const raw = {
-      e: "trade",
-      E: T + 1,
-      s: "BTCUSDT",
-      t: ++id,
-      p: (ticks / 100).toFixed(8),
-      q: (qty / 100000).toFixed(8),
-      T,
-      m: rng.next() < 0.5,
-      M: true,
-    };
-    const mapped = mapBinanceMessage(raw, T + 3, symbols);
-    if (mapped.kind !== "trade") throw new Error(`not a trade: ${JSON.stringify(mapped)}`);
-    recorder.record({ exchange: "binance", item: mapped.event });
-  }
-  if (s % 10 === 9) await recorder.flush();
-}
-await recorder.close();
-const stats = recorder.stats();
+const { trades: id, stats } = await recordTradeDay(dir, day, rate);
 if (stats.dropped || stats.errors) throw new Error(`recording failed: ${JSON.stringify(stats)}`);
 console.error(`recorded ${id} trades in ${((performance.now() - w0) / 1000).toFixed(1)} s`);
 

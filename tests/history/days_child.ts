@@ -6,29 +6,10 @@
  * binary run (Deno's `node:sqlite` then allows no attached database, so no `VACUUM`).
  */
 import { createRecorder } from "../../core/history/mod.ts";
+import { recordTradesOnDays } from "./helpers.ts";
 
-const DAY = 86_400_000;
 const now = Date.UTC(2026, 11, 7, 12);
 const recorder = createRecorder({ dir: Deno.args[0] });
-for (const age of Deno.args.slice(1).map(Number)) {
-  for (let i = 0; i < 200; i++) {
-    const t = now - age * DAY + i;
-    recorder.record({
-      exchange: "kraken",
-      item: {
-        type: "trade",
-        exchange: "kraken",
-        symbol: "XBT/USD",
-        eventTime: t,
-        receiveTime: t,
-        price: 61000 + i,
-        quantity: 1,
-        timestamp: new Date(t).toISOString(),
-        tradeId: `${age}-${i}`,
-        side: "sell",
-      },
-    });
-  }
-}
+recordTradesOnDays(recorder, now, Deno.args.slice(1).map(Number));
 await recorder.close();
 console.log(JSON.stringify(recorder.stats()));

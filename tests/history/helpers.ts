@@ -1,5 +1,10 @@
 /** Helpers shared by the history tests. */
-import { createRecorder, type RecordedItem, type RecorderOptions } from "../../core/history/mod.ts";
+import {
+  createRecorder,
+  type RecordedItem,
+  type Recorder,
+  type RecorderOptions,
+} from "../../core/history/mod.ts";
 import type { HubItem } from "./fixture_stream.ts";
 
 /**
@@ -45,4 +50,34 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
+}
+
+/** One day in ms. */
+export const DAY = 86_400_000;
+
+/**
+ * Queues 200 Kraken trades on each day `ages` days before `now` (one batch, nothing
+ * flushed in between) into `recorder`.
+ */
+export function recordTradesOnDays(recorder: Recorder, now: number, ages: readonly number[]): void {
+  for (const age of ages) {
+    for (let i = 0; i < 200; i++) {
+      const t = now - age * DAY + i;
+      recorder.record({
+        exchange: "kraken",
+        item: {
+          type: "trade",
+          exchange: "kraken",
+          symbol: "XBT/USD",
+          eventTime: t,
+          receiveTime: t,
+          price: 61000 + i,
+          quantity: 1,
+          timestamp: new Date(t).toISOString(),
+          tradeId: `${age}-${i}`,
+          side: "sell",
+        },
+      });
+    }
+  }
 }

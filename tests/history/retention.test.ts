@@ -2,9 +2,8 @@ import assert, { deepStrictEqual, equal } from "node:assert/strict";
 import { applyRetention, createRecorder, openHistory } from "../../core/history/mod.ts";
 import { listDays } from "../../core/history/day_store.ts";
 import { dayBytes } from "../../core/history/retention.ts";
-import { withTempDir } from "./helpers.ts";
+import { DAY, recordTradesOnDays, withTempDir } from "./helpers.ts";
 
-const DAY = 86_400_000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
@@ -14,26 +13,7 @@ const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  */
 async function recordDays(dir: string, now: number, ages: number[]): Promise<string> {
   const recorder = createRecorder({ dir });
-  for (const age of ages) {
-    for (let i = 0; i < 200; i++) {
-      const t = now - age * DAY + i;
-      recorder.record({
-        exchange: "kraken",
-        item: {
-          type: "trade",
-          exchange: "kraken",
-          symbol: "XBT/USD",
-          eventTime: t,
-          receiveTime: t,
-          price: 61000 + i,
-          quantity: 1,
-          timestamp: new Date(t).toISOString(),
-          tradeId: `${age}-${i}`,
-          side: "sell",
-        },
-      });
-    }
-  }
+  recordTradesOnDays(recorder, now, ages);
   await recorder.close();
   const stats = recorder.stats();
   const why = `recorder stats: ${JSON.stringify(stats)}`;
