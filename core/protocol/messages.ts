@@ -37,6 +37,8 @@ export const ERROR_CODES = {
     "A key was offered as the only subprotocol; offer `quant-saas` beside `bearer.<key>` (HTTP 400).",
   replay_overrun:
     "A replay catching up with live fell too far behind: the live items it holds exceeded the bound; the connection is closed rather than gapped.",
+  replay_selection_fixed:
+    "/replay: a subscribe after the replay started; its streams were fixed then (open another replay).",
   replay_failed: "The recording could not be read for this replay; the connection is closed.",
 } as const;
 

@@ -164,12 +164,28 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
       const { socket, client } = admitted;
       let startTimer: ReturnType<typeof setTimeout> | undefined;
       controller.signal.addEventListener("abort", () => clearTimeout(startTimer));
+      let started = false;
       socket.onmessage = (e) => {
         deps.countFrame();
+        if (started && isSubscribe(e.data)) {
+          // The replay reads the streams selected when it started; a later subscribe would be
+          // acknowledged and then get nothing, so it is refused, said so, and not applied.
+          deps.countError("replay_selection_fixed");
+          deps.delivery.send(
+            client,
+            errorFrame(
+              "replay_selection_fixed",
+              "this replay's subscriptions were fixed when it started; open another /replay connection for other streams",
+              requestIdOf(e.data),
+            ),
+          );
+          return;
+        }
         pipeline.sessions.onMessage(client, e.data);
         if (startTimer !== undefined || client.closing) return;
         if (pipeline.selection(client).exchanges.length === 0) return;
         startTimer = setTimeout(() => {
+          started = true;
           const run: Replay = {
             query,
             history,
@@ -325,4 +341,31 @@ function closeWithError(
     client.socket.send(client.batch !== null ? batchFrame([frame]) : frame);
   } catch { /* closed */ }
   deps.disconnect(client, closeCode, code, message);
+}
+
+/** Most characters of a client frame inspected for a late subscribe (the protocol's frame cap). */
+const MAX_INSPECTED = 65_536;
+
+/** The parsed frame when `data` is a JSON `subscribe` request, else undefined. */
+function parseSubscribe(data: unknown): Record<string, unknown> | undefined {
+  if (typeof data !== "string" || data.length > MAX_INSPECTED || !data.includes("subscribe")) {
+    return undefined;
+  }
+  try {
+    const frame = JSON.parse(data);
+    return frame?.action === "subscribe" ? frame : undefined;
+  } catch {
+    return undefined; // not JSON: the session answers bad_json
+  }
+}
+
+/** True for a JSON `subscribe` request. */
+function isSubscribe(data: unknown): boolean {
+  return parseSubscribe(data) !== undefined;
+}
+
+/** The `id` a subscribe request carries (echoed in the error), when it is a valid one. */
+function requestIdOf(data: unknown): string | number | undefined {
+  const id = parseSubscribe(data)?.id;
+  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : undefined;
 }

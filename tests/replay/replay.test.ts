@@ -177,6 +177,17 @@ Deno.test("the replay connection speaks the /ws protocol: list, ping, errors", a
     assert.equal((await replay.next((f) => f.type === "pong")).id, 2);
     replay.send(SUBSCRIBE);
     await replay.until((fs) => fs.some(isState("replay_end")), 10_000, "replay_end");
+    // Once started, the selection is fixed: a new subscribe is refused, said so, not applied.
+    const before = replay.frames.length;
+    replay.send({ action: "subscribe", id: 4, symbols: ["BTCUSDT"], channels: ["kline"] });
+    const fixed = await replay.next(
+      (f) => f.type === "error",
+      5000,
+      before,
+      "the error answering a subscribe after the start",
+    );
+    assert.equal(fixed.code, "replay_selection_fixed");
+    assert.equal(fixed.id, 4);
     replay.send({ action: "list", id: 3 });
     const list = await replay.next((f) => f.type === "subscriptions");
     assert.deepEqual(list.subscriptions, [
