@@ -100,6 +100,28 @@ export function runFeed<C>(options: FeedRunOptions<C>): FeedRun {
   };
 }
 
+/** A feed running against its emulator; `close()` stops the feed, then the emulator. */
+export type EmulatedFeedRun<E> = FeedRun & { emu: E; close(): Promise<void> };
+
+/** Starts `plugin`'s feed in-process against `emu`, which `close()` closes after the feed stops. */
+export function runFeedAgainst<C, E extends { close(): Promise<void> }>(
+  emu: E,
+  options: FeedRunOptions<C>,
+): EmulatedFeedRun<E> {
+  const feed = runFeed(options);
+  return {
+    ...feed,
+    emu,
+    async close() {
+      try {
+        await feed.stop();
+      } finally {
+        await emu.close();
+      }
+    },
+  };
+}
+
 /** The book a consumer builds from the book updates of `symbol` among `items`. */
 export function bookFromUpdates(items: readonly FeedItem[], symbol: string): OrderBook {
   const book = createBook();

@@ -15,7 +15,11 @@ import {
 } from "../../../mod.ts";
 import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 import { assertQuietFor, waitFor } from "../../helpers.ts";
-import { assertRunsInWorkerWithDeclaredHosts, type FeedRun, runFeed } from "../feed_harness.ts";
+import {
+  assertRunsInWorkerWithDeclaredHosts,
+  type FeedRun,
+  runFeedAgainst,
+} from "../feed_harness.ts";
 import { startBinanceEmulator } from "../../../plugins/binance/emulator/mod.ts";
 import type {
   BinanceEmulator,
@@ -82,24 +86,15 @@ async function startFeed(options: {
     staleMs: { trade: 3000, quote: 2000, book: 2000, kline: 5000 },
     ...options.config,
   });
-  const feed = runFeed({
-    plugin: binance,
-    config,
-    symbols: options.symbols ?? ["BTCUSDT", "ETHUSDT"],
-    channels: options.channels ?? ["trade", "quote", "kline", "book"],
-    run: (ctx) => runBinanceFeed(ctx, { fetch: recordingFetch }),
-  });
   return {
-    ...feed,
-    emu,
+    ...runFeedAgainst(emu, {
+      plugin: binance,
+      config,
+      symbols: options.symbols ?? ["BTCUSDT", "ETHUSDT"],
+      channels: options.channels ?? ["trade", "quote", "kline", "book"],
+      run: (ctx) => runBinanceFeed(ctx, { fetch: recordingFetch }),
+    }),
     requests,
-    async close() {
-      try {
-        await feed.stop();
-      } finally {
-        await emu.close();
-      }
-    },
   };
 }
 

@@ -21,7 +21,11 @@ import {
 } from "../../../mod.ts";
 import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 import { assertQuietFor, waitFor } from "../../helpers.ts";
-import { assertRunsInWorkerWithDeclaredHosts, type FeedRun, runFeed } from "../feed_harness.ts";
+import {
+  assertRunsInWorkerWithDeclaredHosts,
+  type FeedRun,
+  runFeedAgainst,
+} from "../feed_harness.ts";
 import { startCoinbaseEmulator } from "../../../plugins/coinbase/emulator/mod.ts";
 import type {
   CoinbaseEmulator,
@@ -335,23 +339,12 @@ async function startFeed(options: {
     staleMs: { trade: 5000, quote: 5000, book: 5000, kline: 5000 },
     ...options.config,
   });
-  const feed = runFeed({
+  return runFeedAgainst(emu, {
     plugin: coinbase,
     config,
     symbols: options.symbols ?? ["BTC-USD", "ETH-USD"],
     channels: options.channels ?? ["trade", "quote", "kline", "book"],
   });
-  return {
-    ...feed,
-    emu,
-    async close() {
-      try {
-        await feed.stop();
-      } finally {
-        await emu.close();
-      }
-    },
-  };
 }
 
 /** The emulator's full book of `symbol`, as numbers, best first. */

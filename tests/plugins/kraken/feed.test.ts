@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import type { Channel, FeedItem, GapEvent, KlineEvent, TradeEvent } from "../../../mod.ts";
 import { topN } from "../../../mod.ts";
 import { assertQuietFor } from "../../helpers.ts";
-import { assertRunsInWorkerWithDeclaredHosts, type FeedRun, runFeed } from "../feed_harness.ts";
+import {
+  assertRunsInWorkerWithDeclaredHosts,
+  type FeedRun,
+  runFeedAgainst,
+} from "../feed_harness.ts";
 import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 import {
   type KrakenEmulator,
@@ -54,23 +58,12 @@ async function startFeed(options: {
     connectTimeoutMs: 2000,
     ...options.config,
   });
-  const feed = runFeed({
+  return runFeedAgainst(emu, {
     plugin: kraken,
     config,
     symbols: options.symbols ?? ["BTC/USD", "ETH/USD"],
     channels: options.channels ?? ["trade", "quote", "kline", "book"],
   });
-  return {
-    ...feed,
-    emu,
-    async close() {
-      try {
-        await feed.stop();
-      } finally {
-        await emu.close();
-      }
-    },
-  };
 }
 
 /** Pauses the market and waits until the consumer's book equals the emulator's at `depth`, level by level. */
