@@ -5,19 +5,12 @@
  * and books must equal the live ones. About 12 s of recording (the whole test ~20 s).
  */
 import assert from "node:assert/strict";
-import { startBinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
-import { startCoinbaseEmulator } from "../../plugins/coinbase/emulator/mod.ts";
-import { startKrakenEmulator } from "../../plugins/kraken/emulator/mod.ts";
-import { registry } from "../../plugins/registry.ts";
-import { pluginConfig } from "../../core/ingest/plugin_config.ts";
-import type { FeedSpec } from "../../core/ingest/supervisor.ts";
-import { connect, gatewayWith, getJson, waitFor } from "../helpers.ts";
+import { connect, getJson, waitFor } from "../helpers.ts";
+import { EXCHANGES, startThreeExchanges } from "./three_exchanges.ts";
 
 type Frame = Record<string, unknown>;
 type Level = [number, number];
 
-const entry = (name: string) => registry.find((e) => e.plugin.name === name)!;
-const EXCHANGES = ["binance", "coinbase", "kraken"] as const;
 const NATIVE: Record<string, string> = {
   binance: "BTCUSDT",
   coinbase: "BTC-USDT",
@@ -103,36 +96,15 @@ function clientBookAt(frames: Frame[], at: number): { bids: Level[]; asks: Level
 }
 
 Deno.test("recorded trades, klines and books equal what a live client received", async (t) => {
-  const bn = await startBinanceEmulator({ symbols: ["BTCUSDT", "ETHUSDT"], seed: 21 });
-  const cb = await startCoinbaseEmulator({ seed: 22 });
-  const kr = await startKrakenEmulator({ seed: 23 });
   const dir = await Deno.makeTempDir({ prefix: "history-rest-" });
-  const env = {
-    BINANCE_WS_URL: bn.wsUrl,
-    BINANCE_REST_URL: bn.restUrl,
-    COINBASE_WS_URL: cb.wsUrl,
-    COINBASE_REST_URL: cb.restUrl,
-    KRAKEN_WS_URL: kr.wsUrl,
-  };
-  const feeds: FeedSpec[] = EXCHANGES.map((name) => ({
-    plugin: entry(name).plugin,
-    workerUrl: entry(name).worker,
-    config: pluginConfig(entry(name).plugin, env),
-    symbols: ["BTC/USDT", "ETH/USDT"],
+  const stack = await startThreeExchanges({
+    seed: 21,
     channels: ["trade", "quote", "kline", "book"],
-  }));
-  const gateway = await gatewayWith(feeds, { recordDir: dir });
+    gateway: { recordDir: dir },
+  });
+  const { gateway, bn } = stack;
   const client = await connect(gateway);
   try {
-    await waitFor(
-      async () => {
-        const { body } = await getJson(gateway, "/health");
-        return (body.feeds as { state: string }[]).every((f) => f.state === "connected") &&
-          (body.books as { synced: boolean }[]).filter((b) => b.synced).length === 6;
-      },
-      20_000,
-      "three feeds connected and six books synced",
-    );
     client.send({
       action: "subscribe",
       symbols: ["BTC/USDT"],
@@ -328,10 +300,7 @@ Deno.test("recorded trades, klines and books equal what a live client received",
     }
   } finally {
     await client.close();
-    await gateway.close();
-    await bn.close();
-    await cb.close();
-    await kr.close();
+    await stack.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

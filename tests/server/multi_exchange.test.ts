@@ -3,48 +3,15 @@
  * once, behind one gateway and one symbol space.
  */
 import assert from "node:assert/strict";
-import { startBinanceEmulator } from "../../plugins/binance/emulator/mod.ts";
-import { startCoinbaseEmulator } from "../../plugins/coinbase/emulator/mod.ts";
-import { startKrakenEmulator } from "../../plugins/kraken/emulator/mod.ts";
-import { registry } from "../../plugins/registry.ts";
-import { pluginConfig } from "../../core/ingest/plugin_config.ts";
-import type { FeedSpec } from "../../core/ingest/supervisor.ts";
 import type { Level } from "../../core/events.ts";
-import { connect, gatewayWith, getJson, waitFor } from "../helpers.ts";
-
-const entry = (name: string) => registry.find((e) => e.plugin.name === name)!;
+import { connect, getJson, waitFor } from "../helpers.ts";
+import { startThreeExchanges } from "./three_exchanges.ts";
 
 Deno.test("one symbol space across Binance, Coinbase and Kraken, with a consolidated quote", async (t) => {
-  const bn = await startBinanceEmulator({ symbols: ["BTCUSDT", "ETHUSDT"], seed: 11 });
-  const cb = await startCoinbaseEmulator({ seed: 12 });
-  const kr = await startKrakenEmulator({ seed: 13 });
-  const env = {
-    BINANCE_WS_URL: bn.wsUrl,
-    BINANCE_REST_URL: bn.restUrl,
-    COINBASE_WS_URL: cb.wsUrl,
-    COINBASE_REST_URL: cb.restUrl,
-    KRAKEN_WS_URL: kr.wsUrl,
-  };
-  const feeds: FeedSpec[] = ["binance", "coinbase", "kraken"].map((name) => ({
-    plugin: entry(name).plugin,
-    workerUrl: entry(name).worker,
-    config: pluginConfig(entry(name).plugin, env),
-    symbols: ["BTC/USDT", "ETH/USDT"],
-    channels: ["trade", "quote", "book"],
-  }));
-  const gateway = await gatewayWith(feeds);
+  const stack = await startThreeExchanges({ seed: 11, channels: ["trade", "quote", "book"] });
+  const { gateway, bn, cb, kr } = stack;
   const client = await connect(gateway);
   try {
-    await waitFor(
-      async () => {
-        const { body } = await getJson(gateway, "/health");
-        return (body.feeds as { state: string }[]).every((f) => f.state === "connected") &&
-          (body.books as { synced: boolean }[]).filter((b) => b.synced).length === 6;
-      },
-      20_000,
-      "three feeds connected and six books synced",
-    );
-
     await t.step(
       "GET /api/symbols lists each exchange's instruments from its own metadata",
       async () => {
@@ -202,8 +169,7 @@ Deno.test("one symbol space across Binance, Coinbase and Kraken, with a consolid
     cb.resume();
     kr.resume();
     await client.close();
-    await gateway.close();
-    await Promise.all([bn.close(), cb.close(), kr.close()]);
+    await stack.close();
   }
 });
 
