@@ -5,24 +5,13 @@
  * then rounded once, as an exchange that sums decimals reports them.
  * @module
  */
-import type { TradeEvent } from "../events.ts";
+import type { KlineEvent, TradeEvent } from "../events.ts";
 
-/** One bar. */
-export interface Kline {
-  /** Start of the bar, epoch ms (a multiple of the interval). */
-  openTime: number;
-  /** Last millisecond of the bar. */
-  closeTime: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  /** Base volume. */
-  volume: number;
-  /** Quote volume (Σ price × quantity). */
-  quoteVolume: number;
-  trades: number;
-}
+/** One bar: the OHLCV fields of a live `kline` event (open time a multiple of the interval). */
+export type Kline = Pick<
+  KlineEvent,
+  "openTime" | "closeTime" | "open" | "high" | "low" | "close" | "volume" | "quoteVolume" | "trades"
+>;
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
