@@ -10,7 +10,7 @@ export {
   type RecorderOptions,
   type RecorderStats,
 } from "./recorder.ts";
-export { type HistoryReader, openHistory } from "./reader.ts";
+export { type HistoryReader, openHistory, type RecordedTrade } from "./reader.ts";
 export type { HistoricalBook } from "./book_at.ts";
 export type { CatalogStream, HistoryCatalog } from "./catalog.ts";
 export { intervalMs, type Kline } from "./klines.ts";

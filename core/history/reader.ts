@@ -12,12 +12,32 @@ import { type Kline, klinesFromTrades } from "./klines.ts";
 import { mergedBatches } from "./merge.ts";
 import type { EventFilter, RecordedItem } from "./types.ts";
 
+/** A recorded trade with its place in the recording. */
+export interface RecordedTrade {
+  /** Hub sequence number. */
+  seq: number;
+  /** Gateway receive time, epoch ms. */
+  receiveTime: number;
+  trade: TradeEvent;
+}
+
 /** Queries over one recording folder. */
 export interface HistoryReader {
   /** Recorded items passing `filter`, in hub order (by sequence number), in batches. */
   eventBatches(filter: EventFilter, batchSize?: number): AsyncGenerator<RecordedItem[]>;
   /** Like {@link HistoryReader.eventBatches}, one item at a time. */
   events(filter: EventFilter): AsyncGenerator<RecordedItem>;
+  /**
+   * Trades of one exchange + symbol received in [from, to] (and recorded after hub sequence
+   * `afterSeq`, for a cursor), in recorded order and batches, each with its place in the recording.
+   */
+  tradeBatches(
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    options?: { raw?: boolean; afterSeq?: number; batchSize?: number },
+  ): AsyncGenerator<RecordedTrade[]>;
   /** Trades of one exchange + symbol received in [from, to], in recorded order (`raw` included unless `raw: false`). */
   trades(
     exchange: string,
@@ -66,13 +86,13 @@ const TRADE_TIME_SLACK_MS = 60_000;
  */
 export function openHistory(dir: string): HistoryReader {
   const reader = createDayReader(dir);
-  const trades = async function* (
+  const tradeBatches = async function* (
     exchange: string,
     symbol: string,
     from: number,
     to: number,
-    options: { raw?: boolean } = {},
-  ) {
+    options: { raw?: boolean; afterSeq?: number; batchSize?: number } = {},
+  ): AsyncGenerator<RecordedTrade[]> {
     const filter = {
       from,
       to,
@@ -81,11 +101,27 @@ export function openHistory(dir: string): HistoryReader {
       channels: ["trade" as const],
       markers: false,
       raw: options.raw ?? true,
+      afterSeq: options.afterSeq,
     };
-    for await (const batch of mergedBatches(reader, filter)) {
+    for await (const batch of mergedBatches(reader, filter, options.batchSize)) {
+      const out: RecordedTrade[] = [];
       for (const rec of batch) {
-        if (rec.item.type === "trade" && rec.item.symbol === symbol) yield rec.item;
+        if (rec.item.type === "trade" && rec.item.symbol === symbol) {
+          out.push({ seq: rec.seq, receiveTime: rec.receiveTime, trade: rec.item });
+        }
       }
+      if (out.length > 0) yield out;
+    }
+  };
+  const trades = async function* (
+    exchange: string,
+    symbol: string,
+    from: number,
+    to: number,
+    options: { raw?: boolean } = {},
+  ) {
+    for await (const batch of tradeBatches(exchange, symbol, from, to, options)) {
+      for (const { trade } of batch) yield trade;
     }
   };
   return {
@@ -93,6 +129,7 @@ export function openHistory(dir: string): HistoryReader {
     async *events(filter) {
       for await (const batch of mergedBatches(reader, filter)) yield* batch;
     },
+    tradeBatches,
     trades,
     bookAt: (exchange, symbol, at, depth) => bookAt(reader, exchange, symbol, at, depth),
     klines(exchange, symbol, interval, from, to) {

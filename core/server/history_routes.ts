@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { TradeEvent } from "../events.ts";
 import type { Catalog } from "../market/catalog.ts";
-import type { HistoryCatalog, HistoryReader } from "../history/mod.ts";
+import type { HistoryCatalog, HistoryReader, RecordedTrade } from "../history/mod.ts";
 import { intervalMs } from "../history/mod.ts";
 import { streamEventFrame } from "../protocol/frames.ts";
 import type { Recording } from "./recording.ts";
@@ -152,43 +152,18 @@ function csvRow(t: TradeEvent, unified: string | undefined): string {
   ].map(csvCell).join(",") + "\n";
 }
 
-/** A recorded trade with its place in the recording. */
-interface PlacedTrade {
-  seq: number;
-  time: number;
-  trade: TradeEvent;
-}
-
 /** Trades of one stream in recorded order, from a fresh reader; closes it when done. */
-async function* placedTrades(
+async function* recordedTrades(
   reader: HistoryReader,
   exchange: string,
   symbol: string,
   from: number,
   to: number,
   raw: boolean,
-  after = 0,
-): AsyncGenerator<PlacedTrade[]> {
+  afterSeq = 0,
+): AsyncGenerator<RecordedTrade[]> {
   try {
-    const filter = {
-      from,
-      to,
-      exchanges: [exchange],
-      symbols: [symbol],
-      channels: ["trade" as const],
-      markers: false,
-      raw,
-    };
-    for await (const batch of reader.eventBatches(filter, 2048)) {
-      const out: PlacedTrade[] = [];
-      for (const rec of batch) {
-        const item = rec.item;
-        if (item.type === "trade" && item.symbol === symbol && rec.seq > after) {
-          out.push({ seq: rec.seq, time: rec.receiveTime, trade: item });
-        }
-      }
-      if (out.length > 0) yield out;
-    }
+    yield* reader.tradeBatches(exchange, symbol, from, to, { raw, afterSeq, batchSize: 2048 });
   } finally {
     reader.close();
   }
@@ -326,9 +301,9 @@ export function createHistoryRoutes(
         return httpError(400, "bad_query", "cursor: outside this query's range");
       }
       const frames: string[] = [];
-      let last: PlacedTrade | undefined;
+      let last: RecordedTrade | undefined;
       let more = false;
-      const source = placedTrades(reader, exchange, symbol, afterTime, to, raw, afterSeq);
+      const source = recordedTrades(reader, exchange, symbol, afterTime, to, raw, afterSeq);
       try {
         outer: for await (const batch of source) {
           for (const p of batch) {
@@ -343,7 +318,7 @@ export function createHistoryRoutes(
       } finally {
         await source.return(undefined);
       }
-      const nextCursor = more && last ? `${last.time}_${last.seq}` : undefined;
+      const nextCursor = more && last ? `${last.receiveTime}_${last.seq}` : undefined;
       const body = `{"exchange":${JSON.stringify(exchange)},"symbol":${
         JSON.stringify(symbol)
       },"unified":${JSON.stringify(unified ?? null)},"from":"${iso(from)}","to":"${
@@ -357,7 +332,7 @@ export function createHistoryRoutes(
     }
 
     // NDJSON or CSV: streamed batch by batch as the client reads (never the whole range in memory).
-    const source = placedTrades(reader, exchange, symbol, from, to, raw && format === "ndjson");
+    const source = recordedTrades(reader, exchange, symbol, from, to, raw && format === "ndjson");
     const encoder = new TextEncoder();
     let headerSent = format !== "csv";
     const body = new ReadableStream<Uint8Array>({
