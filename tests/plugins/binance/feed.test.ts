@@ -17,7 +17,7 @@ import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 import { assertQuietFor, waitFor } from "../../helpers.ts";
 import {
   assertRunsInWorkerWithDeclaredHosts,
-  type FeedRun,
+  type EmulatedFeedRun,
   runFeedAgainst,
 } from "../feed_harness.ts";
 import { startBinanceEmulator } from "../../../plugins/binance/emulator/mod.ts";
@@ -42,14 +42,8 @@ interface SeenRequest {
   answeredAt?: number;
 }
 
-/** A feed running against a fresh emulator, and everything it emitted. */
-interface Harness extends FeedRun {
-  emu: BinanceEmulator;
-  /** REST requests the feed made, in order. */
-  requests: SeenRequest[];
-  /** Stops the feed (and checks that `run` returns promptly), then the emulator. */
-  close(): Promise<void>;
-}
+/** A feed running against a fresh emulator, everything it emitted, and its REST requests. */
+type Harness = EmulatedFeedRun<BinanceEmulator> & { requests: SeenRequest[] };
 
 const QUIET_LOG: FeedLogger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -23,7 +23,7 @@ import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
 import { assertQuietFor, waitFor } from "../../helpers.ts";
 import {
   assertRunsInWorkerWithDeclaredHosts,
-  type FeedRun,
+  type EmulatedFeedRun,
   runFeedAgainst,
 } from "../feed_harness.ts";
 import { startCoinbaseEmulator } from "../../../plugins/coinbase/emulator/mod.ts";
@@ -306,11 +306,7 @@ Deno.test("candle tracker: a candle closes when the next one starts", () => {
 // ---------------------------------------------------------------- against the emulator
 
 /** A feed running against a fresh emulator, and everything it emitted. */
-interface Harness extends FeedRun {
-  emu: CoinbaseEmulator;
-  /** Stops the feed (checking that `run` returns promptly), then the emulator. */
-  close(): Promise<void>;
-}
+type Harness = EmulatedFeedRun<CoinbaseEmulator>;
 
 async function startFeed(options: {
   emulator?: CoinbaseEmulatorOptions;

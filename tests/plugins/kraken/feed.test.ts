@@ -10,7 +10,7 @@ import { topN } from "../../../mod.ts";
 import { assertQuietFor } from "../../helpers.ts";
 import {
   assertRunsInWorkerWithDeclaredHosts,
-  type FeedRun,
+  type EmulatedFeedRun,
   runFeedAgainst,
 } from "../feed_harness.ts";
 import { pluginConfig } from "../../../core/ingest/plugin_config.ts";
@@ -27,11 +27,7 @@ import { createKlineTracker } from "../../../plugins/kraken/klines.ts";
 // ---------------------------------------------------------------- harness
 
 /** A feed running against a fresh emulator, and everything it emitted. */
-interface Harness extends FeedRun {
-  emu: KrakenEmulator;
-  /** Stops the feed (and checks that `run` returns promptly), then the emulator. */
-  close(): Promise<void>;
-}
+type Harness = EmulatedFeedRun<KrakenEmulator>;
 
 async function startFeed(options: {
   emulator?: KrakenEmulatorOptions;
