@@ -40,26 +40,19 @@ export interface RecordingOptions {
   recorder?: Partial<RecorderOptions>;
 }
 
-/** The `recording` section of `/health`. */
-export interface RecordingHealth {
+/** The `recording` section of `/health`: the recorder's counters, and where and how much is on disk. */
+export interface RecordingHealth extends Omit<RecorderStats, "lastError"> {
   enabled: true;
   dir: string;
   /** False while writes fail or items are being dropped. */
   healthy: boolean;
-  recorded: number;
-  written: number;
-  dropped: number;
-  rejected: number;
-  queued: number;
-  queuedBytes: number;
-  errors: number;
+  /** The last error, with its time as ISO 8601. */
   lastError?: { message: string; context: string; at: string };
   /** Hub sequence number up to which items are on disk (or counted as dropped). */
   flushedSeq: number;
   /** Bytes of the recording on disk, and its days (oldest first). */
   bytes: number;
   days: string[];
-  deletedDays: string[];
   retentionDays?: number;
   maxBytes?: number;
 }
