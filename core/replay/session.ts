@@ -167,7 +167,10 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
       let started = false;
       socket.onmessage = (e) => {
         deps.countFrame();
-        if (started && isSubscribe(e.data)) {
+        const lateSubscribe = started
+          ? parseSubscribe(e.data, deps.limits.maxFrameBytes)
+          : undefined;
+        if (lateSubscribe) {
           // The replay reads the streams selected when it started; a later subscribe would be
           // acknowledged and then get nothing, so it is refused, said so, and not applied.
           deps.countError("replay_selection_fixed");
@@ -176,7 +179,7 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
             errorFrame(
               "replay_selection_fixed",
               "this replay's subscriptions were fixed when it started; open another /replay connection for other streams",
-              requestIdOf(e.data),
+              requestIdOf(lateSubscribe),
             ),
           );
           return;
@@ -343,12 +346,12 @@ function closeWithError(
   deps.disconnect(client, closeCode, code, message);
 }
 
-/** Most characters of a client frame inspected for a late subscribe (the protocol's frame cap). */
-const MAX_INSPECTED = 65_536;
-
-/** The parsed frame when `data` is a JSON `subscribe` request, else undefined. */
-function parseSubscribe(data: unknown): Record<string, unknown> | undefined {
-  if (typeof data !== "string" || data.length > MAX_INSPECTED || !data.includes("subscribe")) {
+/**
+ * The parsed frame when `data` is a JSON `subscribe` request of at most `maxChars`
+ * characters (larger frames are left to the session, which refuses them), else undefined.
+ */
+function parseSubscribe(data: unknown, maxChars: number): Record<string, unknown> | undefined {
+  if (typeof data !== "string" || data.length > maxChars || !data.includes("subscribe")) {
     return undefined;
   }
   try {
@@ -359,13 +362,8 @@ function parseSubscribe(data: unknown): Record<string, unknown> | undefined {
   }
 }
 
-/** True for a JSON `subscribe` request. */
-function isSubscribe(data: unknown): boolean {
-  return parseSubscribe(data) !== undefined;
-}
-
-/** The `id` a subscribe request carries (echoed in the error), when it is a valid one. */
-function requestIdOf(data: unknown): string | number | undefined {
-  const id = parseSubscribe(data)?.id;
+/** The `id` a request carries (echoed in the error), when it is a valid one. */
+function requestIdOf(frame: Record<string, unknown>): string | number | undefined {
+  const id = frame.id;
   return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : undefined;
 }
