@@ -102,6 +102,43 @@ export const coreConfigSchema = z.object({
   recordRetentionDays: z.coerce.number().int().min(1).max(36_500).optional(),
   /** Most bytes the recording may take on disk (oldest days deleted first); unset = no limit. */
   recordMaxBytes: z.coerce.number().int().min(1024 * 1024).optional(),
+  // --- Client recovery (issue #13): every role.
+  /** Seconds of recent trades, quotes and candles kept per stream for `since` recovery. */
+  recoverySeconds: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Most items kept per stream for recovery (oldest dropped first). */
+  recoveryMaxPerStream: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
+  // --- Scale-out (issue #13): roles and NATS.
+  /** `all` (one process, no NATS), `ingest`, `edge` or `recorder`. */
+  role: z.enum(["all", "ingest", "edge", "recorder"]).default("all"),
+  /** NATS servers, comma-separated. */
+  natsUrl: z.string().transform(csv).pipe(z.array(z.string().min(1)).min(1)).default([
+    "nats://127.0.0.1:4222",
+  ]),
+  /** NATS credentials file (JWT + nkey seed). */
+  natsCreds: z.string().min(1).optional(),
+  natsUser: z.string().min(1).optional(),
+  natsPass: z.string().min(1).optional(),
+  natsToken: z.string().min(1).optional(),
+  /** TLS: CA file, client certificate and key files (any set turns TLS on). */
+  natsTlsCa: z.string().min(1).optional(),
+  natsTlsCert: z.string().min(1).optional(),
+  natsTlsKey: z.string().min(1).optional(),
+  /** JetStream stream holding the market-data log. */
+  natsStream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("MD"),
+  /** Age limit of the stream, seconds. */
+  natsMaxAge: z.coerce.number().int().min(10).default(3600),
+  /** Byte limit of the stream. */
+  natsMaxBytes: z.coerce.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
+  /** Where the stream keeps its messages. */
+  natsStorage: z.enum(["file", "memory"]).default("file"),
+  /** Ingest nodes of one group share one lease: one leader publishes, the others stand by. */
+  ingestGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("default"),
+  /** Lease time-to-live, ms: a dead leader is replaced after about this long. */
+  leaseTtlMs: z.coerce.number().int().min(500).max(600_000).default(3000),
+  /** Seconds an edge keeps following a subject after its last client left. */
+  edgeLingerSeconds: z.coerce.number().int().min(0).max(86_400).default(30),
+  /** A recording folder this node reads but never writes (an edge reading the recorder's folder). */
+  replayDir: z.string().min(1).refine((s) => !s.includes("\0"), "no NUL in a path").optional(),
 });
 
 /** Validated core configuration. */
@@ -140,6 +177,25 @@ const ENV: Record<keyof CoreConfig, string> = {
   recordDir: "RECORD_DIR",
   recordRetentionDays: "RECORD_RETENTION_DAYS",
   recordMaxBytes: "RECORD_MAX_BYTES",
+  recoverySeconds: "RECOVERY_SECONDS",
+  recoveryMaxPerStream: "RECOVERY_MAX_PER_STREAM",
+  role: "ROLE",
+  natsUrl: "NATS_URL",
+  natsCreds: "NATS_CREDS",
+  natsUser: "NATS_USER",
+  natsPass: "NATS_PASS",
+  natsToken: "NATS_TOKEN",
+  natsTlsCa: "NATS_TLS_CA",
+  natsTlsCert: "NATS_TLS_CERT",
+  natsTlsKey: "NATS_TLS_KEY",
+  natsStream: "NATS_STREAM",
+  natsMaxAge: "NATS_MAX_AGE",
+  natsMaxBytes: "NATS_MAX_BYTES",
+  natsStorage: "NATS_STORAGE",
+  ingestGroup: "INGEST_GROUP",
+  leaseTtlMs: "LEASE_TTL_MS",
+  edgeLingerSeconds: "EDGE_LINGER_SECONDS",
+  replayDir: "REPLAY_DIR",
 };
 
 /** Setting name → command-line flag. */
