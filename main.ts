@@ -16,6 +16,8 @@ import { pluginConfig } from "./core/ingest/plugin_config.ts";
 import { withLoadedPlugins } from "./core/ingest/plugin_loader.ts";
 import type { PluginEntry, RunningEmulator } from "./core/ingest/plugin_entry.ts";
 import { registry } from "./plugins/registry.ts";
+import { startRecorderNode } from "./core/scale/recorder_node.ts";
+import { serveNodeHealth } from "./core/scale/node_http.ts";
 
 /** Runs the gateway until SIGINT/SIGTERM. */
 export async function main(args: string[]): Promise<number> {
@@ -32,6 +34,29 @@ export async function main(args: string[]): Promise<number> {
   const { core } = loaded;
   await setupLogging(core.logLevel, core.logFormat);
   const log = getLogger(["quant-saas", "main"]);
+  // Roles without plugins (docs/scale-out.md): the recorder writes the recording from NATS.
+  if (core.role === "recorder") {
+    let recorder;
+    try {
+      recorder = await startRecorderNode({ config: core });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        return 2;
+      }
+      throw err;
+    }
+    const http = serveNodeHealth({
+      port: core.port,
+      host: core.host,
+      role: "recorder",
+      health: recorder.health,
+    });
+    log.info("received {signal}, shutting down", { signal: await untilSignal() });
+    await http.close();
+    await recorder.close();
+    return 0;
+  }
   // Shipped plugins plus those named by PLUGINS / --plugin (which join EXCHANGES,
   // demo mode and /health like any other).
   let available: PluginEntry[];
@@ -122,19 +147,23 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
+  log.info("received {signal}, shutting down", { signal: await untilSignal() });
+  await gateway.close();
+  for (const emu of emulators) await emu.close();
+  return 0;
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM received. */
+async function untilSignal(): Promise<string> {
   const { promise, resolve } = Promise.withResolvers<string>();
-  const onSignal = (name: string) => () => resolve(name);
   const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
-    const handler = onSignal(sig);
+    const handler = () => resolve(sig);
     Deno.addSignalListener(sig, handler);
     return [sig, handler] as const;
   });
   const signal = await promise;
-  log.info("received {signal}, shutting down", { signal });
   for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
-  await gateway.close();
-  for (const emu of emulators) await emu.close();
-  return 0;
+  return signal;
 }
 
 /** Where `--demo` records: a new folder under `<temp>/quant-saas-demo` (deno.json's tasks allow only that). */
