@@ -327,7 +327,9 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
     const unified = s.symbol.toUpperCase();
     for (const [exchange, list] of instruments) {
       for (const inst of list.instruments) {
-        if (inst.unified.toUpperCase() !== unified || !list.streamed.includes(inst.symbol)) continue;
+        if (inst.unified.toUpperCase() !== unified || !list.streamed.includes(inst.symbol)) {
+          continue;
+        }
         out.push(["quote", exchange, inst.symbol], ["book", exchange, inst.symbol]);
       }
     }
@@ -339,7 +341,9 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
     const held = holds.get(id) ?? { stream, subjects: new Set<string>() };
     holds.set(id, held);
     const wanted = new Map<string, [FollowedChannel, string, string]>();
-    for (const parts of subjectsOf(stream)) wanted.set(subjectOf(...parts), parts);
+    for (const parts of subjectsOf(stream)) {
+      wanted.set(subjectOf(parts[1], parts[0], parts[2]), parts);
+    }
     for (const [subject, parts] of wanted) {
       if (held.subjects.has(subject)) continue;
       held.subjects.add(subject);
@@ -366,9 +370,10 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
     const entry = followed.get(subject);
     if (!entry) {
       // Not followed yet: follow from `since` on (the log fills as the follower catches up).
+      // Lingers from when it caught up: the client's subscription then holds it.
       const fresh = follow(s.channel, s.exchange, s.symbol, { from: "after", seq: since });
-      armLinger(subject, fresh);
       await fresh.started;
+      if (fresh.holders === 0 && followed.get(subject) === fresh) armLinger(subject, fresh);
       return;
     }
     await entry.started;

@@ -128,7 +128,8 @@ async function withEdge(
         for (const i of items) publishEnvelope(nc, i.subject, i.env, { rollup: i.rollup });
         await nc.flush();
         await waitFor(
-          async () => (await jsm.streams.info("MD")).state.last_seq >= before + items.length - rolled,
+          async () =>
+            (await jsm.streams.info("MD")).state.last_seq >= before + items.length - rolled,
           5000,
           `the stream to store ${items.length} published messages`,
         );
@@ -137,7 +138,11 @@ async function withEdge(
     const status = subjectOf(EX, "status");
     const list = subjectOf(EX, "instruments");
     await ingest.publish(
-      { subject: status, env: ingest.next(status, { type: "feed_info", info: feedInfo }), rollup: true },
+      {
+        subject: status,
+        env: ingest.next(status, { type: "feed_info", info: feedInfo }),
+        rollup: true,
+      },
       { subject: list, env: ingest.next(list, instruments), rollup: true },
     );
     await options.before?.(ingest);
@@ -176,7 +181,8 @@ const tradeFrames = (client: TestClient) =>
   client.frames.filter((f) => f.type === "trade").map((f) => [f.tradeId, f.pos, f.prev]);
 
 Deno.test({
-  name: "edge: a client gets trades with pos/prev = the envelope seq/prev and a book from the booksnap",
+  name:
+    "edge: a client gets trades with pos/prev = the envelope seq/prev and a book from the booksnap",
   ignore: skip,
   async fn() {
     let before: MdEnvelope;
@@ -190,13 +196,17 @@ Deno.test({
         channels: ["trade", "book"],
         depth: 10,
       });
-      await client.next((f) => f.type === "subscribed");
-      const feed = await client.next((f) => f.type === "status" && f.exchange === EX);
+      await client.next((f) => f.type === "subscribed", 5000, 0);
+      const feed = await client.next(
+        (f) => f.type === "status" && f.exchange === EX && f.channel === undefined,
+        5000,
+        0,
+      );
       assert.equal(feed.state, "connected");
       assert.equal(feed.emulator, true, "the ingest's emulator flag is kept");
       assert.equal(feed.epoch, ingest.epoch);
       // The book: the booksnap (seq of the last delta it includes), then live deltas.
-      const first = await client.next((f) => f.type === "book");
+      const first = await client.next((f) => f.type === "book", 5000, 0);
       assert.equal(first.snapshot, true);
       assert.deepEqual([first.bids, first.asks], snap);
       await followed(edge, tradeSubject("BTCUSDT"));
@@ -216,10 +226,10 @@ Deno.test({
         [12, t2.seq, t2.prev],
       ]);
       assert.equal(t1.prev, before.seq, "prev is the trade before, which this client never saw");
-      const update = await client.next((f) => f.type === "book" && f.snapshot === false);
+      const update = await client.next((f) => f.type === "book" && f.snapshot === false, 5000, 0);
       assert.deepEqual([update.bids, update.asks], [[[99, 0]], [[101, 3]]]);
 
-      const health = await getJson(edge.gateway, "/health") as {
+      const health = (await getJson(edge.gateway, "/health")).body as unknown as {
         role: string;
         scale: EdgeHealth;
         feeds: FeedInfo[];
@@ -274,11 +284,14 @@ Deno.test({
         epoch: ingest.epoch,
       });
       const recovered = await client.next((f) => f.type === "recovered", 5000, 0);
-      assert.deepEqual(tradeFrames(client), sent.slice(2).map((e) => [
-        (e.item as TradeEvent).tradeId,
-        e.seq,
-        e.prev,
-      ]));
+      assert.deepEqual(
+        tradeFrames(client),
+        sent.slice(2).map((e) => [
+          (e.item as TradeEvent).tradeId,
+          e.seq,
+          e.prev,
+        ]),
+      );
       assert.equal(recovered.since, sent[1].seq);
       assert.equal(recovered.epoch, ingest.epoch);
       assert.deepEqual(recovered.streams, [
@@ -304,19 +317,67 @@ Deno.test({
 });
 
 Deno.test({
-  name: "edge: a hole in the published seqs that the ingest fills shortly after is repaired, with no gap frame",
+  name:
+    "edge: a since older than what the edge followed live is completed from JetStream before the live trades",
+  ignore: skip,
+  async fn() {
+    const early: MdEnvelope[] = [];
+    await withEdge(async ({ ingest, edge }) => {
+      const subject = tradeSubject("BTCUSDT");
+      // Another client makes the edge follow the subject from now on.
+      const other = await connect(edge.gateway);
+      other.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
+      await followed(edge, subject);
+      const live = [4, 5].map((id) => ingest.next(subject, trade("BTCUSDT", id)));
+      await ingest.publish(...live.map((env) => ({ subject, env })));
+      await other.next(isTrade(5), 5000, 0);
+
+      const client = await connect(edge.gateway);
+      client.send({
+        action: "subscribe",
+        symbols: ["BTCUSDT"],
+        exchanges: [EX],
+        since: early[0].seq,
+        epoch: ingest.epoch,
+      });
+      const recovered = await client.next((f) => f.type === "recovered", 5000, 0);
+      const expected = [...early.slice(1), ...live];
+      assert.deepEqual(
+        tradeFrames(client),
+        expected.map((e) => [(e.item as TradeEvent).tradeId, e.seq, e.prev]),
+      );
+      assert.deepEqual(recovered.streams, [
+        { exchange: EX, channel: "trade", symbol: "BTCUSDT", frames: 4, complete: true },
+      ]);
+      await other.close();
+      await client.close();
+    }, {
+      async before(ingest) {
+        for (let id = 1; id <= 3; id++) {
+          early.push(ingest.next(tradeSubject("BTCUSDT"), trade("BTCUSDT", id)));
+        }
+        await ingest.publish(...early.map((env) => ({ subject: tradeSubject("BTCUSDT"), env })));
+      },
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "edge: a hole in the published seqs that the ingest fills shortly after is repaired, with no gap frame",
   ignore: skip,
   async fn() {
     await withEdge(async ({ ingest, edge }) => {
       const client = await connect(edge.gateway);
       client.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
-      await client.next((f) => f.type === "subscribed");
+      await client.next((f) => f.type === "subscribed", 5000, 0);
       await followed(edge, tradeSubject("BTCUSDT"));
       const subject = tradeSubject("BTCUSDT");
       const t1 = ingest.next(subject, trade("BTCUSDT", 1));
       const t2 = ingest.next(subject, trade("BTCUSDT", 2)); // lost on the way (NATS restart)
       const t3 = ingest.next(subject, trade("BTCUSDT", 3));
       await ingest.publish({ subject, env: t1 }, { subject, env: t3 });
+      await client.next(isTrade(1), 5000, 0);
       await waitFor(
         () => edge.health().followed.some((f) => f.holes === 1),
         5000,
@@ -346,7 +407,7 @@ Deno.test({
     await withEdge(async ({ ingest, edge }) => {
       const client = await connect(edge.gateway);
       client.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
-      await client.next((f) => f.type === "subscribed");
+      await client.next((f) => f.type === "subscribed", 5000, 0);
       await followed(edge, tradeSubject("BTCUSDT"));
       const subject = tradeSubject("BTCUSDT");
       const t1 = ingest.next(subject, trade("BTCUSDT", 500));
@@ -372,7 +433,7 @@ Deno.test({
   async fn() {
     await withEdge(async ({ server, edge }) => {
       const feeds = async () =>
-        ((await getJson(edge.gateway, "/health")) as { feeds: FeedInfo[] }).feeds;
+        ((await getJson(edge.gateway, "/health")).body as unknown as { feeds: FeedInfo[] }).feeds;
       assert.equal((await feeds())[0].state, "connected");
       await server.kill();
       await waitFor(
