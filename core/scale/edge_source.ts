@@ -244,6 +244,22 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
       lastSnapshot: async () =>
         (await lastOfSubject(jsm, stream, subjectOf(exchange, "booksnap", symbol)))?.envelope,
       deliver,
+      backfill: (env) => {
+        const item = env.item;
+        if (
+          stopped || !recent ||
+          (item.type !== "trade" && item.type !== "quote" && item.type !== "kline" &&
+            item.type !== "gap")
+        ) return deliver(env);
+        noteEpoch(env);
+        const id = streamId(channel, exchange, symbol);
+        if ((recent.last(id)?.seq ?? 0) < env.seq) {
+          recent.append(id, { seq: env.seq, prev: env.prev, item });
+        }
+      },
+      onNewEpoch: () => {
+        if (channel !== "book") recent?.drop(streamId(channel, exchange, symbol));
+      },
       log,
       ...o.follower,
     });

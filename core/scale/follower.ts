@@ -63,7 +63,10 @@ export type FollowStart =
   | { from: "live" }
   /** Book: from the newest booksnap, then the deltas after it from JetStream, then live. */
   | { from: "snapshot" }
-  /** After `seq` (a client's `since`): the subject's messages after it from JetStream, then live. */
+  /**
+   * After `seq` (a client's `since`): the subject's messages after it from JetStream (to
+   * `backfill`), then live.
+   */
   | { from: "after"; seq: number };
 
 /** What a follower is built from. */
@@ -90,6 +93,14 @@ export interface FollowerDeps {
   lastSnapshot?(signal: AbortSignal): Promise<MdEnvelope | undefined>;
   /** Receives every item in order (synthetic `gap` / `book_status` items too, as envelopes). */
   deliver(envelope: MdEnvelope): void;
+  /**
+   * Receives, instead of `deliver`, what an `after` start catches up on before it goes live
+   * (the recovery backfill: it belongs in the recent log, not in front of clients). Default
+   * `deliver`.
+   */
+  backfill?(envelope: MdEnvelope): void;
+  /** The subject's messages switched to another epoch (what was delivered before is another lineage). */
+  onNewEpoch?(epoch: string): void;
   clock?: FollowerClock;
   /** Default {@link REPAIR_TIMEOUT_MS}. */
   repairTimeoutMs?: number;
@@ -157,6 +168,8 @@ export function createFollower(deps: FollowerDeps): Follower {
   let stopLive: (() => void) | undefined;
   /** Bumped on an epoch change: a read of the old lineage is discarded. */
   let generation = 0;
+  /** An `after` start's log read reached this seq: messages up to it go to `backfill`. */
+  let backfillUpTo = 0;
 
   const emit = (env: MdEnvelope) => {
     last = env.seq;
@@ -166,7 +179,8 @@ export function createFollower(deps: FollowerDeps): Follower {
     if (item.type === "trade") lastTradeId = item.tradeId;
     else if (item.type === "gap") lastTradeId = item.toId;
     stats.delivered++;
-    deps.deliver(env);
+    if (env.seq <= backfillUpTo && deps.backfill) deps.backfill(env);
+    else deps.deliver(env);
   };
 
   /** Delivers `env` if the chain reaches it; true when it was consumed (delivered or a duplicate). */
@@ -213,6 +227,7 @@ export function createFollower(deps: FollowerDeps): Follower {
     last = 0;
     anchored = false;
     held = held.filter((h) => h.epoch === env.epoch);
+    deps.onNewEpoch?.(env.epoch);
   };
 
   const onLive = (env: MdEnvelope) => {
@@ -224,26 +239,29 @@ export function createFollower(deps: FollowerDeps): Follower {
     void settle();
   };
 
-  /** Reads the log after `after` (until `until`) into the held messages. */
-  const readInto = async (after: number, until: number | undefined) => {
+  /** Reads the log after `after` (until `until`) into the held messages; returns the last seq read. */
+  const readInto = async (after: number, until: number | undefined): Promise<number> => {
     const gen = generation;
+    let lastRead = after;
     try {
       for await (const env of deps.readRange(deps.subject, after, until, signal)) {
-        if (signal.aborted || gen !== generation) return;
+        if (signal.aborted || gen !== generation) return lastRead;
         if (until !== undefined && env.seq >= until) break;
         if (env.seq <= after) continue;
         if (epoch !== undefined && env.epoch !== epoch) continue;
         epoch ??= env.epoch;
         hold(env);
+        lastRead = Math.max(lastRead, env.seq);
       }
     } catch (err) {
-      if (signal.aborted) return;
+      if (signal.aborted) return lastRead;
       deps.log?.warning("{subject}: reading the log after {after} failed: {error}", {
         subject: deps.subject,
         after,
         error: err instanceof Error ? err.message : String(err),
       });
     }
+    return lastRead;
   };
 
   /** Delivers what is held, repairing holes from the log; reports a hole that stays. */
@@ -393,7 +411,7 @@ export function createFollower(deps: FollowerDeps): Follower {
           }
         } else if (start.from === "after") {
           last = start.seq;
-          await readInto(start.seq, undefined);
+          backfillUpTo = await readInto(start.seq, undefined);
         }
       } finally {
         working = false;

@@ -84,6 +84,8 @@ interface Rig {
   snap: { current?: MdEnvelope };
   live(e: MdEnvelope): void;
   delivered: MdEnvelope[];
+  /** What an `after` start caught up on (for the recent log, not for clients). */
+  backfilled: MdEnvelope[];
   clock: ReturnType<typeof manualClock>;
   reads: number;
 }
@@ -92,11 +94,13 @@ function rig(channel: FollowerDeps["channel"], log: MdEnvelope[] = []): Rig {
   const clock = manualClock();
   let onLive: ((e: MdEnvelope) => void) | undefined;
   const delivered: MdEnvelope[] = [];
+  const backfilled: MdEnvelope[] = [];
   const snap: { current?: MdEnvelope } = {};
   const r: Rig = {
     log,
     snap,
     delivered,
+    backfilled,
     clock,
     reads: 0,
     live: (e) => onLive?.(e),
@@ -119,6 +123,7 @@ function rig(channel: FollowerDeps["channel"], log: MdEnvelope[] = []): Rig {
       },
       lastSnapshot: () => Promise.resolve(snap.current),
       deliver: (e) => delivered.push(e),
+      backfill: (e) => backfilled.push(e),
       clock,
     }),
   };
@@ -274,7 +279,7 @@ Deno.test("follower: a quote hole that stays is skipped after the timeout (quote
   r.follower.close();
 });
 
-Deno.test("follower: starting after a seq reads the subject's later messages from the log, then live", async () => {
+Deno.test("follower: starting after a seq backfills the subject's later messages from the log, then goes live", async () => {
   const r = rig("trade", [
     env(3, 0, trade(1)),
     env(6, 3, trade(2)),
@@ -284,7 +289,12 @@ Deno.test("follower: starting after a seq reads the subject's later messages fro
   r.live(env(8, 6, trade(3)));
   r.live(env(10, 8, trade(4)));
   await started;
-  assert.deepEqual(seqs(r), [6, 8, 10], "the first one after 4 starts the chain");
+  assert.deepEqual(
+    r.backfilled.map((e) => e.seq),
+    [6, 8],
+    "the first one after 4 starts the chain",
+  );
+  assert.deepEqual(seqs(r), [10], "then live");
   r.follower.close();
 });
 
