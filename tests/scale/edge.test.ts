@@ -15,6 +15,7 @@ import type { EdgeHealth } from "../../core/scale/edge_source.ts";
 import type { FeedInfo } from "../../core/ingest/supervisor.ts";
 import type { BookUpdate, InstrumentsEvent, TradeEvent } from "../../core/events.ts";
 import { connect, getJson, type TestClient, testConfig, waitFor } from "../helpers.ts";
+import { createRecorder } from "../../core/history/mod.ts";
 import { natsServerAvailable, NO_NATS_SERVER, startNatsServer } from "./nats_server.ts";
 import type { TestNatsServer } from "./nats_server.ts";
 
@@ -102,7 +103,11 @@ const bookSubject = subjectOf(EX, "book", "BTCUSDT");
 /** Runs `fn` with a private server, the test's ingest (feed state and instruments published) and an edge. */
 async function withEdge(
   fn: (rig: Rig) => Promise<void>,
-  options: { repairTimeoutMs?: number; before?: (ingest: Ingest) => Promise<void> } = {},
+  options: {
+    repairTimeoutMs?: number;
+    before?: (ingest: Ingest) => Promise<void>;
+    replayDir?: string;
+  } = {},
 ): Promise<void> {
   const server = await startNatsServer();
   const nc = await connectNats({ servers: server.url });
@@ -153,6 +158,7 @@ async function withEdge(
         natsStream: "MD",
         ingestGroup: GROUP,
         edgeLingerSeconds: 0,
+        replayDir: options.replayDir,
       }),
       follower: { repairTimeoutMs: options.repairTimeoutMs, retryMs: 50 },
     });
@@ -450,5 +456,103 @@ Deno.test({
         "the feed to show connected again",
       );
     });
+  },
+});
+
+Deno.test({
+  name:
+    "edge: consolidated follows the quote and book subjects of the unified name; leaving unfollows after the linger",
+  ignore: skip,
+  async fn() {
+    await withEdge(async ({ ingest, edge }) => {
+      const client = await connect(edge.gateway);
+      client.send({ action: "subscribe", symbols: ["BTC/USDT"], channels: ["consolidated"] });
+      await client.next((f) => f.type === "subscribed", 5000, 0);
+      const quoteSubject = subjectOf(EX, "quote", "BTCUSDT");
+      await followed(edge, quoteSubject);
+      await followed(edge, bookSubject);
+      const now = Date.now();
+      const quote = ingest.next(quoteSubject, {
+        type: "quote",
+        exchange: EX,
+        symbol: "BTCUSDT",
+        bidPrice: 100,
+        bidQuantity: 2,
+        askPrice: 101,
+        askQuantity: 3,
+        timestamp: new Date(now).toISOString(),
+        eventTime: now,
+        receiveTime: now,
+      });
+      await ingest.publish({ subject: quoteSubject, env: quote });
+      const frame = await client.next((f) => f.type === "consolidated", 5000, 0);
+      assert.deepEqual(
+        [frame.symbol, frame.bidPrice, frame.askPrice, frame.bidExchange],
+        ["BTC/USDT", 100, 101, EX],
+      );
+      client.send({ action: "unsubscribe", symbols: ["BTC/USDT"], channels: ["consolidated"] });
+      await waitFor(
+        () => edge.health().followed.length === 0,
+        5000,
+        "the edge to leave both subjects (EDGE_LINGER_SECONDS=0)",
+      );
+      await client.close();
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "edge: /replay reads the recorder node's folder (REPLAY_DIR) and leaves the recording as it was",
+  ignore: skip,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "edge-replay-" });
+    try {
+      // What a recorder node wrote: trades under their envelope seqs.
+      const recorder = createRecorder({ dir, worker: false });
+      const past = Date.now() - 60_000;
+      const trades = [1, 2, 3].map((id) => ({
+        ...trade("BTCUSDT", id),
+        eventTime: past + id,
+        receiveTime: past + id,
+      }));
+      trades.forEach((t, i) =>
+        recorder.record({ exchange: EX, item: t, seq: 10 + i, receiveTime: t.receiveTime })
+      );
+      await recorder.close();
+      const files = async () => {
+        const out: string[] = [];
+        for await (const e of Deno.readDir(dir)) {
+          const stat = await Deno.stat(`${dir}/${e.name}`);
+          out.push(`${e.name}:${stat.size}:${stat.mtime?.getTime()}`);
+        }
+        return out.sort();
+      };
+      const before = await files();
+      await withEdge(async ({ edge }) => {
+        const from = trades[0].receiveTime - 1000;
+        const to = trades[2].receiveTime + 1000;
+        const replay = await connect(edge.gateway, `/replay?from=${from}&to=${to}&speed=max`);
+        replay.send({ action: "subscribe", id: 1, symbols: ["BTCUSDT"], exchanges: [EX] });
+        await replay.until(
+          (fs) => fs.some((f) => f.type === "status" && f.state === "replay_end"),
+          10_000,
+          "replay_end",
+        );
+        assert.deepEqual(
+          replay.frames.filter((f) => f.type === "trade").map((f) => f.tradeId),
+          [1, 2, 3],
+        );
+        await replay.close();
+      }, { replayDir: dir });
+      // SQLite's reader may add its WAL sidecar files (-wal, -shm); the day files stay as written.
+      assert.deepEqual(
+        (await files()).filter((f) => !/-(wal|shm):/.test(f)),
+        before,
+        "the recording is unchanged",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
