@@ -332,8 +332,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       prepare: feeds.prepareRecovery
         ? (streams, since) => feeds.prepareRecovery!(streams, since)
         : undefined,
-      onPrepareError: (error, streams, since) =>
-        log.error("recovery: the source could not prepare {streams} since {since}: {error}", {
+      onError: (error, streams, since) =>
+        log.error("recovery of {streams} since {since} failed: {error}", {
           streams: streams.map((s) => `${s.channel}|${s.exchange}|${s.symbol}`).join(", "),
           since,
           error: String(error),

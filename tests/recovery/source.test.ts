@@ -348,3 +348,32 @@ Deno.test("source: a node without clients answers /ws and /replay 404 not_served
   }
   assert.deepEqual(states, [], "no state change after start");
 });
+
+Deno.test("source: a failed prepareRecovery still answers from what the log holds, saying what is lost", async () => {
+  const source = testSource(() => Promise.reject(new Error("JetStream unreachable")));
+  const gateway = await startWith(source);
+  const client = await connect(gateway);
+  try {
+    for (const n of [10, 11]) source.emit(trade(n), { seq: n, prev: n - 1 });
+    await subscribed(client, { id: 1, symbols: ["BTCUSDT"], channels: ["trade"], since: 5 });
+    const recoveredAt = await client.indexOf((f) => f.type === "recovered", 5000, 0);
+    const before = client.frames.slice(0, recoveredAt);
+    assert.deepEqual(before.find((f) => f.type === "gap"), {
+      type: "gap",
+      exchange: "scripted",
+      symbol: "BTCUSDT",
+      channel: "trade",
+      reason: "recovery_window",
+      fromPos: 6,
+      toPos: 9,
+      toId: 9,
+    });
+    assert.deepEqual(trades(before).map((f) => f.pos), [10, 11]);
+    assert.equal((client.frames[recoveredAt].streams as Frame[])[0].complete, false);
+    client.send({ action: "ping", id: "p" });
+    await client.next((f) => f.type === "pong");
+  } finally {
+    await client.close();
+    await gateway.close();
+  }
+});
