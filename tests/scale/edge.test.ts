@@ -434,27 +434,59 @@ Deno.test({
 });
 
 Deno.test({
-  name: "edge: while NATS is down every feed shows reconnecting (NATS disconnected), and recovers",
+  name:
+    "edge: while NATS is down every feed shows reconnecting (NATS disconnected); after the restart trades continue with nothing lost",
   ignore: skip,
   async fn() {
-    await withEdge(async ({ server, edge }) => {
+    await withEdge(async ({ server, ingest, edge }) => {
       const feeds = async () =>
         ((await getJson(edge.gateway, "/health")).body as unknown as { feeds: FeedInfo[] }).feeds;
       assert.equal((await feeds())[0].state, "connected");
+      const client = await connect(edge.gateway);
+      client.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
+      const subject = tradeSubject("BTCUSDT");
+      await followed(edge, subject);
+      const t1 = ingest.next(subject, trade("BTCUSDT", 1));
+      await ingest.publish({ subject, env: t1 });
+      await client.next(isTrade(1), 5000, 0);
+
       await server.kill();
-      await waitFor(
-        async () => (await feeds())[0]?.reason === "NATS disconnected",
+      const down = await client.next(
+        (f) => f.type === "status" && f.exchange === EX && f.reason === "NATS disconnected",
         5000,
-        "the feed to show NATS disconnected",
+        0,
       );
+      assert.equal(down.state, "reconnecting");
       assert.equal((await feeds())[0].state, "reconnecting");
       assert.equal(edge.health().nats.connected, false);
+
       await server.restart();
+      // The ingest publishes as soon as it is back, whether or not the edge is yet.
+      await waitFor(
+        () =>
+          jetstreamManager(ingest.nc, { timeout: 300 }).then((m) => m.streams.info("MD")).then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+        "the test's connection to reach JetStream again",
+      );
+      const t2 = ingest.next(subject, trade("BTCUSDT", 2));
+      const t3 = ingest.next(subject, trade("BTCUSDT", 3));
+      await ingest.publish({ subject, env: t2 }, { subject, env: t3 });
+      await client.next(isTrade(3), 10_000, 0);
+      assert.deepEqual(tradeFrames(client), [
+        [1, t1.seq, t1.prev],
+        [2, t2.seq, t2.prev],
+        [3, t3.seq, t3.prev],
+      ]);
+      assert.equal(client.frames.filter((f) => f.type === "gap").length, 0);
       await waitFor(
         async () => (await feeds())[0]?.state === "connected",
-        10000,
+        10_000,
         "the feed to show connected again",
       );
+      await client.close();
     });
   },
 });
