@@ -17,6 +17,7 @@ import { withLoadedPlugins } from "./core/ingest/plugin_loader.ts";
 import type { PluginEntry, RunningEmulator } from "./core/ingest/plugin_entry.ts";
 import { registry } from "./plugins/registry.ts";
 import { startRecorderNode } from "./core/scale/recorder_node.ts";
+import { startEdgeNode } from "./core/scale/edge_node.ts";
 import { serveNodeHealth } from "./core/scale/node_http.ts";
 
 /** Runs the gateway until SIGINT/SIGTERM. */
@@ -34,7 +35,23 @@ export async function main(args: string[]): Promise<number> {
   const { core } = loaded;
   await setupLogging(core.logLevel, core.logFormat);
   const log = getLogger(["quant-saas", "main"]);
-  // Roles without plugins (docs/scale-out.md): the recorder writes the recording from NATS.
+  // Roles without plugins (docs/scale-out.md): an edge serves clients from NATS.
+  if (core.role === "edge") {
+    let edge;
+    try {
+      edge = await startEdgeNode({ config: core });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        return 2;
+      }
+      throw err;
+    }
+    log.info("received {signal}, shutting down", { signal: await untilSignal() });
+    await edge.close();
+    return 0;
+  }
+  // The recorder writes the recording from NATS.
   if (core.role === "recorder") {
     let recorder;
     try {
