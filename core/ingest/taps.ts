@@ -46,12 +46,15 @@ export function createHubTaps(
   const taps = new Set<HubTap>();
   return {
     publish(exchange, item, given) {
-      seq = given ?? seq + 1;
-      if (taps.size === 0) return seq;
+      // A given number (an edge: the ingest's) may arrive out of order across subjects;
+      // lastSeq() never goes back.
+      const itemSeq = given ?? seq + 1;
+      if (itemSeq > seq) seq = itemSeq;
+      if (taps.size === 0) return itemSeq;
       const receiveTime = "receiveTime" in item && typeof item.receiveTime === "number"
         ? item.receiveTime
         : Date.now();
-      const entry: HubItem = { seq, exchange, item, receiveTime };
+      const entry: HubItem = { seq: itemSeq, exchange, item, receiveTime };
       for (const tap of taps) {
         try {
           tap(entry);
@@ -59,7 +62,7 @@ export function createHubTaps(
           onTapError(err);
         }
       }
-      return seq;
+      return itemSeq;
     },
     add(tap) {
       taps.add(tap);
