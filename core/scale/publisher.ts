@@ -186,6 +186,19 @@ interface BookCadence {
   lastSnapAt: number;
 }
 
+/** JSON with object keys sorted and undefined values left out (content comparison). */
+function canonical(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(
+          Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
+        : v,
+  );
+}
+
 const cursorOf = (item: MdEnvelope["item"] | undefined): Cursor => {
   if (!item) return {};
   switch (item.type) {
@@ -222,6 +235,10 @@ export function createPublisher(o: PublisherOptions): Publisher {
   let generation = 0;
   let order = 0;
   let lastStatusAt = 0;
+  /** The log's last seq when this node's current tenure (its run of own publications) began. */
+  let tenureFloor = 0;
+  /** Set when the lease was lost since the last resume: another node may have published. */
+  let leaseBroken = false;
 
   /** Seq of the last message on each subject (what the next one's `prev` is). */
   const prevs = new Map<string, number>();
@@ -355,14 +372,36 @@ export function createPublisher(o: PublisherOptions): Publisher {
     }
   };
 
+  /**
+   * True when the log holds messages another leader published after this node's tenure
+   * began: a seq beyond this node's last, a subject's last message beyond what this node
+   * published there, or one this node cannot prove its own (not in its published ring with
+   * the same content). Doubtful cases count as foreign: that costs a gap item, never a
+   * seq given out twice.
+   */
+  const foreignSince = (st: LogState): boolean => {
+    if (st.lastSeq > counter) return true;
+    for (const [subject, env] of st.last) {
+      if (env.seq <= tenureFloor) continue; // from before this node's tenure
+      const mine = own.get(subject);
+      if (mine === undefined || env.seq > mine) return true;
+      const entry = publishedRings.get(subject)?.values().find((p) => p.envelope.seq === env.seq);
+      if (!entry || canonical(entry.envelope) !== canonical(env)) return true;
+    }
+    return false;
+  };
+
   /** Everything after the log state is known: synchronous, so no item slips in between. */
   const finishResume = (reason: string, st: LogState): ResumeSummary => {
-    if (epoch !== st.epoch) {
-      // Another lineage: what this node published before belongs to the old one.
+    if (epoch !== st.epoch || (leaseBroken && foreignSince(st))) {
+      // Another lineage, or another leader published since this node did: what this node
+      // published before is not its to repair (its seqs may have been given out again).
       for (const ring of publishedRings.values()) ring.clear();
       own.clear();
       prevs.clear();
     }
+    if (own.size === 0) tenureFloor = st.lastSeq;
+    leaseBroken = false;
     epoch = st.epoch;
     counter = Math.max(counter, st.lastSeq);
     for (const [subject, env] of st.last) {
@@ -557,10 +596,9 @@ export function createPublisher(o: PublisherOptions): Publisher {
       generation++;
       const was = mode;
       mode = "standby";
-      // Another node takes over from the log: this node's view of it is stale from now on.
-      for (const ring of publishedRings.values()) ring.clear();
-      own.clear();
-      prevs.clear();
+      // Another node may publish from now on: the next resume checks the log before it
+      // republishes anything of this node's (see `foreignSince`).
+      leaseBroken = true;
       if (was !== "standby") {
         log.warning("ingest publisher standing by ({reason}): holding items, publishing nothing", {
           reason,

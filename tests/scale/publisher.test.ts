@@ -431,3 +431,45 @@ Deno.test("a publish that throws pauses the publisher; the next resume republish
   assert.deepEqual(tradeIds(log.items(TRADE)), [1, 2, 3]);
   assertChained(log, TRADE);
 });
+
+Deno.test("a node that lost the lease and regains it, nobody else having published, repairs its own lost tail", async () => {
+  const log = fakeLog();
+  const a = node(log);
+  await a.publisher.resume("lease acquired");
+  for (let id = 1; id <= 3; id++) a.feed(trade(id));
+  log.losing = true;
+  for (let id = 4; id <= 5; id++) a.feed(trade(id));
+  log.losing = false;
+  a.publisher.standby("lease lost (renewal failed)");
+  a.feed(trade(6));
+  const summary = await a.publisher.resume("lease acquired");
+  assert.equal(summary?.republished, 2, "trades 4 and 5 are republished with their seqs");
+  assert.deepEqual(tradeIds(log.items(TRADE)), [1, 2, 3, 4, 5, 6]);
+  assertChained(log, TRADE);
+});
+
+Deno.test("a node regaining the lease after another leader published never reuses its old seqs", async () => {
+  const log = fakeLog();
+  const a = node(log);
+  const b = node(log);
+  await a.publisher.resume("lease acquired");
+  for (let id = 1; id <= 3; id++) {
+    a.feed(trade(id));
+    b.feed(trade(id));
+  }
+  log.losing = true;
+  a.feed(trade(4)); // lost: its seq is free for the next leader to give out
+  log.losing = false;
+  b.feed(trade(4), trade(5));
+  a.publisher.standby("lease lost");
+  a.feed(trade(5));
+  await b.publisher.resume("lease acquired"); // publishes 4 and 5 with new seqs
+  b.publisher.standby("lease lost");
+  a.feed(trade(6));
+  const summary = await a.publisher.resume("lease acquired");
+  assert.equal(summary?.republished, 0, "its lost trade 4 is not republished: b published it");
+  assert.deepEqual(tradeIds(log.items(TRADE)), [1, 2, 3, 4, 5, 6]);
+  assertChained(log, TRADE);
+  const seqs = [...log.subjects.values()].flat().map((e) => e.seq);
+  assert.equal(new Set(seqs).size, seqs.length, "no seq is used twice");
+});
