@@ -2,6 +2,13 @@
  * One client connection's protocol handling: validates each frame, applies
  * subscribe / unsubscribe / list / ping, and answers with acks or error frames.
  * An error never closes a well-behaved connection and never touches other clients.
+ *
+ * A subscribe with `since` recovers: after the `subscribed` and `status` frames, the items
+ * of each trade, quote and kline stream with `pos > since` are read from the recent log and
+ * sent merged in `pos` order (a `gap` frame first where the log no longer reaches back), and
+ * the subscriptions are added in the same synchronous step, so live frames follow with no
+ * gap and no duplicate; a `recovered` frame closes it. When the source must first fill the
+ * recent log (an edge reading JetStream), that client's later frames wait until it is done.
  * @module
  */
 import type { Client, Delivery } from "./policy.ts";
@@ -21,11 +28,17 @@ import {
 import { DEFAULT_VIEW_DEPTH } from "../books/view.ts";
 import {
   errorFrame,
+  gapFrame,
   pongFrame,
+  recoveredFrame,
+  type RecoveredStream,
+  recoveryGapFrame,
+  streamEventFrame,
   subscribedFrame,
   subscriptionsFrame,
   unsubscribedFrame,
 } from "../protocol/frames.ts";
+import type { RecentEntry, RecentLog } from "../recovery/recent_log.ts";
 
 /** Limits applied to each connection. */
 export interface SessionLimits {
@@ -49,7 +62,30 @@ export interface SessionDeps {
   /** Counts an error frame. */
   countError(code: ErrorCode): void;
   now(): number;
+  /** `since` recovery and the `epoch` of `subscribed` (the live gateway; a replay has none). */
+  recovery?: SessionRecovery;
 }
+
+/** What a `since` subscribe reads. */
+export interface SessionRecovery {
+  /** The recent items of every stream. */
+  recent: RecentLog;
+  /** The epoch of the positions now. */
+  epoch(): string;
+  /** The last position handled (the hub's last sequence number). */
+  lastPos(): number;
+  /** Makes the recent log cover `since` for these streams before it is read (an edge). */
+  prepare?(streams: StreamKey[], since: number): Promise<void>;
+  /** Where a failed `prepare` is reported. */
+  onPrepareError?(error: unknown, streams: StreamKey[], since: number): void;
+}
+
+/** Channels whose items have positions and are recovered from the recent log. */
+const RECOVERABLE = new Set(["trade", "quote", "kline"]);
+type RecoverableChannel = "trade" | "quote" | "kline";
+
+/** Frames a client may send while its recovery waits for the source; more is abuse. */
+const MAX_WAITING_FRAMES = 256;
 
 const encoder = new TextEncoder();
 
@@ -176,7 +212,21 @@ export function createSessions(deps: SessionDeps): Sessions {
     };
   };
 
-  const subscribe = (client: Client, frame: SubscriptionFrame) => {
+  /**
+   * Applies a subscribe; returns a promise when the reply waits for the source to prepare
+   * a recovery (the client's later frames wait for it).
+   */
+  const subscribe = (client: Client, frame: SubscriptionFrame): Promise<void> | undefined => {
+    const recovery = deps.recovery;
+    if (frame.since !== undefined && !recovery) {
+      fail(
+        client,
+        "invalid_request",
+        "since: this endpoint does not recover missed items",
+        frame.id,
+      );
+      return;
+    }
     const resolved = resolve(client, frame);
     if (!resolved) return;
     const raw = frame.raw ?? true;
@@ -211,13 +261,39 @@ export function createSessions(deps: SessionDeps): Sessions {
         raw,
         depth: resolved.book ? depth : undefined,
         subscriptions: held + added,
+        epoch: recovery?.epoch(),
       }),
     );
     for (const exchange of resolved.exchanges) {
       const status = deps.statusFrame(exchange);
       if (status) delivery.send(client, status);
     }
-    // Joined after the ack so book snapshots and current consolidated quotes follow it.
+    const since = frame.since;
+    if (since === undefined || !recovery) {
+      join(client, wanted);
+      return;
+    }
+    // Streams the client follows already are live for it: nothing to recover there.
+    const recoverable = [...wanted].filter(([, sub]) =>
+      RECOVERABLE.has(sub.stream.channel) && !subscriptions.has(client, sub.stream)
+    );
+    const sameEpoch = frame.epoch === undefined || frame.epoch === recovery.epoch();
+    if (!recovery.prepare || !sameEpoch || recoverable.length === 0) {
+      recover(client, frame, recovery, since, wanted, recoverable);
+      return;
+    }
+    const streams = recoverable.map(([, sub]) => sub.stream);
+    return recovery.prepare(streams, since).catch((err) =>
+      recovery.onPrepareError?.(err, streams, since)
+    ).then(() => {
+      // Gone while the source prepared: nothing to send.
+      if (!waiting.has(client) || client.closing) return;
+      recover(client, frame, recovery, since, wanted, recoverable);
+    });
+  };
+
+  /** Adds the subscriptions; book snapshots and current consolidated quotes follow the ack. */
+  const join = (client: Client, wanted: Map<string, Subscription>) => {
     for (const sub of wanted.values()) subscriptions.add(client, sub);
     for (const { stream } of wanted.values()) {
       if (stream.channel !== "consolidated") continue;
@@ -226,6 +302,87 @@ export function createSessions(deps: SessionDeps): Sessions {
         delivery.send(client, current, streamId(stream.channel, stream.exchange, stream.symbol));
       }
     }
+  };
+
+  /**
+   * The synchronous step of a `since` subscribe: gap frames, the recent items merged in
+   * `pos` order, the subscriptions added (nothing can come in between), then `recovered`.
+   */
+  const recover = (
+    client: Client,
+    frame: SubscriptionFrame,
+    recovery: SessionRecovery,
+    since: number,
+    wanted: Map<string, Subscription>,
+    recoverable: [string, Subscription][],
+  ) => {
+    const epoch = recovery.epoch();
+    const sameEpoch = frame.epoch === undefined || frame.epoch === epoch;
+    const streams: RecoveredStream[] = [];
+    const merged: { entry: RecentEntry; sub: Subscription; id: string }[] = [];
+    for (const [id, sub] of recoverable) {
+      const { exchange, symbol } = sub.stream;
+      const channel = sub.stream.channel as RecoverableChannel;
+      if (!sameEpoch) {
+        delivery.send(
+          client,
+          recoveryGapFrame({ exchange, symbol, channel, reason: "epoch_changed" }),
+        );
+        streams.push({ exchange, channel, symbol, frames: 0, complete: false });
+        continue;
+      }
+      const { entries, complete } = recovery.recent.since(id, since);
+      if (!complete) {
+        const first = entries[0];
+        const item = first?.item;
+        delivery.send(
+          client,
+          recoveryGapFrame({
+            exchange,
+            symbol,
+            channel,
+            reason: "recovery_window",
+            fromPos: since + 1,
+            // Without a held item the log cannot tell where the loss ends: up to now.
+            toPos: first?.prev ?? recovery.lastPos(),
+            toId: item?.type === "trade" && typeof item.tradeId === "number"
+              ? item.tradeId - 1
+              : item?.type === "gap"
+              ? item.fromId - 1
+              : undefined,
+          }),
+        );
+      }
+      for (const entry of entries) merged.push({ entry, sub, id });
+      streams.push({ exchange, channel, symbol, frames: entries.length, complete });
+    }
+    merged.sort((a, b) => a.entry.seq - b.entry.seq);
+    for (const { entry, sub, id } of merged) {
+      const { item } = entry;
+      const at = { pos: entry.seq, prev: entry.prev };
+      if (item.type === "gap") {
+        delivery.send(client, gapFrame(item, at));
+        continue;
+      }
+      const text = streamEventFrame(
+        item,
+        sub.raw,
+        catalog.unified(item.exchange, item.symbol),
+        at,
+      );
+      // Quotes and candles stay conflatable for a slow client, as live.
+      const key = item.type === "quote"
+        ? id
+        : item.type === "kline"
+        ? `${id}|${item.interval}`
+        : undefined;
+      delivery.send(client, text, key);
+    }
+    join(client, wanted);
+    delivery.send(
+      client,
+      recoveredFrame({ id: frame.id, since, epoch, pos: recovery.lastPos(), streams }),
+    );
   };
 
   const unsubscribe = (client: Client, frame: SubscriptionFrame) => {
@@ -255,60 +412,99 @@ export function createSessions(deps: SessionDeps): Sessions {
     delivery.send(client, subscriptionsFrame(id, subs));
   };
 
+  /** Clients whose recovery waits for the source, with the frames they sent meanwhile. */
+  const waiting = new Map<Client, unknown[]>();
+
+  /** Handles the frames that waited for `client`'s recovery, until one waits again. */
+  const drain = (client: Client) => {
+    const queue = waiting.get(client);
+    if (!queue) return;
+    waiting.delete(client);
+    while (queue.length > 0) {
+      handle(client, queue.shift());
+      const again = waiting.get(client);
+      if (again) {
+        again.unshift(...queue);
+        return;
+      }
+    }
+  };
+
+  /** Handles one frame from `client`. */
+  const handle = (client: Client, data: unknown) => {
+    if (client.closing) return;
+    const now = deps.now();
+    if (now - client.rate.windowStart >= 1000) {
+      client.rate.windowStart = now;
+      client.rate.count = 0;
+    }
+    client.rate.count++;
+    const perSecond = client.access?.messagesPerSecond ?? limits.maxClientMessagesPerSecond;
+    if (client.rate.count > perSecond) {
+      if (client.rate.count > perSecond * 4) {
+        deps.countError("rate_limited");
+        deps.disconnect(client, 1008, "rate_limited");
+        return;
+      }
+      fail(client, "rate_limited", `more than ${perSecond} frames per second; frame ignored`);
+      return;
+    }
+    if (typeof data !== "string") {
+      fail(client, "binary_not_supported", "binary frames are not accepted; send JSON text");
+      return;
+    }
+    const size = byteLength(data);
+    if (size > limits.maxFrameBytes) {
+      if (size > limits.maxFrameBytes * ABUSIVE_FRAME_FACTOR) {
+        deps.countError("frame_too_large");
+        deps.disconnect(client, 1009, "frame_too_large");
+        return;
+      }
+      fail(client, "frame_too_large", `frame of ${size} bytes exceeds ${limits.maxFrameBytes}`);
+      return;
+    }
+    const parsed = parseClientFrame(data);
+    if (!parsed.ok) {
+      fail(client, parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.action) {
+      case "subscribe": {
+        const pending = subscribe(client, frame);
+        if (pending) {
+          waiting.set(client, []);
+          pending.finally(() => drain(client));
+        }
+        break;
+      }
+      case "unsubscribe":
+        unsubscribe(client, frame);
+        break;
+      case "list":
+        list(client, frame.id);
+        break;
+      case "ping":
+        delivery.send(client, pongFrame(frame.id, Date.now()));
+        break;
+    }
+  };
+
   return {
     onMessage(client, data) {
       if (client.closing) return;
-      const now = deps.now();
-      if (now - client.rate.windowStart >= 1000) {
-        client.rate.windowStart = now;
-        client.rate.count = 0;
-      }
-      client.rate.count++;
-      const perSecond = client.access?.messagesPerSecond ?? limits.maxClientMessagesPerSecond;
-      if (client.rate.count > perSecond) {
-        if (client.rate.count > perSecond * 4) {
-          deps.countError("rate_limited");
-          deps.disconnect(client, 1008, "rate_limited");
-          return;
-        }
-        fail(client, "rate_limited", `more than ${perSecond} frames per second; frame ignored`);
+      const queue = waiting.get(client);
+      if (!queue) return handle(client, data);
+      if (queue.length >= MAX_WAITING_FRAMES) {
+        deps.countError("rate_limited");
+        deps.disconnect(client, 1008, "rate_limited");
         return;
       }
-      if (typeof data !== "string") {
-        fail(client, "binary_not_supported", "binary frames are not accepted; send JSON text");
-        return;
-      }
-      const size = byteLength(data);
-      if (size > limits.maxFrameBytes) {
-        if (size > limits.maxFrameBytes * ABUSIVE_FRAME_FACTOR) {
-          deps.countError("frame_too_large");
-          deps.disconnect(client, 1009, "frame_too_large");
-          return;
-        }
-        fail(client, "frame_too_large", `frame of ${size} bytes exceeds ${limits.maxFrameBytes}`);
-        return;
-      }
-      const parsed = parseClientFrame(data);
-      if (!parsed.ok) {
-        fail(client, parsed.code, parsed.message, parsed.id);
-        return;
-      }
-      const frame = parsed.frame;
-      switch (frame.action) {
-        case "subscribe":
-          subscribe(client, frame);
-          break;
-        case "unsubscribe":
-          unsubscribe(client, frame);
-          break;
-        case "list":
-          list(client, frame.id);
-          break;
-        case "ping":
-          delivery.send(client, pongFrame(frame.id, Date.now()));
-          break;
-      }
+      queue.push(data);
     },
-    onClose: (client) => subscriptions.clear(client),
+    onClose(client) {
+      waiting.delete(client);
+      subscriptions.clear(client);
+    },
   };
 }

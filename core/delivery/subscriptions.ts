@@ -72,10 +72,35 @@ export interface Subscriptions {
   audience(id: string): Audience | undefined;
 }
 
+/**
+ * Told when a stream gets its first subscriber (`open`) and when its last one leaves
+ * (`!open`), on every channel (book and consolidated too); an edge follows the stream's
+ * subject only while someone wants it.
+ */
+export type InterestHook = (stream: StreamKey, open: boolean) => void;
+
 /** Creates an empty subscription store; book subscribers are kept in `books`. */
-export function createSubscriptions(books: BookAudiences): Subscriptions {
+export function createSubscriptions(
+  books: BookAudiences,
+  onInterest?: InterestHook,
+): Subscriptions {
   const audiences = new Map<string, Audience>();
   const byClient = new Map<Client, Map<string, Subscription>>();
+  /** Subscribers per stream id (kept only with an interest hook). */
+  const interest = new Map<string, number>();
+  const joined = (stream: StreamKey, id: string) => {
+    if (!onInterest) return;
+    const n = (interest.get(id) ?? 0) + 1;
+    interest.set(id, n);
+    if (n === 1) onInterest(stream, true);
+  };
+  const left = (stream: StreamKey, id: string) => {
+    if (!onInterest) return;
+    const n = (interest.get(id) ?? 1) - 1;
+    if (n > 0) return void interest.set(id, n);
+    interest.delete(id);
+    onInterest(stream, false);
+  };
 
   /** Enters `client` in the stream's audience (index or book view). */
   const follow = (client: Client, sub: Subscription, id: string) => {
@@ -120,6 +145,7 @@ export function createSubscriptions(books: BookAudiences): Subscriptions {
     // A book view is per depth: leave the old one before joining the new.
     if (previous?.depth !== undefined) unfollow(client, previous, id);
     subs.set(id, sub);
+    if (!previous) joined(sub.stream, id);
     follow(client, sub, id);
   };
 
@@ -131,6 +157,7 @@ export function createSubscriptions(books: BookAudiences): Subscriptions {
     subs.delete(id);
     if (subs.size === 0) byClient.delete(client);
     unfollow(client, sub, id);
+    left(sub.stream, id);
     return true;
   };
 
@@ -144,7 +171,10 @@ export function createSubscriptions(books: BookAudiences): Subscriptions {
       const subs = byClient.get(client);
       if (!subs) return;
       byClient.delete(client);
-      for (const [id, sub] of subs) unfollow(client, sub, id);
+      for (const [id, sub] of subs) {
+        unfollow(client, sub, id);
+        left(sub.stream, id);
+      }
     },
     move(client, sub, symbol) {
       remove(client, sub.stream);

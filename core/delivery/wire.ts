@@ -4,7 +4,7 @@
  * itself is defined in protocol/frames.ts.
  * @module
  */
-import { type StreamEvent, streamEventFrame } from "../protocol/frames.ts";
+import { type Position, type StreamEvent, streamEventFrame } from "../protocol/frames.ts";
 
 /** Lazily serialized forms of one event. */
 export interface Encoded {
@@ -14,12 +14,12 @@ export interface Encoded {
   plain(): string;
 }
 
-/** Wraps an event so each form is serialized on first use and then reused. */
-export function encodeOnce(event: StreamEvent, unified?: string): Encoded {
+/** Wraps an event (at its stream position, if any) so each form is serialized on first use and then reused. */
+export function encodeOnce(event: StreamEvent, unified?: string, at?: Position): Encoded {
   let raw: string | undefined;
   let plain: string | undefined;
   return {
-    withRaw: () => raw ??= streamEventFrame(event, true, unified),
-    plain: () => plain ??= streamEventFrame(event, false, unified),
+    withRaw: () => raw ??= streamEventFrame(event, true, unified, at),
+    plain: () => plain ??= streamEventFrame(event, false, unified, at),
   };
 }

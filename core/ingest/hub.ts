@@ -5,7 +5,8 @@
  */
 import type { FeedItem } from "../feed/messages.ts";
 import type { FeedInfo } from "./supervisor.ts";
-import type { QuoteEvent } from "../events.ts";
+import type { GapEvent, KlineEvent, QuoteEvent, TradeEvent } from "../events.ts";
+import type { RecentLog } from "../recovery/recent_log.ts";
 import type { Delivery } from "../delivery/policy.ts";
 import type { Books } from "../books/books.ts";
 import type { Catalog } from "../market/catalog.ts";
@@ -19,6 +20,7 @@ import {
   errorFrame,
   feedStatusFrame,
   gapFrame,
+  type Position,
   type StreamEvent,
 } from "../protocol/frames.ts";
 import type { Consolidator } from "../books/consolidated.ts";
@@ -40,12 +42,21 @@ export interface HubDeps {
   };
   /** Clock of book status frames; default the wall clock (a replay passes the item's receive time). */
   now?: () => number;
+  /** Where every trade, quote, kline and gap item is kept for `since` recovery (the live hub). */
+  recent?: RecentLog;
+  /** The epoch of the positions, put in feed `status` frames (the live hub). */
+  epoch?: () => string;
 }
 
 /** The hub's entry points. */
 export interface Hub {
-  /** One item from a feed. */
-  onItem(exchange: string, item: FeedItem): void;
+  /**
+   * One item from a feed, with its hub sequence number `seq`. Trade, quote, kline and gap
+   * items take their place in their stream: `prev` (given by an edge, else the hub's last
+   * `seq` on that stream) and `seq` go into their frames as `prev`/`pos`, and the item into
+   * the recent log.
+   */
+  onItem(exchange: string, item: FeedItem, seq: number, prev?: number): void;
   /** A feed's state changed: tell its subscribers with a `status` frame. */
   onState(info: FeedInfo): void;
   /** The `status` frame for a feed as it is now. */
@@ -54,7 +65,24 @@ export interface Hub {
 
 /** Creates the hub. */
 export function createHub(deps: HubDeps): Hub {
-  const { subscriptions, books, market, catalog, delivery, metrics, consolidator } = deps;
+  const { subscriptions, books, market, catalog, delivery, metrics, consolidator, recent } = deps;
+  const epoch = deps.epoch;
+  const statusFrame = (info: FeedInfo) => feedStatusFrame(info, epoch?.());
+
+  /** Per stream id: the `seq` of its last item (the next item's `prev`). */
+  const lastOfStream = new Map<string, number>();
+  /** Places `item` in stream `key` at `seq`: records it for recovery and returns its position. */
+  const place = (
+    key: string,
+    item: TradeEvent | QuoteEvent | KlineEvent | GapEvent,
+    seq: number,
+    given: number | undefined,
+  ): Position => {
+    const prev = given ?? lastOfStream.get(key) ?? 0;
+    lastOfStream.set(key, seq);
+    recent?.append(key, { seq, prev, item });
+    return { pos: seq, prev };
+  };
 
   // Labelled counter children are looked up once per (exchange, type), not hashed per event.
   const counters = new Map<string, { inc(): void }>();
@@ -95,10 +123,10 @@ export function createHub(deps: HubDeps): Hub {
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
 
   /** Sends an event to a stream's audience; `ckey` marks it conflatable for slow clients. */
-  const fanout = (key: string, event: StreamEvent, ckey?: string) => {
+  const fanout = (key: string, event: StreamEvent, at: Position, ckey?: string) => {
     const audience = subscriptions.audience(key);
     if (!audience) return;
-    const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol));
+    const encoded = encodeOnce(event, catalog.unified(event.exchange, event.symbol), at);
     if (audience.plain.size > 0) {
       const text = encoded.plain();
       for (const client of audience.plain) delivery.send(client, text, ckey);
@@ -114,16 +142,16 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of subscriptions.onExchange(exchange).keys()) delivery.send(client, text);
   };
 
-  const onQuote = (event: QuoteEvent) => {
+  const onQuote = (event: QuoteEvent, seq: number, prev: number | undefined) => {
     market.quote(event);
     countIn(event.exchange, "quote");
     const key = streamId("quote", event.exchange, event.symbol);
-    fanout(key, event, key);
+    fanout(key, event, place(key, event, seq, prev), key);
     consolidate(event.exchange, event.symbol);
   };
 
   return {
-    statusFrame: feedStatusFrame,
+    statusFrame,
     onState(info) {
       metrics.feedUp.set(
         { exchange: info.exchange, emulator: String(info.emulator) },
@@ -136,16 +164,18 @@ export function createHub(deps: HubDeps): Hub {
         emulatorNote: info.emulator ? " (EMULATOR, not the real exchange)" : "",
         reason: info.reason ?? "-",
       });
-      broadcastStatus(feedStatusFrame(info), info.exchange);
+      broadcastStatus(statusFrame(info), info.exchange);
     },
-    onItem(exchange, item) {
+    onItem(exchange, item, seq, prev) {
       switch (item.type) {
-        case "trade":
+        case "trade": {
           market.trade(item);
           countIn(exchange, "trade");
           setLag(exchange, item.receiveTime - item.eventTime);
-          fanout(streamId("trade", exchange, item.symbol), item);
+          const key = streamId("trade", exchange, item.symbol);
+          fanout(key, item, place(key, item, seq, prev));
           break;
+        }
         case "quote": {
           // Keep quotes consistent with the book: never go back behind the book's update id.
           const book = books.get(exchange, item.symbol);
@@ -153,7 +183,7 @@ export function createHub(deps: HubDeps): Hub {
             book?.synced && item.updateId !== undefined &&
             book.book.updateId !== undefined && item.updateId < book.book.updateId
           ) break;
-          onQuote(item);
+          onQuote(item, seq, prev);
           break;
         }
         case "kline":
@@ -161,7 +191,7 @@ export function createHub(deps: HubDeps): Hub {
           countIn(exchange, "kline");
           {
             const key = streamId("kline", exchange, item.symbol);
-            fanout(key, item, `${key}|${item.interval}`);
+            fanout(key, item, place(key, item, seq, prev), `${key}|${item.interval}`);
           }
           break;
         case "book": {
@@ -186,9 +216,11 @@ export function createHub(deps: HubDeps): Hub {
           log.warning("trade gap on {exchange} {symbol}: ids {fromId}..{toId} lost ({reason})", {
             ...item,
           });
-          const audience = subscriptions.audience(streamId("trade", exchange, item.symbol));
+          const key = streamId("trade", exchange, item.symbol);
+          const at = place(key, item, seq, prev);
+          const audience = subscriptions.audience(key);
           if (!audience) break;
-          const text = gapFrame(item);
+          const text = gapFrame(item, at);
           for (const client of audience.plain) delivery.send(client, text);
           for (const client of audience.raw) delivery.send(client, text);
           break;

@@ -22,8 +22,12 @@ export type HubTap = (entry: HubItem) => void;
 
 /** The taps of one gateway. */
 export interface HubTaps {
-  /** Numbers one item and hands it to every tap; returns its sequence number. */
-  publish(exchange: string, item: FeedItem): number;
+  /**
+   * Numbers one item and hands it to every tap; returns its sequence number. With `seq`
+   * (an edge: the number the ingest gave the item) the item keeps it and numbering goes on
+   * from there.
+   */
+  publish(exchange: string, item: FeedItem, seq?: number): number;
   /** Adds a tap; returns its removal. */
   add(tap: HubTap): () => void;
   /** Sequence number of the last item published (the start number before any). */
@@ -41,8 +45,8 @@ export function createHubTaps(
   let seq = startSeq;
   const taps = new Set<HubTap>();
   return {
-    publish(exchange, item) {
-      seq++;
+    publish(exchange, item, given) {
+      seq = given ?? seq + 1;
       if (taps.size === 0) return seq;
       const receiveTime = "receiveTime" in item && typeof item.receiveTime === "number"
         ? item.receiveTime

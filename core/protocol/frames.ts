@@ -8,7 +8,7 @@
  *
  * Frames: `subscribed`, `unsubscribed`, `subscriptions`, `pong`, `error`,
  * `status` (feed and book), `trade`, `quote`, `kline`, `book`, `gap`,
- * `consolidated`, and on `/replay` the replay `status` frames (`replay_start`,
+ * `consolidated`, `recovered`, and on `/replay` the replay `status` frames (`replay_start`,
  * `replay_end`, `live`, `recording_gap`). A client that connects with `?batch=1`
  * gets the same frames wrapped in JSON arrays.
  * @module
@@ -38,6 +38,8 @@ export interface SubscribedFields {
   depth?: number;
   /** Subscriptions the connection holds now. */
   subscriptions: number;
+  /** The deployment's lineage of positions (`pos`); a client sends it back with `since`. */
+  epoch?: string;
 }
 
 /**
@@ -45,7 +47,8 @@ export interface SubscribedFields {
  * @example
  * ```json
  * {"type":"subscribed","id":1,"symbols":["BTC/USDT"],"channels":["trade","book"],
- *  "exchanges":["binance","kraken"],"raw":false,"depth":10,"subscriptions":4}
+ *  "exchanges":["binance","kraken"],"raw":false,"depth":10,"subscriptions":4,
+ *  "epoch":"k3x9q2"}
  * ```
  */
 export function subscribedFrame(f: SubscribedFields): string {
@@ -58,6 +61,7 @@ export function subscribedFrame(f: SubscribedFields): string {
     raw: f.raw,
     depth: f.depth,
     subscriptions: f.subscriptions,
+    epoch: f.epoch,
   });
 }
 
@@ -171,14 +175,16 @@ export interface FeedStatusFields {
 
 /**
  * `status` of a feed: sent on subscribe and to every subscriber of the exchange
- * when its state changes.
+ * when its state changes; `epoch` is the lineage of the positions (`pos`) the
+ * gateway numbers items with.
  * @example
  * ```json
  * {"type":"status","exchange":"binance","state":"connected","emulator":true,
- *  "reason":"subscribed","reconnects":0,"timestamp":"2026-12-07T10:08:30.494Z"}
+ *  "reason":"subscribed","reconnects":0,"timestamp":"2026-12-07T10:08:30.494Z",
+ *  "epoch":"k3x9q2"}
  * ```
  */
-export function feedStatusFrame(f: FeedStatusFields): string {
+export function feedStatusFrame(f: FeedStatusFields, epoch?: string): string {
   return JSON.stringify({
     type: "status",
     exchange: f.exchange,
@@ -187,6 +193,7 @@ export function feedStatusFrame(f: FeedStatusFields): string {
     reason: f.reason,
     reconnects: f.reconnects,
     timestamp: new Date(f.since).toISOString(),
+    epoch,
   });
 }
 
@@ -328,28 +335,49 @@ export function replayedFrame(text: string): string {
 export type StreamEvent = TradeEvent | QuoteEvent | KlineEvent;
 
 /**
+ * Position of a data or gap frame: `pos` is the item's hub sequence number, `prev` the `pos`
+ * of the previous item of the same stream (0 if none in this epoch).
+ */
+export interface Position {
+  pos: number;
+  prev: number;
+}
+
+/**
  * `trade`, `quote` or `kline`: one normalized event. `unified` is the
- * `BASE/QUOTE` name when known; `raw` (the exchange's own frame) only in the
- * `withRaw` form.
+ * `BASE/QUOTE` name when known; `pos`/`prev` the item's position in its stream
+ * ({@link Position}); `raw` (the exchange's own frame) only in the `withRaw` form.
  * @example
  * ```json
  * {"type":"trade","symbol":"BTCUSDT","price":64000.5,"quantity":0.01,
  *  "timestamp":"2026-12-07T10:08:30.494Z","exchange":"binance","unified":"BTC/USDT",
- *  "tradeId":13541,"side":"buy","eventTime":1796638110494,"receiveTime":1796638110495}
+ *  "tradeId":13541,"side":"buy","eventTime":1796638110494,"receiveTime":1796638110495,
+ *  "pos":48213,"prev":48207}
  * {"type":"quote","symbol":"BTC-USDT","bidPrice":64000,"bidQuantity":2,"askPrice":64000.1,
  *  "askQuantity":3,"timestamp":"…","exchange":"coinbase","unified":"BTC/USDT",
- *  "eventTime":…,"receiveTime":…}
+ *  "eventTime":…,"receiveTime":…,"pos":48214,"prev":48190}
  * {"type":"kline","symbol":"BTCUSDT","interval":"1m","openTime":…,"closeTime":…,"open":…,
  *  "high":…,"low":…,"close":…,"volume":…,"quoteVolume":…,"trades":…,"closed":false,
- *  "timestamp":"…","exchange":"binance","unified":"BTC/USDT","eventTime":…,"receiveTime":…}
+ *  "timestamp":"…","exchange":"binance","unified":"BTC/USDT","eventTime":…,"receiveTime":…,
+ *  "pos":48215,"prev":48101}
  * ```
  */
-export function streamEventFrame(event: StreamEvent, withRaw: boolean, unified?: string): string {
-  return JSON.stringify(streamEventFields(event, withRaw, unified));
+export function streamEventFrame(
+  event: StreamEvent,
+  withRaw: boolean,
+  unified?: string,
+  at?: Position,
+): string {
+  return JSON.stringify(streamEventFields(event, withRaw, unified, at));
 }
 
 /** The object {@link streamEventFrame} serializes, fields in wire order. */
-function streamEventFields(event: StreamEvent, withRaw: boolean, unified?: string): object {
+function streamEventFields(
+  event: StreamEvent,
+  withRaw: boolean,
+  unified?: string,
+  at?: Position,
+): object {
   switch (event.type) {
     case "trade":
       return {
@@ -364,6 +392,8 @@ function streamEventFields(event: StreamEvent, withRaw: boolean, unified?: strin
         side: event.side,
         eventTime: event.eventTime,
         receiveTime: event.receiveTime,
+        pos: at?.pos,
+        prev: at?.prev,
         raw: withRaw ? event.raw : undefined,
       };
     case "quote":
@@ -380,6 +410,8 @@ function streamEventFields(event: StreamEvent, withRaw: boolean, unified?: strin
         updateId: event.updateId,
         eventTime: event.eventTime,
         receiveTime: event.receiveTime,
+        pos: at?.pos,
+        prev: at?.prev,
         raw: withRaw ? event.raw : undefined,
       };
     case "kline":
@@ -402,6 +434,8 @@ function streamEventFields(event: StreamEvent, withRaw: boolean, unified?: strin
         unified,
         eventTime: event.eventTime,
         receiveTime: event.receiveTime,
+        pos: at?.pos,
+        prev: at?.prev,
         raw: withRaw ? event.raw : undefined,
       };
   }
@@ -458,15 +492,126 @@ export function bookFrame(f: BookFrameFields): string {
 
 /**
  * `gap`: trades a feed missed and could not backfill, sent to the symbol's trade
- * subscribers (the plugin's gap event as emitted).
+ * subscribers (the plugin's gap event as emitted), with its position in the trade
+ * stream ({@link Position}) appended.
  * @example
  * ```json
  * {"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"trade","fromId":101,
- *  "toId":140,"reason":"reconnect","receiveTime":1796638110495}
+ *  "toId":140,"reason":"reconnect","receiveTime":1796638110495,"pos":48216,"prev":48213}
  * ```
  */
-export function gapFrame(event: GapEvent): string {
-  return JSON.stringify(event);
+export function gapFrame(event: GapEvent, at?: Position): string {
+  const text = JSON.stringify(event);
+  return at ? `${text.slice(0, -1)},"pos":${at.pos},"prev":${at.prev}}` : text;
+}
+
+// ---------------------------------------------------------------------------
+// Recovery (`since` on subscribe)
+// ---------------------------------------------------------------------------
+
+/** Fields of a {@link recoveryGapFrame}. */
+export type RecoveryGapFields =
+  & { exchange: string; symbol: string; channel: "trade" | "quote" | "kline" }
+  & (
+    | {
+      /** The recent log no longer reaches back to the client's `since`. */
+      reason: "recovery_window";
+      /** First position the client missed: `since + 1`. */
+      fromPos: number;
+      /** Last position of the stream not delivered: `prev` of the first item that follows. */
+      toPos: number;
+      /** Trade streams with numeric ids: the last trade id not delivered (first delivered id - 1). */
+      toId?: number;
+    }
+    | {
+      /** The client's `epoch` is not the gateway's: its `since` means nothing here. */
+      reason: "epoch_changed";
+    }
+  );
+
+/**
+ * `gap` on a `since` subscribe: part of a stream the client asked for cannot be
+ * recovered. `recovery_window`: positions `fromPos..toPos` of the stream (trades up to
+ * `toId`) are older than the recent log holds; the held items follow. `epoch_changed`:
+ * the client's positions are from another epoch; live items follow.
+ * @example
+ * ```json
+ * {"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"trade",
+ *  "reason":"recovery_window","fromPos":48214,"toPos":50110,"toId":13880}
+ * {"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"quote",
+ *  "reason":"epoch_changed"}
+ * ```
+ */
+export function recoveryGapFrame(f: RecoveryGapFields): string {
+  return JSON.stringify(
+    f.reason === "recovery_window"
+      ? {
+        type: "gap",
+        exchange: f.exchange,
+        symbol: f.symbol,
+        channel: f.channel,
+        reason: f.reason,
+        fromPos: f.fromPos,
+        toPos: f.toPos,
+        toId: f.toId,
+      }
+      : {
+        type: "gap",
+        exchange: f.exchange,
+        symbol: f.symbol,
+        channel: f.channel,
+        reason: f.reason,
+      },
+  );
+}
+
+/** How one stream was recovered ({@link recoveredFrame}). */
+export interface RecoveredStream {
+  exchange: string;
+  channel: "trade" | "quote" | "kline";
+  symbol: string;
+  /** Data and gap frames of the recent log sent for this stream. */
+  frames: number;
+  /** True when nothing the client missed on this stream is lost. */
+  complete: boolean;
+}
+
+/** Fields of a {@link recoveredFrame}. */
+export interface RecoveredFields {
+  id: RequestId;
+  /** The client's `since`. */
+  since: number;
+  /** The gateway's epoch (the one the frames' positions belong to). */
+  epoch: string;
+  /** The last position handled when recovery ended; live frames continue after it. */
+  pos: number;
+  streams: readonly RecoveredStream[];
+}
+
+/**
+ * `recovered`: the end of a `since` subscribe's recovery; every frame after it is live.
+ * @example
+ * ```json
+ * {"type":"recovered","id":1,"since":48213,"epoch":"k3x9q2","pos":50207,
+ *  "streams":[{"exchange":"binance","channel":"trade","symbol":"BTCUSDT","frames":212,
+ *  "complete":true}]}
+ * ```
+ */
+export function recoveredFrame(f: RecoveredFields): string {
+  return JSON.stringify({
+    type: "recovered",
+    id: f.id,
+    since: f.since,
+    epoch: f.epoch,
+    pos: f.pos,
+    streams: f.streams.map((s) => ({
+      exchange: s.exchange,
+      channel: s.channel,
+      symbol: s.symbol,
+      frames: s.frames,
+      complete: s.complete,
+    })),
+  });
 }
 
 /**

@@ -53,6 +53,9 @@ const symbolName = z.string().min(1).max(32).regex(
   "symbol must look like BTCUSDT, BTC/USDT or BTC-USD",
 );
 
+const SINCE_RULE = "must be a non-negative integer: the highest pos received";
+const EPOCH_RULE = "must be a string of 1 to 64 characters: the epoch of the subscribed frame";
+
 /** subscribe / unsubscribe frames. */
 const subscriptionFrame = z.strictObject({
   action: z.enum(["subscribe", "unsubscribe"]),
@@ -62,6 +65,11 @@ const subscriptionFrame = z.strictObject({
   exchanges: z.array(z.string().min(1).max(32)).min(1).max(64).optional(),
   raw: z.boolean().optional(),
   depth: z.number().int().min(1).max(1000).optional(),
+  /** Recovery: the highest `pos` the client received; the items after it are sent first. */
+  since: z.number({ error: SINCE_RULE }).int(SINCE_RULE).min(0, SINCE_RULE)
+    .max(Number.MAX_SAFE_INTEGER, SINCE_RULE).optional(),
+  /** Recovery: the epoch `since` belongs to (from `subscribed` or a feed `status` frame). */
+  epoch: z.string({ error: EPOCH_RULE }).min(1, EPOCH_RULE).max(64, EPOCH_RULE).optional(),
   id: requestId,
 });
 

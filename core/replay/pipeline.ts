@@ -304,7 +304,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       clock = live ? Date.now() : entry.receiveTime;
       if (item.type === "recording_gap") return onRecordingGap(item);
       if (item.type === "status") onStatus(exchange, item, entry.receiveTime);
-      hub.onItem(exchange, item);
+      // Positions are the recorded hub sequence numbers (the live ones); `prev` chains within the replay.
+      hub.onItem(exchange, item, entry.seq);
     },
     goLive() {
       live = true;

@@ -8,17 +8,19 @@ import type { Channel } from "../events.ts";
 import type { CoreConfig } from "./config.ts";
 import { type Client, createDelivery } from "../delivery/policy.ts";
 import { type BudgetState, createMemoryBudget } from "../delivery/budget.ts";
-import { createBooks } from "../books/books.ts";
+import { type Books, createBooks } from "../books/books.ts";
 import { createCatalog } from "../market/catalog.ts";
 import { createConsolidator } from "../books/consolidated.ts";
-import { type FeedSpec, startFeeds } from "../ingest/supervisor.ts";
+import { type FeedInfo, type Feeds, type FeedSpec, startFeeds } from "../ingest/supervisor.ts";
+import type { FeedItem } from "../feed/messages.ts";
+import { createRecentLog, type RecentLog } from "../recovery/recent_log.ts";
 import { createHub } from "../ingest/hub.ts";
 import { createHubTaps, type HubTaps } from "../ingest/taps.ts";
-import { createHttp, httpError } from "./rest.ts";
+import { createHttp, httpError, json } from "./rest.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSessions } from "../delivery/session.ts";
-import { createSubscriptions } from "../delivery/subscriptions.ts";
+import { createSubscriptions, type StreamKey } from "../delivery/subscriptions.ts";
 import { consolidatedFrame } from "../protocol/frames.ts";
 import { getLogger } from "./log.ts";
 import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.ts";
@@ -39,6 +41,16 @@ export interface Gateway {
   clientCount(): number;
   /** Observers of every item the hub handles, numbered in hub order (recorder, replays). */
   readonly taps: HubTaps;
+  /** The order books as the hub keeps them (an ingest node publishes their snapshots). */
+  readonly books: Pick<Books, "get" | "snapshot" | "entries">;
+  /** The feeds' state, as `/health` reports it. */
+  readonly feeds: Pick<Feeds, "info" | "get">;
+  /** Calls `listener` on every feed state change (after the hub handled it); returns its removal. */
+  onFeedState(listener: (info: FeedInfo) => void): () => void;
+  /** The recent items of every stream (`since` recovery). */
+  readonly recent: RecentLog;
+  /** The epoch of the positions in this gateway's frames. */
+  epoch(): string;
   /** The recording (RECORD_DIR), when on: readers of the past and the flushed sequence. */
   readonly recording?: Recording;
   /** Graceful shutdown: close frames to clients, clean feed stop, listener closed. */
@@ -102,6 +114,27 @@ export interface GatewayExtension {
   close?(): Promise<void>;
 }
 
+/** Where a gateway's {@link ItemSource} hands items and feed states. */
+export interface SourceHandlers {
+  /**
+   * One item. Without `at` (plugins) the hub numbers it (`seq` from the taps, `prev` from
+   * the stream's last item); with `at` (an edge) it keeps the ingest's `seq` and `prev`.
+   */
+  onItem(exchange: string, item: FeedItem, at?: { seq: number; prev: number }): void;
+  /** A feed's state changed. */
+  onState(info: FeedInfo): void;
+}
+
+/** What feeds a gateway: its plugins (default) or, on an edge, the NATS log. */
+export interface ItemSource extends Feeds {
+  /** The lineage of the positions (`seq`) of the items it delivers. */
+  epoch(): string;
+  /** First subscriber of a stream arrived (open) / last one left (!open). */
+  interest?(stream: StreamKey, open: boolean): void;
+  /** Before a `since` subscribe is answered: make the recent log cover `since` for these streams. */
+  prepareRecovery?(streams: StreamKey[], since: number): Promise<void>;
+}
+
 /** Everything a gateway is built from. */
 export interface GatewayOptions {
   config: CoreConfig;
@@ -115,10 +148,28 @@ export interface GatewayOptions {
   replaySource?: ReplaySource;
   /** Live items a splicing replay may hold while it catches up (default 200,000). */
   replaySpliceBufferItems?: number;
+  /**
+   * Replaces the plugin feeds (`feeds` are then only the configured exchanges and symbols):
+   * an edge's NATS source. Default: a Worker per feed spec, with an epoch random per start.
+   */
+  source?: (handlers: SourceHandlers, recent: RecentLog) => ItemSource;
+  /**
+   * `false` on ingest and recorder nodes: `/ws`, `/replay` and extension routes answer 404
+   * `not_served`; REST (`/health`, `/metrics`, ...) is still served. Default true.
+   */
+  serveClients?: boolean;
+  /** Extra state a node reports in `/health` as `scale`. */
+  health?: () => object;
 }
 
 /** How often the memory budget samples every socket (one cheap read each), ms. */
 const BUDGET_SAMPLE_MS = 250;
+
+/** How often the recent log drops expired items of streams that went quiet, ms. */
+const RECENT_SWEEP_MS = 10_000;
+
+/** A fresh epoch for a process start (the plugins' positions start a new lineage). */
+const processEpoch = () => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 
 /** Starts a gateway and resolves once it listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -187,8 +238,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       reason,
     });
   }, catalog.unified);
-  const subscriptions = createSubscriptions(books);
+  // The source is created below (it needs the hub); interest and epoch reach it through these.
+  let source: ItemSource | undefined;
+  const subscriptions = createSubscriptions(
+    books,
+    (stream, open) => source?.interest?.(stream, open),
+  );
   const consolidator = createConsolidator(catalog, books, market);
+  const recent = createRecentLog({
+    seconds: config.recoverySeconds,
+    maxPerStream: config.recoveryMaxPerStream,
+  });
+  const recentSweep = setInterval(() => recent.sweep(), RECENT_SWEEP_MS);
+  const epoch = () => source?.epoch() ?? "";
   const hub = createHub({
     subscriptions,
     books,
@@ -197,6 +259,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     delivery,
     metrics,
     consolidator,
+    recent,
+    epoch,
   });
   // Recording (RECORD_DIR): a tap on the hub; numbering continues after the folder's last item.
   const recording = config.recordDir === undefined ? undefined : startRecording({
@@ -211,15 +275,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     (err) => log.error("a hub tap failed: {error}", { error: String(err) }),
   );
   if (recording) taps.add(recording.tap);
-  const feeds = startFeeds(
-    options.feeds,
-    (exchange, item) => {
-      hub.onItem(exchange, item);
-      taps.publish(exchange, item);
+  const feedListeners = new Set<(info: FeedInfo) => void>();
+  const handlers: SourceHandlers = {
+    onItem(exchange, item, at) {
+      // The hub fans out before the taps see the item, under the number the taps give it.
+      hub.onItem(exchange, item, at?.seq ?? taps.lastSeq() + 1, at?.prev);
+      taps.publish(exchange, item, at?.seq);
     },
-    hub.onState,
-    (_exchange, ms) => metrics.fanoutLatency.observe(ms / 1000),
-  );
+    onState(info) {
+      hub.onState(info);
+      for (const listener of feedListeners) listener(info);
+    },
+  };
+  const feeds: ItemSource = source = options.source
+    ? options.source(handlers, recent)
+    : pluginSource(options.feeds, handlers, metrics);
 
   let reported = { delivered: 0, conflated: 0, slow: 0 };
   /** Per exchange: the supervisor's restart and lost-batch counts already added to the metrics. */
@@ -255,6 +325,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     disconnect,
     countError: (code) => metrics.clientErrors.inc({ code }),
     now: () => Date.now(),
+    recovery: {
+      recent,
+      epoch,
+      lastPos: () => taps.lastSeq(),
+      prepare: feeds.prepareRecovery
+        ? (streams, since) => feeds.prepareRecovery!(streams, since)
+        : undefined,
+      onPrepareError: (error, streams, since) =>
+        log.error("recovery: the source could not prepare {streams} since {since}: {error}", {
+          streams: streams.map((s) => `${s.channel}|${s.exchange}|${s.symbol}`).join(", "),
+          since,
+          error: String(error),
+        }),
+    },
   });
 
   const http = createHttp({
@@ -272,6 +356,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     symbols: config.symbols,
     channels: config.channels as Channel[],
     recording,
+    role: config.role,
+    scale: options.health,
   });
 
   let shuttingDown = false;
@@ -359,6 +445,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }, async (req, rawInfo) => {
     const info = rawInfo as Deno.ServeHandlerInfo<Deno.NetAddr>;
     const url = new URL(req.url);
+    if (options.serveClients === false && servesClients(url.pathname)) {
+      return json({
+        error: "not_served",
+        message: `this is an ${config.role} node: connect to an edge`,
+      }, 404);
+    }
     if (url.pathname === "/ws") return upgrade(req, url, info);
     if (url.pathname === "/replay") return replay.handle(req, url, info);
     const origin = req.headers.get("origin");
@@ -388,6 +480,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     clientCount: () => clients.size,
     taps,
     recording,
+    books,
+    feeds,
+    onFeedState(listener) {
+      feedListeners.add(listener);
+      return () => void feedListeners.delete(listener);
+    },
+    recent,
+    epoch,
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
@@ -401,6 +501,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await recording?.close();
       delivery.close();
       clearInterval(budgetTimer);
+      clearInterval(recentSweep);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         server.shutdown(),
@@ -408,6 +509,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ]);
       clearTimeout(timer);
     },
+  };
+
+  /** Paths of the client endpoints (what an ingest or recorder node does not serve). */
+  function servesClients(path: string): boolean {
+    if (path === "/ws" || path === "/replay") return true;
+    return (options.extensions ?? []).some((ext) =>
+      path === ext.prefix || path.startsWith(ext.prefix + "/")
+    );
+  }
+}
+
+/** The default source: one Worker per feed spec, positions in an epoch random per start. */
+function pluginSource(
+  specs: readonly FeedSpec[],
+  handlers: SourceHandlers,
+  metrics: Metrics,
+): ItemSource {
+  const epoch = processEpoch();
+  const feeds = startFeeds(
+    specs,
+    (exchange, item) => handlers.onItem(exchange, item),
+    handlers.onState,
+    (_exchange, ms) => metrics.fanoutLatency.observe(ms / 1000),
+  );
+  return {
+    info: () => feeds.info(),
+    get: (exchange) => feeds.get(exchange),
+    stop: (graceMs) => feeds.stop(graceMs),
+    epoch: () => epoch,
   };
 }
 

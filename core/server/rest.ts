@@ -32,6 +32,10 @@ export interface HttpDeps {
   channels: readonly string[];
   /** The recording, when RECORD_DIR is set: `/health` reports it, `/api/history/*` reads it. */
   recording?: Recording;
+  /** The node's role (ROLE), reported by `/health`. */
+  role?: string;
+  /** Extra state of a scale-out node, reported by `/health` as `scale`. */
+  scale?: () => object;
 }
 
 /** A JSON response. */
@@ -137,10 +141,12 @@ export function createHttp(
       const healthy = list.every((f) => f.state === "connected");
       return json({
         status: healthy ? "ok" : "degraded",
+        ...(deps.role !== undefined ? { role: deps.role } : {}),
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         clients: deps.clientCount(),
         ...(deps.delivery ? { delivery: deps.delivery() } : {}),
         recording: deps.recording?.health() ?? { enabled: false },
+        ...(deps.scale ? { scale: deps.scale() } : {}),
         feeds: list,
         books: books.entries().map((b) => ({
           exchange: b.exchange,

@@ -12,6 +12,8 @@ import {
   feedStatusFrame,
   gapFrame,
   pongFrame,
+  recoveredFrame,
+  recoveryGapFrame,
   streamEventFrame,
   subscribedFrame,
   subscriptionsFrame,
@@ -46,6 +48,20 @@ Deno.test("frames: replies to client requests", () => {
     }),
     '{"type":"subscribed","symbols":["BTCUSDT"],"channels":["trade"],"exchanges":["binance"],' +
       '"raw":true,"subscriptions":1}',
+  );
+  // The live gateway names its epoch (the lineage of `pos`), last.
+  assert.equal(
+    subscribedFrame({
+      id: 2,
+      symbols: ["BTCUSDT"],
+      channels: ["trade"],
+      exchanges: ["binance"],
+      raw: false,
+      subscriptions: 1,
+      epoch: "k3x9q2",
+    }),
+    '{"type":"subscribed","id":2,"symbols":["BTCUSDT"],"channels":["trade"],' +
+      '"exchanges":["binance"],"raw":false,"subscriptions":1,"epoch":"k3x9q2"}',
   );
   assert.equal(
     unsubscribedFrame({
@@ -93,6 +109,17 @@ Deno.test("frames: feed and book status", () => {
       `"reason":"subscribed","reconnects":2,"timestamp":"${ISO}"}`,
   );
   assert.equal(
+    feedStatusFrame({
+      exchange: "binance",
+      state: "connected",
+      emulator: false,
+      reconnects: 0,
+      since: T,
+    }, "k3x9q2"),
+    '{"type":"status","exchange":"binance","state":"connected","emulator":false,' +
+      `"reconnects":0,"timestamp":"${ISO}","epoch":"k3x9q2"}`,
+  );
+  assert.equal(
     bookStatusFrame("kraken", "BTC/USDT", "resyncing", T, "checksum mismatch"),
     '{"type":"status","exchange":"kraken","symbol":"BTC/USDT","channel":"book",' +
       `"state":"resyncing","reason":"checksum mismatch","timestamp":"${ISO}"}`,
@@ -123,23 +150,38 @@ Deno.test("frames: market data, with and without raw", () => {
     `"eventTime":${T},"receiveTime":${T + 1}`;
   assert.equal(streamEventFrame(trade, false, "BTC/USDT"), tradeText + "}");
   assert.equal(streamEventFrame(trade, true, "BTC/USDT"), tradeText + ',"raw":{"t":42}}');
+  // Positions come after receiveTime, before raw.
+  const at = { pos: 48213, prev: 48207 };
   assert.equal(
-    streamEventFrame({
-      type: "quote",
-      exchange: "coinbase",
-      symbol: "BTC-USDT",
-      bidPrice: 1,
-      bidQuantity: 2,
-      askPrice: 3,
-      askQuantity: 4,
-      timestamp: ISO,
-      updateId: 9,
-      eventTime: T,
-      receiveTime: T,
-    }, true),
+    streamEventFrame(trade, false, "BTC/USDT", at),
+    tradeText + ',"pos":48213,"prev":48207}',
+  );
+  assert.equal(
+    streamEventFrame(trade, true, "BTC/USDT", at),
+    tradeText + ',"pos":48213,"prev":48207,"raw":{"t":42}}',
+  );
+  assert.equal(
+    streamEventFrame(
+      {
+        type: "quote",
+        exchange: "coinbase",
+        symbol: "BTC-USDT",
+        bidPrice: 1,
+        bidQuantity: 2,
+        askPrice: 3,
+        askQuantity: 4,
+        timestamp: ISO,
+        updateId: 9,
+        eventTime: T,
+        receiveTime: T,
+      },
+      true,
+      undefined,
+      { pos: 7, prev: 0 },
+    ),
     '{"type":"quote","symbol":"BTC-USDT","bidPrice":1,"bidQuantity":2,"askPrice":3,' +
       `"askQuantity":4,"timestamp":"${ISO}","exchange":"coinbase","updateId":9,` +
-      `"eventTime":${T},"receiveTime":${T}}`,
+      `"eventTime":${T},"receiveTime":${T},"pos":7,"prev":0}`,
   );
   assert.equal(
     streamEventFrame(
@@ -164,13 +206,14 @@ Deno.test("frames: market data, with and without raw", () => {
       },
       false,
       "BTC/USDT",
+      { pos: 9, prev: 3 },
     ),
     `{"type":"kline","symbol":"BTCUSDT","interval":"1m","openTime":${T},"closeTime":${
       T + 59_999
     },` +
       '"open":1,"high":2,"low":0.5,"close":1.5,"volume":10,"quoteVolume":15,"trades":3,' +
       `"closed":false,"timestamp":"${ISO}","exchange":"binance","unified":"BTC/USDT",` +
-      `"eventTime":${T},"receiveTime":${T}}`,
+      `"eventTime":${T},"receiveTime":${T},"pos":9,"prev":3}`,
   );
   const book = {
     exchange: "binance",
@@ -206,6 +249,20 @@ Deno.test("frames: market data, with and without raw", () => {
       `"toId":140,"reason":"reconnect","receiveTime":${T}}`,
   );
   assert.equal(
+    gapFrame({
+      type: "gap",
+      exchange: "binance",
+      symbol: "BTCUSDT",
+      channel: "trade",
+      fromId: 101,
+      toId: 140,
+      reason: "reconnect",
+      receiveTime: T,
+    }, { pos: 48216, prev: 48213 }),
+    '{"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"trade","fromId":101,' +
+      `"toId":140,"reason":"reconnect","receiveTime":${T},"pos":48216,"prev":48213}`,
+  );
+  assert.equal(
     consolidatedFrame({
       type: "consolidated",
       symbol: "BTC/USDT",
@@ -238,4 +295,56 @@ Deno.test("frames: a batch is a JSON array of the frames, in order", () => {
   assert.equal(batchFrame([a]), `[${a}]`);
   assert.equal(batchFrame([a, b]), `[${a},${b}]`);
   assert.deepEqual(JSON.parse(batchFrame([a, b])), [JSON.parse(a), JSON.parse(b)]);
+});
+
+Deno.test("frames: recovery of a since subscribe", () => {
+  assert.equal(
+    recoveryGapFrame({
+      exchange: "binance",
+      symbol: "BTCUSDT",
+      channel: "trade",
+      reason: "recovery_window",
+      fromPos: 48214,
+      toPos: 50110,
+      toId: 13880,
+    }),
+    '{"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"trade",' +
+      '"reason":"recovery_window","fromPos":48214,"toPos":50110,"toId":13880}',
+  );
+  assert.equal(
+    recoveryGapFrame({
+      exchange: "binance",
+      symbol: "BTCUSDT",
+      channel: "quote",
+      reason: "recovery_window",
+      fromPos: 48214,
+      toPos: 50100,
+    }),
+    '{"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"quote",' +
+      '"reason":"recovery_window","fromPos":48214,"toPos":50100}',
+  );
+  assert.equal(
+    recoveryGapFrame({
+      exchange: "binance",
+      symbol: "BTCUSDT",
+      channel: "kline",
+      reason: "epoch_changed",
+    }),
+    '{"type":"gap","exchange":"binance","symbol":"BTCUSDT","channel":"kline",' +
+      '"reason":"epoch_changed"}',
+  );
+  assert.equal(
+    recoveredFrame({
+      id: 1,
+      since: 48213,
+      epoch: "k3x9q2",
+      pos: 50207,
+      streams: [
+        { exchange: "binance", channel: "trade", symbol: "BTCUSDT", frames: 212, complete: true },
+      ],
+    }),
+    '{"type":"recovered","id":1,"since":48213,"epoch":"k3x9q2","pos":50207,' +
+      '"streams":[{"exchange":"binance","channel":"trade","symbol":"BTCUSDT","frames":212,' +
+      '"complete":true}]}',
+  );
 });
