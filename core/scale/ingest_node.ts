@@ -191,7 +191,7 @@ export async function startIngestNode(o: IngestNodeOptions): Promise<IngestNode>
 
   try {
     gateway = await startGateway({
-      config,
+      config: { ...config, role: "ingest" },
       feeds: o.feeds,
       extensions: o.extensions,
       serveClients: false,

@@ -133,9 +133,11 @@ Deno.test({
         "ingest",
         "/health shows the node's scale state",
       );
-      const ws = await fetch(a.gateway.url + "/ws");
+      assert.equal((health.body.scale as Record<string, unknown>)?.leading, true);
+      assert.equal(health.body.role, "ingest");
+      const ws = await getJson(a.gateway, "/ws");
       assert.equal(ws.status, 404, "an ingest node serves no clients");
-      await ws.body?.cancel();
+      assert.equal(ws.body.error, "not_served");
 
       const before = await lastStoredTradeId(nc);
       const closedAt = Date.now();
