@@ -76,8 +76,8 @@ export interface SessionRecovery {
   lastPos(): number;
   /** Makes the recent log cover `since` for these streams before it is read (an edge). */
   prepare?(streams: StreamKey[], since: number): Promise<void>;
-  /** Where a failed `prepare` is reported. */
-  onPrepareError?(error: unknown, streams: StreamKey[], since: number): void;
+  /** Where a failed `prepare` (or a recovery that failed after it) is reported. */
+  onError?(error: unknown, streams: StreamKey[], since: number): void;
 }
 
 /** Channels whose items have positions and are recovered from the recent log. */
@@ -283,13 +283,13 @@ export function createSessions(deps: SessionDeps): Sessions {
       return;
     }
     const streams = recoverable.map(([, sub]) => sub.stream);
-    return recovery.prepare(streams, since).catch((err) =>
-      recovery.onPrepareError?.(err, streams, since)
-    ).then(() => {
+    const report = (err: unknown) => recovery.onError?.(err, streams, since);
+    // A failed prepare still answers: from what the log holds, with `complete` saying so.
+    return recovery.prepare(streams, since).catch(report).then(() => {
       // Gone while the source prepared: nothing to send.
       if (!waiting.has(client) || client.closing) return;
       recover(client, frame, recovery, since, wanted, recoverable);
-    });
+    }).catch(report);
   };
 
   /** Adds the subscriptions; book snapshots and current consolidated quotes follow the ack. */

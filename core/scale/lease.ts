@@ -49,11 +49,25 @@ export interface LeaseOptions {
  */
 export async function startLease(nc: NatsConnection, o: LeaseOptions): Promise<Lease> {
   const log = getLogger(["quant-saas", "lease"]);
-  const tick = Math.max(10, Math.floor(o.ttlMs / 4));
-  const fenceMs = Math.floor(o.ttlMs * 3 / 4);
-  // Requests time out within one tick, so a slow server cannot stretch a renewal.
-  const js = jetstream(nc, { timeout: Math.max(tick, 250) });
+  // Requests time out within one round, so a slow server cannot stretch a renewal.
+  const js = jetstream(nc, { timeout: Math.max(250, Math.floor(o.ttlMs / 4)) });
   const kv: KV = await new Kvm(js).create(LEASE_BUCKET, { ttl: o.ttlMs, history: 1 });
+  // An existing bucket keeps its ttl: the key may live shorter than ours, never count on longer.
+  const bucketTtl = (await kv.status()).ttl;
+  const ttl = bucketTtl > 0 ? Math.min(o.ttlMs, bucketTtl) : o.ttlMs;
+  if (ttl !== o.ttlMs) {
+    log.warning(
+      "bucket {bucket} expires keys after {bucketTtl} ms, not {ttl} ms: using {used} ms",
+      {
+        bucket: LEASE_BUCKET,
+        bucketTtl,
+        ttl: o.ttlMs,
+        used: ttl,
+      },
+    );
+  }
+  const tick = Math.max(10, Math.floor(ttl / 4));
+  const fenceMs = Math.floor(ttl * 3 / 4);
 
   let revision: number | undefined; // set while this node holds the key
   let heldSince = 0; // when the create that won the key was sent

@@ -332,8 +332,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       prepare: feeds.prepareRecovery
         ? (streams, since) => feeds.prepareRecovery!(streams, since)
         : undefined,
-      onPrepareError: (error, streams, since) =>
-        log.error("recovery: the source could not prepare {streams} since {since}: {error}", {
+      onError: (error, streams, since) =>
+        log.error("recovery of {streams} since {since} failed: {error}", {
           streams: streams.map((s) => `${s.channel}|${s.exchange}|${s.symbol}`).join(", "),
           since,
           error: String(error),
@@ -446,10 +446,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const info = rawInfo as Deno.ServeHandlerInfo<Deno.NetAddr>;
     const url = new URL(req.url);
     if (options.serveClients === false && servesClients(url.pathname)) {
-      return json({
-        error: "not_served",
-        message: `this is an ${config.role} node: connect to an edge`,
-      }, 404);
+      return json({ error: "not_served", message: notServed(config.role) }, 404);
     }
     if (url.pathname === "/ws") return upgrade(req, url, info);
     if (url.pathname === "/replay") return replay.handle(req, url, info);
@@ -518,6 +515,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       path === ext.prefix || path.startsWith(ext.prefix + "/")
     );
   }
+}
+
+/** Why a node that serves no clients refuses a client endpoint. */
+function notServed(role: string): string {
+  if (role === "ingest") return "this is an ingest node: connect to an edge";
+  if (role === "recorder") return "this is a recorder node: connect to an edge";
+  return "this node serves no clients: connect to an edge";
 }
 
 /** The default source: one Worker per feed spec, positions in an epoch random per start. */

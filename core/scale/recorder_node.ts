@@ -1,0 +1,384 @@
+/**
+ * The recorder node (ROLE=recorder): records the market-data log from NATS into
+ * RECORD_DIR with the existing recording (`core/server/recording.ts`), every item
+ * under its hub sequence number (the envelope `seq`), so a recording made here
+ * numbers items exactly as the edges' clients see them (`pos`).
+ *
+ * - Reads with one durable pull consumer `recorder_<group>` on `md.>` (ack explicit):
+ *   a restart resumes after the last acknowledged message.
+ * - Skips `status` and `booksnap` subjects, and every seq at or below the last
+ *   recorded one (redeliveries, republished messages).
+ * - Books: a symbol's deltas are recorded only onto a known book. Before the first
+ *   delta of a symbol without one, the newest `booksnap` (the ingest's full book) that
+ *   reaches up to that delta's `prev` is recorded, merged with the delta, as a
+ *   snapshot under the delta's seq; deltas the booksnap already includes are skipped.
+ *   A break in a book subject's `prev` chain starts this again.
+ * - Acknowledges a message once the recording has written its item (a flush every
+ *   250 ms), so nothing acknowledged is lost when the node dies.
+ * @module
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { ConfigError, type CoreConfig } from "../server/config.ts";
+import { type RecordingHealth, startRecording } from "../server/recording.ts";
+import { getLogger } from "../server/log.ts";
+import type { BookUpdate, Level } from "../events.ts";
+import type { FeedItem } from "../feed/messages.ts";
+import type { MdEnvelope } from "./envelope.ts";
+import { connectNats } from "./connect.ts";
+import { decodeEnvelope, ensureLog, lastOfSubject, LOG_SUBJECTS } from "./log.ts";
+import { parseSubject, subjectOf } from "./subjects.ts";
+
+/** Settings of {@link startRecorderNode}. */
+export interface RecorderNodeOptions {
+  /** The node's configuration: RECORD_DIR (required), NATS_*, INGEST_GROUP, RECORD_*. */
+  config: CoreConfig;
+  /** A NATS connection to use (kept open on close); by default the node connects itself. */
+  nc?: NatsConnection;
+  /** How often recorded items are flushed and their messages acknowledged, ms (default 250). */
+  ackEveryMs?: number;
+}
+
+/** The recorder node's part of `/health`. */
+export interface RecorderNodeHealth {
+  role: "recorder";
+  /** Durable consumer name. */
+  consumer: string;
+  nats: { connected: boolean; server?: string };
+  /** Hub seq of the last recorded item. */
+  lastSeq: number;
+  /** Items recorded since start. */
+  recorded: number;
+  /** Messages skipped because their seq was already recorded. */
+  duplicates: number;
+  /** Book deltas not recorded because no known book was under them. */
+  unseededBookDeltas: number;
+  /** Undecodable messages skipped. */
+  bad: number;
+  /** Messages recorded but not yet acknowledged. */
+  pendingAcks: number;
+  recording: RecordingHealth;
+}
+
+/** A running recorder node. */
+export interface RecorderNode {
+  /** Stops reading, writes and acknowledges what was taken, closes the recording. */
+  close(): Promise<void>;
+  health(): RecorderNodeHealth;
+}
+
+/** Most messages delivered and not yet acknowledged. */
+const MAX_ACK_PENDING = 100_000;
+/** When the server redelivers an unacknowledged message, ms. */
+const ACK_WAIT_MS = 60_000;
+/** Pause before reading again after a failure, ms. */
+const RETRY_MS = 1_000;
+
+/** The durable consumer name of a group's recorder. */
+export function recorderConsumerName(group: string): string {
+  return `recorder_${group}`;
+}
+
+/**
+ * Starts recording the market-data log. Throws {@link ConfigError} without RECORD_DIR.
+ * NATS or the stream being unavailable is not an error: the node retries and logs.
+ */
+export async function startRecorderNode(o: RecorderNodeOptions): Promise<RecorderNode> {
+  const { config } = o;
+  if (config.recordDir === undefined) {
+    throw new ConfigError(
+      "ROLE=recorder needs RECORD_DIR (--record-dir): the folder the recording is written to",
+    );
+  }
+  const log = getLogger(["quant-saas", "recorder-node"]);
+  const recording = startRecording({
+    dir: config.recordDir,
+    retentionDays: config.recordRetentionDays,
+    maxBytes: config.recordMaxBytes,
+    log: getLogger(["quant-saas", "recording"]),
+  });
+  const ownConnection = o.nc === undefined;
+  const nc = o.nc ?? await connectNats(config, "quant-saas-recorder");
+  const stream = config.natsStream;
+  const name = recorderConsumerName(config.ingestGroup);
+  const startSeq = recording.startSeq;
+
+  let lastSeq = startSeq;
+  let recorded = 0, duplicates = 0, unseeded = 0, bad = 0;
+  let closed = false;
+  let unacked: JsMsg[] = [];
+  let stopReading: (() => void) | undefined;
+  const books = bookSeeding(startSeq, () => recording.history());
+
+  const record = (env: MdEnvelope, item: MdEnvelope["item"], m: JsMsg) => {
+    const receiveTime = "receiveTime" in item && typeof item.receiveTime === "number"
+      ? item.receiveTime
+      : Date.now();
+    recording.tap({
+      seq: env.seq,
+      exchange: env.exchange,
+      item: item as FeedItem,
+      receiveTime,
+    });
+    lastSeq = env.seq;
+    recorded++;
+    unacked.push(m);
+  };
+
+  const handle = async (jsm: JetStreamManager, m: JsMsg) => {
+    const parts = parseSubject(m.subject);
+    let env: MdEnvelope;
+    try {
+      if (!parts) throw new Error("not a market-data subject");
+      env = decodeEnvelope(m.data);
+    } catch (err) {
+      bad++;
+      log.warning("skipped message {streamSeq} on {subject}: {error}", {
+        streamSeq: m.seq,
+        subject: m.subject,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      m.ack();
+      return;
+    }
+    if (parts.channel === "status" || parts.channel === "booksnap") {
+      if (parts.channel === "booksnap") books.sawSnapshot(m.subject, env);
+      m.ack();
+      return;
+    }
+    if (env.seq <= lastSeq) {
+      duplicates++;
+      m.ack();
+      return;
+    }
+    if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
+      const item = await books.itemFor(env, env.item, parts.exchange, parts.symbol, jsm, stream);
+      if (item === undefined) {
+        unseeded++;
+        m.ack();
+        return;
+      }
+      record(env, item, m);
+      return;
+    }
+    if (parts.channel === "book") books.passed(m.subject, env);
+    record(env, env.item, m);
+  };
+
+  // Acknowledge in batches once the recording wrote the items.
+  let acking: Promise<void> = Promise.resolve();
+  const ackWritten = () => {
+    acking = acking.then(async () => {
+      if (unacked.length === 0) return;
+      const batch = unacked;
+      unacked = [];
+      await recording.flush();
+      for (const m of batch) m.ack();
+    }).catch((err) =>
+      log.error("acknowledging recorded messages failed: {error}", { error: String(err) })
+    );
+    return acking;
+  };
+  const ackTimer = setInterval(ackWritten, o.ackEveryMs ?? 250);
+
+  const read = async (js: JetStreamClient, jsm: JetStreamManager) => {
+    await ensureLog(jsm, {
+      stream,
+      maxAgeSeconds: config.natsMaxAge,
+      maxBytes: config.natsMaxBytes,
+      storage: config.natsStorage,
+    });
+    await ensureConsumer(jsm, stream, name);
+    const consumer = await js.consumers.get(stream, name);
+    const messages = await consumer.consume({ max_messages: 1_000 });
+    stopReading = () => messages.stop();
+    if (closed) messages.stop();
+    log.info("recording stream {stream} with consumer {name} into {dir} after seq {seq}", {
+      stream,
+      name,
+      dir: config.recordDir,
+      seq: lastSeq,
+    });
+    for await (const m of messages) {
+      if (closed) break;
+      await handle(jsm, m);
+    }
+  };
+
+  const reading = (async () => {
+    while (!closed && !nc.isClosed()) {
+      try {
+        await read(jetstream(nc), await jetstreamManager(nc));
+      } catch (err) {
+        if (closed) break;
+        log.warning("reading stream {stream} failed, retrying in {ms} ms: {error}", {
+          stream,
+          ms: RETRY_MS,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+      if (!closed) await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  })();
+
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopReading?.();
+      await reading;
+      clearInterval(ackTimer);
+      await ackWritten();
+      if (!nc.isClosed()) await nc.flush().catch(() => {});
+      await recording.close();
+      if (ownConnection) await nc.close();
+    },
+    health: () => ({
+      role: "recorder",
+      consumer: name,
+      nats: { connected: !nc.isClosed(), server: nc.isClosed() ? undefined : nc.getServer() },
+      lastSeq,
+      recorded,
+      duplicates,
+      unseededBookDeltas: unseeded,
+      bad,
+      pendingAcks: unacked.length,
+      recording: recording.health(),
+    }),
+  };
+}
+
+/** Creates the durable consumer when missing. */
+async function ensureConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<void> {
+  const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
+  if (existing) return;
+  await jsm.consumers.add(stream, {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: LOG_SUBJECTS[0],
+    max_ack_pending: MAX_ACK_PENDING,
+    ack_wait: ACK_WAIT_MS * 1_000_000,
+  });
+}
+
+/**
+ * Which book items can be recorded: per book subject, whether the recording holds
+ * the book up to the subject's last message (its seq), and the newest booksnap seen.
+ */
+function bookSeeding(startSeq: number, history: ReturnType<typeof startRecording>["history"]) {
+  const log = getLogger(["quant-saas", "recorder-node"]);
+  /** Book subject → seq of its last message taken (recorded or covered by a snapshot). */
+  const last = new Map<string, number>();
+  /** Book subject → true once the recording holds its book. */
+  const seeded = new Set<string>();
+  /** Booksnap subject → the newest booksnap seen. */
+  const snaps = new Map<string, MdEnvelope>();
+  const warned = new Set<string>();
+
+  /** After a restart: does the recording already hold this symbol's book? */
+  const recordedBefore = (exchange: string, symbol: string): boolean => {
+    if (startSeq === 0) return false;
+    const reader = history();
+    if (!reader) return false;
+    try {
+      return reader.catalog().streams.some((s) =>
+        s.exchange === exchange && s.symbol === symbol && s.kind === "book"
+      );
+    } finally {
+      reader.close();
+    }
+  };
+
+  const sawSnapshot = (subject: string, env: MdEnvelope) => {
+    const held = snaps.get(subject);
+    if (!held || held.seq < env.seq) snaps.set(subject, env);
+  };
+
+  return {
+    sawSnapshot,
+    /** A non-book item of a book subject (book_status) was recorded. */
+    passed(subject: string, env: MdEnvelope) {
+      if (seeded.has(subject) && last.get(subject) === env.prev) last.set(subject, env.seq);
+      else seeded.delete(subject);
+    },
+    /** The item to record for a book message (a delta seeded into a snapshot), or undefined to skip it. */
+    async itemFor(
+      env: MdEnvelope,
+      item: BookUpdate,
+      exchange: string,
+      symbol: string,
+      jsm: JetStreamManager,
+      stream: string,
+    ): Promise<BookUpdate | undefined> {
+      const subject = subjectOf(exchange, "book", symbol);
+      const continues = seeded.has(subject)
+        ? last.get(subject) === env.prev
+        : !last.has(subject) && env.prev > 0 && env.prev <= startSeq &&
+          recordedBefore(exchange, symbol);
+      if (item.snapshot || continues) {
+        seeded.add(subject);
+        last.set(subject, env.seq);
+        return item;
+      }
+      seeded.delete(subject);
+      const snapSubject = subjectOf(exchange, "booksnap", symbol);
+      let snap = snaps.get(snapSubject);
+      if (!snap || snap.seq < env.prev) {
+        const stored = await lastOfSubject(jsm, stream, snapSubject).catch(() => undefined);
+        if (stored) sawSnapshot(snapSubject, stored.envelope);
+        snap = snaps.get(snapSubject);
+      }
+      if (snap && snap.item.type === "book" && snap.seq >= env.seq) {
+        last.set(subject, env.seq); // already in the booksnap: taken, not recorded
+        return undefined;
+      }
+      if (snap && snap.item.type === "book" && snap.seq >= env.prev) {
+        seeded.add(subject);
+        last.set(subject, env.seq);
+        warned.delete(subject);
+        log.info("book of {exchange} {symbol} seeded from the booksnap at seq {snap}", {
+          exchange,
+          symbol,
+          snap: snap.seq,
+        });
+        return mergeDelta(snap.item, item);
+      }
+      last.delete(subject);
+      if (!warned.has(subject)) {
+        warned.add(subject);
+        log.warning(
+          "book deltas of {exchange} {symbol} are not recorded until a snapshot covers them (delta seq {seq}, prev {prev}; newest booksnap {snap})",
+          { exchange, symbol, seq: env.seq, prev: env.prev, snap: snap?.seq ?? "none" },
+        );
+      }
+      return undefined;
+    },
+  };
+}
+
+/** A full-book snapshot: `snap` with `delta`'s levels applied (absolute quantities, 0 removes). */
+export function mergeDelta(snap: BookUpdate, delta: BookUpdate): BookUpdate {
+  const side = (base: Level[], changes: Level[], descending: boolean): Level[] => {
+    const levels = new Map<number, number>(base.map(([p, q]) => [p, q]));
+    for (const [p, q] of changes) {
+      if (q === 0) levels.delete(p);
+      else levels.set(p, q);
+    }
+    return [...levels].sort((a, b) => descending ? b[0] - a[0] : a[0] - b[0]) as Level[];
+  };
+  return {
+    ...delta,
+    snapshot: true,
+    bids: side(snap.bids, delta.bids, true),
+    asks: side(snap.asks, delta.asks, false),
+  };
+}

@@ -1,0 +1,180 @@
+import assert, { deepStrictEqual, equal } from "node:assert/strict";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { openHistory } from "../../core/history/mod.ts";
+import type { RecordedItem } from "../../core/history/mod.ts";
+import type { BookUpdate, TradeEvent } from "../../core/events.ts";
+import { ConfigError } from "../../core/server/config.ts";
+import { ensureLog, publishEnvelope } from "../../core/scale/log.ts";
+import { mergeDelta, startRecorderNode } from "../../core/scale/recorder_node.ts";
+import { subjectOf } from "../../core/scale/subjects.ts";
+import type { MdEnvelope } from "../../core/scale/envelope.ts";
+import { testConfig, waitFor } from "../helpers.ts";
+import { book, envelopeWriter, quote, T0, trade } from "./fixtures.ts";
+import { natsServerAvailable, NO_NATS_SERVER, startNatsServer } from "./nats_server.ts";
+
+const skip = !natsServerAvailable();
+if (skip) console.log(`tests/scale/recorder_node.test.ts: NATS tests skipped: ${NO_NATS_SERVER}`);
+
+const EX = "binance";
+const SYM = "BTCUSDT";
+const TRADES = subjectOf(EX, "trade", SYM);
+const QUOTES = subjectOf(EX, "quote", SYM);
+const BOOK = subjectOf(EX, "book", SYM);
+const BOOKSNAP = subjectOf(EX, "booksnap", SYM);
+const STATUS = subjectOf(EX, "status");
+
+/** Everything a recording holds, in hub order. */
+async function readBack(dir: string): Promise<RecordedItem[]> {
+  const history = openHistory(dir);
+  try {
+    const out: RecordedItem[] = [];
+    for await (const r of history.events({ from: 0, to: Infinity, raw: false })) out.push(r);
+    return out;
+  } finally {
+    history.close();
+  }
+}
+
+Deno.test("recorder node: without RECORD_DIR it refuses to start with a ConfigError", async () => {
+  let error: unknown;
+  try {
+    await startRecorderNode({ config: testConfig({ role: "recorder" }) });
+  } catch (err) {
+    error = err;
+  }
+  assert(error instanceof ConfigError, "a ConfigError");
+  assert(/RECORD_DIR/.test(error.message), error.message);
+});
+
+Deno.test({
+  name:
+    "recorder node: records every trade once under its envelope seq, seeds the book from the booksnap, resumes without duplicates",
+  ignore: skip,
+  fn: async () => {
+    const server = await startNatsServer();
+    const nc: NatsConnection = await connect({ servers: server.url });
+    const dir = await Deno.makeTempDir({ prefix: "recorder-node-test-" });
+    const config = testConfig({ role: "recorder", recordDir: dir, ingestGroup: "g1" });
+    const w = envelopeWriter("ep1");
+    const published: { subject: string; env: MdEnvelope }[] = [];
+    const publish = (subject: string, item: MdEnvelope["item"], rollup = false) => {
+      const env = w.next(subject, EX, item);
+      publishEnvelope(nc, subject, env, { rollup });
+      published.push({ subject, env });
+      return env;
+    };
+    const jsm = await jetstreamManager(nc);
+    const stored = async () => (await jsm.streams.info("MD")).state.last_seq;
+    try {
+      await ensureLog(jsm, {
+        stream: "MD",
+        maxAgeSeconds: 600,
+        maxBytes: 64 * 1024 * 1024,
+        storage: "file",
+      });
+      // The log as a recorder meets it late: book deltas whose snapshot is long rolled up,
+      // then the ingest's booksnap that includes them, then more deltas.
+      publish(STATUS, {
+        type: "feed_info",
+        info: { exchange: EX, state: "connected" } as never,
+      }, true);
+      let tradeId = 0;
+      for (let i = 0; i < 5; i++) publish(TRADES, trade(EX, SYM, ++tradeId));
+      const d1 = publish(BOOK, book(EX, SYM, 1, false));
+      publish(TRADES, trade(EX, SYM, ++tradeId));
+      const d2 = publish(BOOK, book(EX, SYM, 2, false));
+      publish(QUOTES, quote(EX, SYM, 3));
+      // The ingest's full book after d2 (the booksnap carries the seq of its last book message).
+      const full: BookUpdate = { ...book(EX, SYM, 2, true), bids: [[100, 2], [99, 2]] };
+      const snapEnv: MdEnvelope = {
+        v: 1,
+        epoch: "ep1",
+        seq: d2.seq,
+        prev: 0,
+        exchange: EX,
+        item: full,
+      };
+      publishEnvelope(nc, BOOKSNAP, snapEnv, { rollup: true });
+      const d3 = publish(BOOK, book(EX, SYM, 4, false));
+      for (let i = 0; i < 5; i++) publish(TRADES, trade(EX, SYM, ++tradeId));
+      const d4 = publish(BOOK, book(EX, SYM, 5, false));
+      nc.publish(TRADES, new TextEncoder().encode("not an envelope"));
+      await nc.flush();
+      await waitFor(async () => await stored() === published.length + 2, 5000, "all stored");
+
+      let node = await startRecorderNode({ config, nc, ackEveryMs: 50 });
+      await waitFor(
+        () => node.health().lastSeq === w.lastSeq(),
+        10_000,
+        "the recorder to catch up",
+      );
+      equal(node.health().bad, 1, "the undecodable message was skipped");
+      equal(node.health().unseededBookDeltas, 2, "d1 and d2 are in the booksnap: not recorded");
+      await node.close();
+
+      // While the recorder is down: more trades, and a republished one it already has.
+      const again = published.find((p) => p.subject === TRADES)!;
+      publishEnvelope(nc, TRADES, again.env);
+      for (let i = 0; i < 5; i++) publish(TRADES, trade(EX, SYM, ++tradeId));
+      const d5 = publish(BOOK, book(EX, SYM, 6, false));
+      await nc.flush();
+      await waitFor(async () => await stored() === published.length + 3, 5000, "all stored");
+
+      node = await startRecorderNode({ config, nc, ackEveryMs: 50 });
+      await waitFor(() => node.health().lastSeq === w.lastSeq(), 10_000, "the recorder to resume");
+      equal(
+        node.health().duplicates,
+        1,
+        "only the republished trade is seen again: the durable consumer resumed after what was acked",
+      );
+      await node.close();
+
+      const items = await readBack(dir);
+      const trades = items.filter((r) => r.item.type === "trade");
+      const expected = published.filter((p) => p.subject === TRADES);
+      deepStrictEqual(
+        trades.map((r) => [(r.item as TradeEvent).tradeId, r.seq]),
+        expected.map((p) => [(p.env.item as TradeEvent).tradeId, p.env.seq]),
+        "every trade once, under its envelope seq",
+      );
+      equal(tradeId, 16);
+      equal(
+        items.filter((r) => (r.item.type as string) === "feed_info").length,
+        0,
+        "status is not recorded",
+      );
+      equal(items.filter((r) => r.item.type === "quote").length, 1);
+
+      // Book: the booksnap merged with d3 as a snapshot at d3's seq, then d4 and d5.
+      const books = items.filter((r) => r.item.type === "book");
+      deepStrictEqual(books.map((r) => r.seq), [d3.seq, d4.seq, d5.seq]);
+      const seeded = books[0].item as BookUpdate;
+      equal(seeded.snapshot, true);
+      deepStrictEqual(seeded.bids, mergeDelta(full, d3.item as BookUpdate).bids);
+      assert(!books.some((r) => r.seq === d1.seq || r.seq === d2.seq));
+      const history = openHistory(dir);
+      try {
+        const at = await history.bookAt(EX, SYM, T0 + 3_600_000);
+        equal(at?.synced, true, "the recorded book is usable");
+        equal(at?.seq, d5.seq);
+        deepStrictEqual(at?.bids[0], [100, 6], "the last delta's best bid");
+      } finally {
+        history.close();
+      }
+    } finally {
+      await nc.close();
+      await server.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test("mergeDelta: a delta's levels replace, add and remove levels of the snapshot", () => {
+  const snap = { ...book(EX, SYM, 1, true), bids: [[100, 1], [99, 2]], asks: [[101, 1], [102, 2]] };
+  const delta = { ...book(EX, SYM, 2, false), bids: [[100, 0], [98, 5]], asks: [[101, 3]] };
+  const merged = mergeDelta(snap as BookUpdate, delta as BookUpdate);
+  equal(merged.snapshot, true);
+  deepStrictEqual(merged.bids, [[99, 2], [98, 5]]);
+  deepStrictEqual(merged.asks, [[101, 3], [102, 2]]);
+});
