@@ -148,8 +148,14 @@ export async function startIngestNode(o: IngestNodeOptions): Promise<IngestNode>
   };
   const nc = await connectNats(config, `quant-saas-ingest-${id}`);
   const js = jetstream(nc);
-  const jsm = await jetstreamManager(nc);
-  await ensureLog(jsm, settings);
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc);
+    await ensureLog(jsm, settings);
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
 
   let gateway: Gateway | undefined;
   /** Set once the lease started (health and NATS events may come before). */

@@ -427,7 +427,8 @@ export function createPublisher(o: PublisherOptions): Publisher {
       const stored = st.last.get(subject)?.seq ?? 0;
       for (const p of ring.values()) if (p.envelope.seq > stored) missing.push(p);
     }
-    missing.sort((a, b) => a.envelope.seq - b.envelope.seq);
+    // A booksnap has the seq of the book message it follows: it goes after it.
+    missing.sort((a, b) => a.envelope.seq - b.envelope.seq || Number(a.rollup) - Number(b.rollup));
     for (const p of missing) {
       send(p.subject, p.envelope, p.rollup);
       summary.republished++;

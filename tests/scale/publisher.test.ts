@@ -473,3 +473,36 @@ Deno.test("a node regaining the lease after another leader published never reuse
   const seqs = [...log.subjects.values()].flat().map((e) => e.seq);
   assert.equal(new Set(seqs).size, seqs.length, "no seq is used twice");
 });
+
+Deno.test("instruments and status: the current ones on takeover (rolled up), status again every 5 s", async () => {
+  const log = fakeLog();
+  const b = node(log);
+  const listed = (symbols: string[]): FeedItem => ({
+    type: "instruments",
+    exchange: "binance",
+    instruments: symbols.map((symbol) => ({
+      symbol,
+      base: "BTC",
+      quote: "USDT",
+      unified: "BTC/USDT",
+    })),
+    streamed: symbols,
+  });
+  b.feed(listed(["BTCUSDT"]), listed(["BTCUSDT", "ETHUSDT"]));
+  await b.publisher.resume("lease acquired");
+  const published = b.sent.filter((s) => s.subject === "md.binance.instruments._");
+  assert.equal(published.length, 1, "only the current instrument list");
+  assert.ok(published[0].rollup);
+  assert.deepEqual((published[0].envelope.item as { streamed: string[] }).streamed, [
+    "BTCUSDT",
+    "ETHUSDT",
+  ]);
+  assert.equal(b.on(STATUS).length, 1);
+  b.advance(4_000);
+  b.publisher.tick();
+  assert.equal(b.on(STATUS).length, 1, "not before 5 s");
+  b.advance(1_000);
+  b.publisher.tick();
+  assert.equal(b.on(STATUS).length, 2, "every 5 s");
+  assert.equal(log.subjects.get(STATUS)?.length, 1, "the log keeps the newest status only");
+});
