@@ -99,13 +99,29 @@ Deno.test("replay: NDJSON of the live wire frames, in hub order, books equal the
       seq: rec.recorded.at(-1)!.seq,
     });
 
-    // Trades, quotes and gaps: the exact text a live client without raw gets, in recorded order.
+    // Trades, quotes and gaps: the exact text a live client without raw gets, in recorded order,
+    // at their recorded positions (`pos`), `prev` chained per stream from the replay's start.
     const unified = unifiedNames(rec.recorded);
     const expected: string[] = [];
-    for (const { exchange, item } of rec.recorded) {
+    const lastOfStream = new Map<string, number>();
+    const at = (stream: string, seq: number) => {
+      const prev = lastOfStream.get(stream) ?? 0;
+      lastOfStream.set(stream, seq);
+      return { pos: seq, prev };
+    };
+    for (const { seq, exchange, item } of rec.recorded) {
       if (item.type === "trade" || item.type === "quote") {
-        expected.push(streamEventFrame(item, false, unified.get(`${exchange}|${item.symbol}`)));
-      } else if (item.type === "gap") expected.push(gapFrame(item));
+        expected.push(
+          streamEventFrame(
+            item,
+            false,
+            unified.get(`${exchange}|${item.symbol}`),
+            at(`${item.type}|${exchange}|${item.symbol}`, seq),
+          ),
+        );
+      } else if (item.type === "gap") {
+        expected.push(gapFrame(item, at(`trade|${exchange}|${item.symbol}`, seq)));
+      }
     }
     const got = lines.filter((_line, i) => ["trade", "quote", "gap"].includes(frames[i].type));
     equal(got.length, expected.length, "one line per recorded trade, quote and gap");
