@@ -18,6 +18,7 @@ import type { PluginEntry, RunningEmulator } from "./core/ingest/plugin_entry.ts
 import { registry } from "./plugins/registry.ts";
 import { startRecorderNode } from "./core/scale/recorder_node.ts";
 import { startEdgeNode } from "./core/scale/edge_node.ts";
+import { startIngestNode } from "./core/scale/ingest_node.ts";
 import { serveNodeHealth } from "./core/scale/node_http.ts";
 
 /** Runs the gateway until SIGINT/SIGTERM. */
@@ -136,7 +137,7 @@ export async function main(args: string[]): Promise<number> {
   }
   // Demo: record into a fresh temporary folder unless RECORD_DIR is given, so the
   // history endpoints work out of the box.
-  if (core.demo && core.recordDir === undefined) {
+  if (core.demo && core.recordDir === undefined && core.role === "all") {
     const dir = await demoRecordDir();
     if (dir.ok) {
       core.recordDir = dir.path;
@@ -153,9 +154,12 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const extensions = entries.flatMap((entry) => entry.extensions?.(env) ?? []);
-  let gateway;
+  // `all`: the gateway serving clients; `ingest`: the same feeds and books publishing to NATS.
+  let running: { close(): Promise<void> };
   try {
-    gateway = await startGateway({ config: core, feeds: specs, extensions });
+    running = core.role === "ingest"
+      ? await startIngestNode({ config: core, feeds: specs })
+      : await startGateway({ config: core, feeds: specs, extensions });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -165,7 +169,7 @@ export async function main(args: string[]): Promise<number> {
     throw err;
   }
   log.info("received {signal}, shutting down", { signal: await untilSignal() });
-  await gateway.close();
+  await running.close();
   for (const emu of emulators) await emu.close();
   return 0;
 }
