@@ -224,8 +224,9 @@ Deno.test({
         "NATS restart: trades continue on the edge, none lost without an exact gap",
         async () => {
           const mark = tradesOf(c2).length;
+          const leader = (await leaderOf(ingests))!;
           await nats.kill();
-          // The outage is real: the edge notices NATS is gone.
+          // The outage is real: the edge notices NATS is gone, and trades pile up at the ingest.
           await waitFor(
             async () => {
               const h = await edge2.health();
@@ -233,6 +234,11 @@ Deno.test({
             },
             10_000,
             "edge 2 reporting NATS disconnected",
+          );
+          await waitFor(
+            async () => ((await leader.health()).scale as { pending: number }).pending >= 10,
+            15_000,
+            "10 items held by the ingest node while NATS is down",
           );
           await nats.restart();
           await c2.until(
@@ -274,6 +280,21 @@ Deno.test({
           assertContinuous(tradesOf(c2), gapsOf(c2), "edge 2 across the ingest failover");
           const ids = tradesOf(c2).map((x) => x.tradeId);
           assert.equal(new Set(ids).size, ids.length, "no duplicate trade across the failover");
+          // The book the client holds is the new leader's book: wait for the client to apply the
+          // update the leader's REST book is at, then compare the levels.
+          const book = await (await fetch(
+            `${standby.url}/api/book?exchange=binance&symbol=${SYMBOL}&depth=10`,
+          )).json() as { updateId: number; bids: number[][]; asks: number[][] };
+          await waitFor(
+            () => booksByUpdate(c2).has(book.updateId),
+            10_000,
+            `update ${book.updateId} applied by the edge 2 client`,
+          );
+          assert.equal(
+            booksByUpdate(c2).get(book.updateId),
+            JSON.stringify([book.bids, book.asks]),
+            "the client's book equals the new leader's book at the same update",
+          );
         },
       );
     } finally {
