@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { binanceEntry } from "../../plugins/binance/entry.ts";
 import type { Gateway } from "../../core/server/gateway.ts";
 import { connect, type TestClient, waitFor } from "../helpers.ts";
+import { openHistory } from "../../core/history/mod.ts";
 import { natsServerAvailable, NO_NATS_SERVER, startNatsServer } from "./nats_server.ts";
 import { type ClusterNode, startNode } from "./cluster.ts";
 
@@ -105,6 +106,7 @@ Deno.test({
     const emulator = await binanceEntry.emulator([SYMBOL, "ETHUSDT"]);
     const nodes: ClusterNode[] = [];
     const clients: TestClient[] = [];
+    const cleanup: Array<() => Promise<unknown>> = [];
     try {
       const ingestEnv = {
         NATS_URL: nats.url,
@@ -119,6 +121,13 @@ Deno.test({
       nodes.push(ingestA);
       const ingestB = await startNode("ingest", "ingest-b", ingestEnv);
       nodes.push(ingestB);
+      const recordDir = await Deno.makeTempDir({ prefix: "scale-out-recording-" });
+      cleanup.push(() => Deno.remove(recordDir, { recursive: true }));
+      const recorder = await startNode("recorder", "recorder", {
+        NATS_URL: nats.url,
+        RECORD_DIR: recordDir,
+      });
+      nodes.push(recorder);
       const edge1 = await startNode("edge", "edge-1", { NATS_URL: nats.url });
       nodes.push(edge1);
       const edge2 = await startNode("edge", "edge-2", { NATS_URL: nats.url });
@@ -297,11 +306,40 @@ Deno.test({
           );
         },
       );
+      await t.step(
+        "the recorder wrote every trade the clients saw, once, from NATS",
+        async () => {
+          const seen = tradesOf(c2);
+          const upTo = seen.at(-1)!.pos;
+          await waitFor(
+            async () => {
+              const recording = (await recorder.health()).recording as { flushedSeq: number };
+              return recording.flushedSeq >= upTo;
+            },
+            15_000,
+            `the recording written to disk up to position ${upTo}`,
+          );
+          const history = openHistory(recordDir);
+          try {
+            const recorded: number[] = [];
+            for await (const trade of history.trades("binance", SYMBOL, 0, Date.now() + 60_000)) {
+              recorded.push(Number(trade.tradeId));
+            }
+            assert.equal(new Set(recorded).size, recorded.length, "no trade recorded twice");
+            const set = new Set(recorded);
+            const absent = seen.filter((x) => !set.has(x.tradeId)).map((x) => x.tradeId);
+            assert.deepEqual(absent, [], "every trade a client saw is in the recording");
+          } finally {
+            history.close();
+          }
+        },
+      );
     } finally {
       for (const c of clients) await c.close().catch(() => {});
       for (const node of nodes.reverse()) await node.stop().catch(() => {});
       await emulator.close();
       await nats.stop();
+      for (const step of cleanup) await step().catch(() => {});
     }
   },
 });
