@@ -81,6 +81,8 @@ export interface EdgeHealth {
   repairs: number;
   /** Holes reported as gaps, book resyncs or skipped quotes/candles. */
   gaps: number;
+  /** JetStream reads that filled the recent log for `since` recoveries (one per subject at a time). */
+  backfills: number;
 }
 
 /** An opened edge source: the gateway's `source` factory and the edge's health. */
@@ -129,7 +131,7 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
   const followed = new Map<string, Followed>();
   /** Per interest (stream id): the subjects it holds. */
   const holds = new Map<string, { stream: StreamKey; subjects: Set<string> }>();
-  const totals = { repairs: 0, gaps: 0 };
+  const totals = { repairs: 0, gaps: 0, backfills: 0 };
   let stopped = false;
   const closers: (() => void)[] = [];
 
@@ -393,20 +395,37 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
       return;
     }
     await entry.started;
+    // Many clients reconnecting at once (their edge died) share one read per subject.
+    const running = backfills.get(subject);
+    if (running && running.since <= since) return await running.done;
     const id = streamId(s.channel, s.exchange, s.symbol);
     const first = recent?.first(id);
     if (first && first.prev <= since) return;
-    const older: RecentEntry[] = [];
-    const abort = new AbortController();
-    for await (const env of readRange(subject, since, first?.seq, abort.signal)) {
-      const item = env.item;
-      if (
-        item.type === "trade" || item.type === "quote" || item.type === "kline" ||
-        item.type === "gap"
-      ) older.push({ seq: env.seq, prev: env.prev, item });
+    totals.backfills++;
+    const done = (async () => {
+      const older: RecentEntry[] = [];
+      const abort = new AbortController();
+      for await (const env of readRange(subject, since, first?.seq, abort.signal)) {
+        const item = env.item;
+        if (
+          item.type === "trade" || item.type === "quote" || item.type === "kline" ||
+          item.type === "gap"
+        ) older.push({ seq: env.seq, prev: env.prev, item });
+      }
+      // Another backfill may have prepended meanwhile: only what is still older than the log.
+      const head = recent?.first(id);
+      const fresh = head ? older.filter((e) => e.seq < head.seq) : older;
+      if (fresh.length > 0) recent?.prepend(id, fresh);
+    })();
+    backfills.set(subject, { since, done });
+    try {
+      await done;
+    } finally {
+      if (backfills.get(subject)?.done === done) backfills.delete(subject);
     }
-    if (older.length > 0) recent?.prepend(id, older);
   };
+  /** Backfills from JetStream in flight, per subject, with the position each reads after. */
+  const backfills = new Map<string, { since: number; done: Promise<void> }>();
 
   /** Connection changes: feeds show reconnecting while NATS is down; followers catch up after. */
   (async () => {
@@ -492,6 +511,7 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
         followed: list,
         repairs,
         gaps,
+        backfills: totals.backfills,
       };
     },
   };

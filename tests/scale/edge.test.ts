@@ -370,6 +370,56 @@ Deno.test({
 
 Deno.test({
   name:
+    "edge: twenty clients recovering the same stream at once (their edge died) share one JetStream read",
+  ignore: skip,
+  async fn() {
+    const early: MdEnvelope[] = [];
+    await withEdge(async ({ ingest, edge }) => {
+      const subject = tradeSubject("BTCUSDT");
+      const other = await connect(edge.gateway);
+      other.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
+      await followed(edge, subject);
+      const live = ingest.next(subject, trade("BTCUSDT", 4));
+      await ingest.publish({ subject, env: live });
+      await other.next(isTrade(4), 5000, 0);
+
+      const clients = await Promise.all(
+        Array.from({ length: 20 }, () => connect(edge.gateway)),
+      );
+      for (const client of clients) {
+        client.send({
+          action: "subscribe",
+          symbols: ["BTCUSDT"],
+          exchanges: [EX],
+          since: early[0].seq,
+          epoch: ingest.epoch,
+        });
+      }
+      const expected = [...early.slice(1), live].map((e) => [
+        (e.item as TradeEvent).tradeId,
+        e.seq,
+        e.prev,
+      ]);
+      for (const client of clients) {
+        const recovered = await client.next((f) => f.type === "recovered", 5000, 0);
+        assert.deepEqual(tradeFrames(client), expected, "every client got trades 2..4 once");
+        assert.equal((recovered.streams as Array<{ complete: boolean }>)[0].complete, true);
+      }
+      assert.equal(edge.health().backfills, 1, "one read of the subject served all twenty");
+      for (const client of [other, ...clients]) await client.close();
+    }, {
+      async before(ingest) {
+        for (let id = 1; id <= 3; id++) {
+          early.push(ingest.next(tradeSubject("BTCUSDT"), trade("BTCUSDT", id)));
+        }
+        await ingest.publish(...early.map((env) => ({ subject: tradeSubject("BTCUSDT"), env })));
+      },
+    });
+  },
+});
+
+Deno.test({
+  name:
     "edge: a hole in the published seqs that the ingest fills shortly after is repaired, with no gap frame",
   ignore: skip,
   async fn() {
