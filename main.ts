@@ -19,6 +19,7 @@ import { registry } from "./plugins/registry.ts";
 import { startRecorderNode } from "./core/scale/recorder_node.ts";
 import { startEdgeNode } from "./core/scale/edge_node.ts";
 import { startIngestNode } from "./core/scale/ingest_node.ts";
+import { NatsConnectError } from "./core/scale/connect.ts";
 import { serveNodeHealth } from "./core/scale/node_http.ts";
 
 /** Runs the gateway until SIGINT/SIGTERM. */
@@ -42,7 +43,7 @@ export async function main(args: string[]): Promise<number> {
     try {
       edge = await startEdgeNode({ config: core });
     } catch (err) {
-      if (err instanceof ConfigError) {
+      if (err instanceof ConfigError || err instanceof NatsConnectError) {
         console.error(err.message);
         return 2;
       }
@@ -58,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
     try {
       recorder = await startRecorderNode({ config: core });
     } catch (err) {
-      if (err instanceof ConfigError) {
+      if (err instanceof ConfigError || err instanceof NatsConnectError) {
         console.error(err.message);
         return 2;
       }
@@ -161,7 +162,7 @@ export async function main(args: string[]): Promise<number> {
       ? await startIngestNode({ config: core, feeds: specs })
       : await startGateway({ config: core, feeds: specs, extensions });
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof NatsConnectError) {
       console.error(err.message);
       for (const emu of emulators) await emu.close();
       return 2;

@@ -21,12 +21,19 @@ export type NatsSettings = Pick<
   | "natsTlsKey"
 >;
 
+/** The first connection to NATS failed (unreachable, refused credentials, bad TLS files). */
+export class NatsConnectError extends Error {
+  override name = "NatsConnectError";
+}
+
 /**
  * Connects to NATS; `name` shows in the server's connection list (e.g. `quant-saas-edge`).
- * Reconnects forever (every 250 ms, jittered); status changes are logged.
+ * Reconnects forever (every 250 ms, jittered); status changes are logged. A first connection
+ * that fails throws {@link NatsConnectError} naming the servers and the server's reason.
  */
 export async function connectNats(settings: NatsSettings, name: string): Promise<NatsConnection> {
   const log = getLogger(["quant-saas", "nats"]);
+  guardSocketResets(log);
   const tls = settings.natsTlsCa || settings.natsTlsCert || settings.natsTlsKey
     ? {
       caFile: settings.natsTlsCa,
@@ -34,22 +41,31 @@ export async function connectNats(settings: NatsSettings, name: string): Promise
       keyFile: settings.natsTlsKey,
     }
     : undefined;
-  const nc = await connect({
-    servers: settings.natsUrl,
-    name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    reconnectJitter: 100,
-    pingInterval: 5_000,
-    maxPingOut: 2,
-    user: settings.natsUser,
-    pass: settings.natsPass,
-    token: settings.natsToken,
-    authenticator: settings.natsCreds
-      ? credsAuthenticator(await Deno.readFile(settings.natsCreds))
-      : undefined,
-    tls,
-  });
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: settings.natsUrl,
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      pingInterval: 5_000,
+      maxPingOut: 2,
+      user: settings.natsUser,
+      pass: settings.natsPass,
+      token: settings.natsToken,
+      authenticator: settings.natsCreds
+        ? credsAuthenticator(await Deno.readFile(settings.natsCreds))
+        : undefined,
+      tls,
+    });
+  } catch (err) {
+    throw new NatsConnectError(
+      `cannot connect to NATS at ${settings.natsUrl.join(", ")}: ${
+        err instanceof Error ? err.message : String(err)
+      } (check NATS_URL, NATS_USER/NATS_PASS, NATS_TOKEN, NATS_CREDS and the NATS_TLS_* files)`,
+    );
+  }
   log.info("connected to NATS {server} as {name}", { server: nc.getServer(), name });
   (async () => {
     for await (const status of nc.status()) {
@@ -62,4 +78,24 @@ export async function connectNats(settings: NatsSettings, name: string): Promise
     }
   })().catch(() => {});
   return nc;
+}
+
+let guarded = false;
+
+/**
+ * The NATS client's socket (node:net under Deno) can report a connection reset after the
+ * client already closed it (e.g. the server refused the credentials): with no listener
+ * left, that would end the process. Such a reset is logged and ignored; any other uncaught
+ * error is left alone.
+ */
+function guardSocketResets(log: ReturnType<typeof getLogger>): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("error", (event) => {
+    const err = event.error as { code?: unknown; syscall?: unknown } | undefined;
+    if (err?.code === "ECONNRESET" && err.syscall === "read") {
+      event.preventDefault();
+      log.warning("a closed NATS socket reported a reset; ignored");
+    }
+  });
 }

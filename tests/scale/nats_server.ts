@@ -42,10 +42,14 @@ export function natsServerAvailable(): boolean {
 export const NO_NATS_SERVER =
   `no ${NATS_SERVER} binary on this machine (apt-get install nats-server)`;
 
-/** Starts a private JetStream server on a free port; resolves once it accepts connections. */
-export async function startNatsServer(): Promise<TestNatsServer> {
+/**
+ * Starts a private JetStream server on a free port (plus `extraArgs`, e.g. `--user`/`--pass`);
+ * resolves once it accepts connections.
+ */
+export async function startNatsServer(extraArgs: string[] = []): Promise<TestNatsServer> {
   const storeDir = await Deno.makeTempDir({ prefix: "quant-saas-nats-" });
   const port = freePort();
+  const spawn = (port: number, storeDir: string) => spawnServer(port, storeDir, extraArgs);
   let child = spawn(port, storeDir);
   await waitListening(port, child);
   return {
@@ -73,9 +77,9 @@ export async function startNatsServer(): Promise<TestNatsServer> {
   };
 }
 
-function spawn(port: number, storeDir: string): Deno.ChildProcess {
+function spawnServer(port: number, storeDir: string, extraArgs: string[]): Deno.ChildProcess {
   return new Deno.Command(NATS_SERVER, {
-    args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+    args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir, ...extraArgs],
     stdout: "null",
     stderr: "null",
   }).spawn();
