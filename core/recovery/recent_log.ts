@@ -64,7 +64,7 @@ interface StreamLog {
  * Creates an empty recent log.
  * @example
  * ```ts
- * const recent = createRecentLog({ seconds: 300, maxPerStream: 20_000 });
+ * const recent = createRecentLog({ seconds: 300, maxPerStream: 10_000 });
  * recent.append("trade|binance|BTCUSDT", { seq: 7, prev: 0, item: trade });
  * recent.since("trade|binance|BTCUSDT", 0); // { entries: [{ seq: 7, ... }], complete: true }
  * ```

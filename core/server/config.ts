@@ -106,7 +106,7 @@ export const coreConfigSchema = z.object({
   /** Seconds of recent trades, quotes and candles kept per stream for `since` recovery. */
   recoverySeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Most items kept per stream for recovery (oldest dropped first). */
-  recoveryMaxPerStream: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
+  recoveryMaxPerStream: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   // --- Scale-out (issue #13): roles and NATS.
   /** `all` (one process, no NATS), `ingest`, `edge` or `recorder`. */
   role: z.enum(["all", "ingest", "edge", "recorder"]).default("all"),

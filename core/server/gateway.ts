@@ -358,6 +358,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     recording,
     role: config.role,
     scale: options.health,
+    recovery: () => ({
+      seconds: config.recoverySeconds,
+      maxPerStream: config.recoveryMaxPerStream,
+      items: recent.size(),
+    }),
   });
 
   let shuttingDown = false;

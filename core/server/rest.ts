@@ -36,6 +36,8 @@ export interface HttpDeps {
   role?: string;
   /** Extra state of a scale-out node, reported by `/health` as `scale`. */
   scale?: () => object;
+  /** The recent log clients recover from (`since`): its bounds and what it holds. */
+  recovery?: () => { seconds: number; maxPerStream: number; items: number };
 }
 
 /** A JSON response. */
@@ -146,6 +148,7 @@ export function createHttp(
         clients: deps.clientCount(),
         ...(deps.delivery ? { delivery: deps.delivery() } : {}),
         recording: deps.recording?.health() ?? { enabled: false },
+        ...(deps.recovery ? { recovery: deps.recovery() } : {}),
         ...(deps.scale ? { scale: deps.scale() } : {}),
         feeds: list,
         books: books.entries().map((b) => ({

@@ -6,7 +6,14 @@
  * no duplicate, closed by a `recovered` frame.
  */
 import assert from "node:assert/strict";
-import { connect, gatewayWith, scriptedFeed, type TestClient, waitFor } from "../helpers.ts";
+import {
+  connect,
+  gatewayWith,
+  getJson,
+  scriptedFeed,
+  type TestClient,
+  waitFor,
+} from "../helpers.ts";
 import type { Gateway } from "../../core/server/gateway.ts";
 
 type Frame = Record<string, unknown>;
@@ -300,6 +307,30 @@ Deno.test("recovery: a bad since or epoch is an invalid_request error and the co
     assert.ok(!client.frames.some((f) => f.type === "subscribed"), "nothing was subscribed");
   } finally {
     await client.close();
+    await gateway.close();
+  }
+});
+
+Deno.test("/health shows the recent log's bounds and how many items it holds, within them", async () => {
+  const gateway = await gatewayWith([scriptedFeed(SYMBOLS)], {
+    recoveryMaxPerStream: 30,
+    recoverySeconds: 120,
+  });
+  try {
+    // Two symbols × (trade + quote) streams, each capped at 30 items.
+    let recovery = { seconds: 0, maxPerStream: 0, items: 0 };
+    await waitFor(
+      async () => {
+        recovery = (await getJson(gateway, "/health")).body.recovery as typeof recovery;
+        return recovery.items >= 4 * 30;
+      },
+      10_000,
+      "the recent log full (4 streams × 30 items)",
+    );
+    assert.equal(recovery.seconds, 120);
+    assert.equal(recovery.maxPerStream, 30);
+    assert.equal(recovery.items, 4 * 30, "never more than 30 per stream");
+  } finally {
     await gateway.close();
   }
 });
