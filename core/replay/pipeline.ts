@@ -19,7 +19,7 @@ import { createCatalog } from "../market/catalog.ts";
 import { createBooks } from "../books/books.ts";
 import { createMarketState } from "../market/state.ts";
 import { createConsolidator } from "../books/consolidated.ts";
-import { createSubscriptions } from "../delivery/subscriptions.ts";
+import { createSubscriptions, type StreamKey } from "../delivery/subscriptions.ts";
 import { createHub } from "../ingest/hub.ts";
 import { createSessions, type SessionLimits, type Sessions } from "../delivery/session.ts";
 import {
@@ -74,6 +74,8 @@ export interface Pipeline {
   readonly sessions: Sessions;
   /** The streams the client's subscriptions need now. */
   selection(client: Client): ReplaySelection;
+  /** The streams the client subscribed to (what the live side must carry for it). */
+  streams(client: Client): StreamKey[];
   /** True when `entry` belongs to `selection` (exchange, symbol and channel). */
   selects(selection: ReplaySelection, entry: PipelineItem): boolean;
   /** Starts a book from a recorded one (its snapshot frame goes to the book's subscribers). */
@@ -217,6 +219,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   return {
     sessions,
+    streams: (client) => subscriptions.of(client).map((sub) => sub.stream),
     selection(client) {
       const exchanges = new Set<string>();
       const symbols = new Set<string>();

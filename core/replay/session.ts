@@ -27,6 +27,7 @@ import type { AdmitOptions, AdmittedConnection } from "../server/admission.ts";
 import type { SessionLimits } from "../delivery/session.ts";
 import type { ErrorCode } from "../protocol/messages.ts";
 import type { HistoryReader } from "../history/mod.ts";
+import type { StreamKey } from "../delivery/subscriptions.ts";
 import { createMetrics, type Metrics } from "../server/metrics.ts";
 import { httpError } from "../server/rest.ts";
 import { batchFrame, errorFrame, liveStatusFrame, replayStatusFrame } from "../protocol/frames.ts";
@@ -97,6 +98,11 @@ export interface ReplayEndpointDeps {
   };
   /** Bound of held live items while catching up; default {@link DEFAULT_SPLICE_BUFFER_ITEMS}. */
   spliceBufferItems?: number;
+  /**
+   * Makes the live side carry `streams` before a replay continues live (an edge follows their
+   * NATS subjects); resolves once it does, with the release to call when the replay ends.
+   */
+  follow?(streams: StreamKey[]): Promise<() => void>;
   /** Start delay after the first subscribe, ms; default {@link REPLAY_GRACE_MS}. */
   graceMs?: number;
 }
@@ -140,6 +146,11 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
       let running: Promise<void> | undefined;
       const controller = new AbortController();
       let splice: SpliceBuffer | undefined;
+      /** Releases what the replay holds on the live side (followed streams), once. */
+      const ends: Array<() => void> = [];
+      const end = () => {
+        for (const release of ends.splice(0)) release();
+      };
       const pipeline = createPipeline({
         catalog: deps.catalog,
         delivery: deps.delivery,
@@ -153,6 +164,7 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
         onGone: (client) => {
           controller.abort();
           splice?.close();
+          end();
           pipeline.sessions.onClose(client);
           if (!running) release();
         },
@@ -198,6 +210,10 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
             deps,
             signal: controller.signal,
             setSplice: (s) => splice = s,
+            onEnd: (release) => {
+              if (controller.signal.aborted) release();
+              else ends.push(release);
+            },
           };
           running = replay(run).catch((err) => {
             if (controller.signal.aborted) return; // the client left or the gateway is closing
@@ -231,6 +247,8 @@ interface Replay {
   deps: ReplayEndpointDeps;
   signal: AbortSignal;
   setSplice(splice: SpliceBuffer): void;
+  /** Keeps `release` to call when the replay ends (the live streams it followed). */
+  onEnd(release: () => void): void;
 }
 
 /** Streams one replay; resolves when it ended (or the client left). */
@@ -252,6 +270,10 @@ async function replay(run: Replay): Promise<void> {
   let tapStart = 0;
   let target: number | undefined;
   if (to === undefined) {
+    if (deps.follow) {
+      run.onEnd(await deps.follow(pipeline.streams(client)));
+      if (signal.aborted) return;
+    }
     tapStart = deps.taps.lastSeq();
     const bound = deps.spliceBufferItems ?? DEFAULT_SPLICE_BUFFER_ITEMS;
     splice = createSpliceBuffer(deps.taps, bound, () =>

@@ -20,7 +20,7 @@ import { createHttp, httpError, json } from "./rest.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSessions } from "../delivery/session.ts";
-import { createSubscriptions, type StreamKey } from "../delivery/subscriptions.ts";
+import { createSubscriptions, streamId, type StreamKey } from "../delivery/subscriptions.ts";
 import { consolidatedFrame } from "../protocol/frames.ts";
 import { getLogger } from "./log.ts";
 import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.ts";
@@ -240,9 +240,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }, catalog.unified);
   // The source is created below (it needs the hub); interest and epoch reach it through these.
   let source: ItemSource | undefined;
+  // Who needs a stream on the live side: /ws subscribers (as one) and live-continuing replays.
+  const interested = new Map<string, number>();
+  const retain = (stream: StreamKey) => {
+    const id = streamId(stream.channel, stream.exchange, stream.symbol);
+    const n = (interested.get(id) ?? 0) + 1;
+    interested.set(id, n);
+    if (n === 1) source?.interest?.(stream, true);
+  };
+  const unretain = (stream: StreamKey) => {
+    const id = streamId(stream.channel, stream.exchange, stream.symbol);
+    const n = (interested.get(id) ?? 0) - 1;
+    if (n > 0) return void interested.set(id, n);
+    interested.delete(id);
+    if (n === 0) source?.interest?.(stream, false);
+  };
   const subscriptions = createSubscriptions(
     books,
-    (stream, open) => source?.interest?.(stream, open),
+    (stream, open) => open ? retain(stream) : unretain(stream),
   );
   const consolidator = createConsolidator(catalog, books, market);
   const recent = createRecentLog({
@@ -399,6 +414,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     countFrame: () => metrics.clientFrames.inc(),
     log,
     spliceBufferItems: options.replaySpliceBufferItems,
+    // An edge follows a live-continuing replay's subjects (caught up from JetStream after the
+    // position live is at) before the replay takes that position.
+    follow: async (streams) => {
+      for (const stream of streams) retain(stream);
+      await source?.prepareRecovery?.(streams, taps.lastSeq());
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const stream of streams) unretain(stream);
+      };
+    },
   });
   // --- end /replay ---
 

@@ -128,9 +128,15 @@ Deno.test({
         RECORD_DIR: recordDir,
       });
       nodes.push(recorder);
-      const edge1 = await startNode("edge", "edge-1", { NATS_URL: nats.url });
+      const edge1 = await startNode("edge", "edge-1", {
+        NATS_URL: nats.url,
+        REPLAY_DIR: recordDir,
+      });
       nodes.push(edge1);
-      const edge2 = await startNode("edge", "edge-2", { NATS_URL: nats.url });
+      const edge2 = await startNode("edge", "edge-2", {
+        NATS_URL: nats.url,
+        REPLAY_DIR: recordDir,
+      });
       nodes.push(edge2);
       const ingests = [ingestA, ingestB];
       await waitFor(
@@ -332,6 +338,49 @@ Deno.test({
           } finally {
             history.close();
           }
+        },
+      );
+      await t.step(
+        "/replay on an edge: the recorder's recording, then live, for a symbol no client followed",
+        async () => {
+          const from = Date.now() - 5_000;
+          const replay = await connect(
+            { url: edge2.url } as unknown as Gateway,
+            `/replay?from=${from}&speed=max`,
+          );
+          clients.push(replay);
+          replay.send({
+            action: "subscribe",
+            symbols: ["ETHUSDT"],
+            exchanges: ["binance"],
+            raw: false,
+          });
+          const liveAt = await replay.indexOf(
+            (f) => f.type === "status" && f.state === "live",
+            20_000,
+            0,
+          );
+          const eth = () =>
+            replay.frames.filter((f) => f.type === "trade" && f.symbol === "ETHUSDT") as Array<
+              Frame & { tradeId: number }
+            >;
+          const recorded = eth().length;
+          await replay.until(
+            () => eth().length >= recorded + 8,
+            20_000,
+            "8 live ETHUSDT trades after the handover",
+          );
+          assert.ok(recorded > 0, "trades from the recording before live");
+          assert.ok(
+            replay.frames.slice(liveAt).some((f) => f.type === "trade"),
+            "trades after the live frame",
+          );
+          const missing = assertContinuous(
+            eth(),
+            replay.frames.filter((f) => f.type === "gap" && f.symbol === "ETHUSDT"),
+            "replay across the handover to live",
+          );
+          assert.equal(missing, 0, "no ETHUSDT trade lost at the handover");
         },
       );
     } finally {
