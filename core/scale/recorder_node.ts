@@ -6,8 +6,22 @@
  *
  * - Reads with one durable pull consumer `recorder_<group>` on `md.>` (ack explicit):
  *   a restart resumes after the last acknowledged message.
- * - Skips `status` and `booksnap` subjects, and every seq at or below the last
+ * - Records in envelope-seq order. The ingest's seqs are consecutive over everything
+ *   it publishes (a `booksnap` reuses its book message's seq and does not count), but
+ *   after a NATS restart JetStream holds newer seqs before the older ones the ingest
+ *   republished: a seq that comes early is held, unacknowledged (`core/scale/seq_order.ts`),
+ *   until the seqs before it arrive. When they do not come within `reorderWaitMs` (or
+ *   `reorderMaxHeld` seqs are held), a `recording_gap` marker covers the missing seqs and
+ *   recording continues. Seqs of rolled-up messages (`status`, `instruments`) a newer one
+ *   replaced never come: they are skipped without a gap (known from the newer message's
+ *   `prev`, or from deleted stream messages exactly where the seqs are missing).
+ * - At start it waits (up to `reorderWaitMs`, or until it has read what the stream holds)
+ *   for the lowest seq above the recording's last one, and starts there.
+ * - Skips `status` and `booksnap` items, and every seq at or below the last
  *   recorded one (redeliveries, republished messages).
+ * - A new epoch (another lineage of seqs) is recorded from where its seqs exceed the
+ *   recording's last seq; its lower seqs are skipped (logged): the recording's seqs must
+ *   keep increasing. Use a new RECORD_DIR after a new epoch restarted the seqs.
  * - Books: a symbol's deltas are recorded only onto a known book. Before the first
  *   delta of a symbol without one, the newest `booksnap` (the ingest's full book) that
  *   reaches up to that delta's `prev` is recorded, merged with the delta, as a
@@ -36,6 +50,14 @@ import type { MdEnvelope } from "./envelope.ts";
 import { connectNats } from "./connect.ts";
 import { decodeEnvelope, ensureLog, lastOfSubject, LOG_SUBJECTS } from "./log.ts";
 import { parseSubject, subjectOf } from "./subjects.ts";
+import { createSeqOrder, type Released } from "./seq_order.ts";
+
+/** A delivered message waiting for its turn. */
+interface Taken {
+  env: MdEnvelope;
+  parts: NonNullable<ReturnType<typeof parseSubject>>;
+  m: JsMsg;
+}
 
 /** Settings of {@link startRecorderNode}. */
 export interface RecorderNodeOptions {
@@ -45,6 +67,10 @@ export interface RecorderNodeOptions {
   nc?: NatsConnection;
   /** How often recorded items are flushed and their messages acknowledged, ms (default 250). */
   ackEveryMs?: number;
+  /** Longest wait for a missing seq while later ones are held, ms (default 10,000). */
+  reorderWaitMs?: number;
+  /** Most messages held for ordering (default 200,000). */
+  reorderMaxHeld?: number;
 }
 
 /** The recorder node's part of `/health`. */
@@ -59,6 +85,14 @@ export interface RecorderNodeHealth {
   recorded: number;
   /** Messages skipped because their seq was already recorded. */
   duplicates: number;
+  /** Messages held until the seqs before them arrive. */
+  heldForOrder: number;
+  /** Runs of seqs that never came (each recorded as a `recording_gap` marker). */
+  holes: number;
+  /** Seqs of rolled-up messages a newer one replaced (no loss). */
+  superseded: number;
+  /** Messages of an epoch left behind (a newer epoch was seen), not recorded. */
+  staleEpoch: number;
   /** Book deltas not recorded because no known book was under them. */
   unseededBookDeltas: number;
   /** Undecodable messages skipped. */
@@ -76,7 +110,7 @@ export interface RecorderNode {
 }
 
 /** Most messages delivered and not yet acknowledged. */
-const MAX_ACK_PENDING = 100_000;
+const MAX_ACK_PENDING = 300_000;
 /** When the server redelivers an unacknowledged message, ms. */
 const ACK_WAIT_MS = 60_000;
 /** Pause before reading again after a failure, ms. */
@@ -113,10 +147,25 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 
   let lastSeq = startSeq;
   let recorded = 0, duplicates = 0, unseeded = 0, bad = 0;
+  let holes = 0, superseded = 0, staleEpoch = 0;
   let closed = false;
   let unacked: JsMsg[] = [];
   let stopReading: (() => void) | undefined;
   const books = bookSeeding(startSeq, () => recording.history());
+  const reorderWaitMs = o.reorderWaitMs ?? 10_000;
+  const order = createSeqOrder<Taken>({
+    floor: startSeq,
+    maxHeld: o.reorderMaxHeld,
+    maxWaitMs: reorderWaitMs,
+  });
+  /** Epoch of the seqs being ordered, and epochs left behind. */
+  let epoch: string | undefined;
+  const oldEpochs = new Set<string>();
+  /** Stream seq of the last message delivered (undefined after (re)subscribing). */
+  let lastStreamSeq: number | undefined;
+  /** Whether the last message delivered was the stream's last one for now. */
+  let caughtUp = false;
+  let jsmNow: JetStreamManager | undefined;
 
   const record = (env: MdEnvelope, item: MdEnvelope["item"], m: JsMsg) => {
     const receiveTime = "receiveTime" in item && typeof item.receiveTime === "number"
@@ -133,8 +182,78 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     unacked.push(m);
   };
 
-  const handle = async (jsm: JetStreamManager, m: JsMsg) => {
+  /** Records one message whose turn it is (its seq is the next one). */
+  const take = async ({ env, parts, m }: Taken) => {
+    if (parts.channel === "status") {
+      lastSeq = env.seq;
+      m.ack();
+      return;
+    }
+    if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
+      const item = jsmNow &&
+        await books.itemFor(env, env.item, parts.exchange, parts.symbol, jsmNow, stream);
+      if (item === undefined) {
+        unseeded++;
+        lastSeq = env.seq;
+        m.ack();
+        return;
+      }
+      record(env, item, m);
+      return;
+    }
+    if (parts.channel === "book") books.passed(m.subject, env);
+    record(env, env.item, m);
+  };
+
+  /** Records everything the ordering releases now; missing runs become gap markers. */
+  const releaseAll = async (released: Released<Taken>[]) => {
+    for (const r of released) {
+      if ("gap" in r) {
+        const { fromSeq, toSeq, reason } = r.gap;
+        holes++;
+        recording.gap({
+          fromSeq,
+          toSeq,
+          time: Date.now(),
+          reason: `seqs missing from the NATS log (${reason})`,
+        });
+        lastSeq = toSeq;
+        books.reset();
+        log.warning(
+          "seqs {from}..{to} never arrived ({why}); recorded a recording_gap for them and continued at {next} ({held} messages still held, epoch {epoch})",
+          {
+            from: fromSeq,
+            to: toSeq,
+            why: reason === "full"
+              ? `${order.held()} messages held for ordering`
+              : `waited ${reorderWaitMs} ms`,
+            next: toSeq + 1,
+            held: order.held(),
+            epoch: epoch ?? "none",
+          },
+        );
+      } else await take(r.value);
+    }
+  };
+
+  /** A message that became a new lineage's first: what was held goes first. */
+  const newEpoch = async (env: MdEnvelope) => {
+    const before = epoch;
+    if (before !== undefined) oldEpochs.add(before);
+    epoch = env.epoch;
+    if (before === undefined) return;
+    await releaseAll(order.restart(lastSeq, Date.now()));
+    log.warning(
+      "new epoch {epoch} after {before} at seq {seq}: a new lineage of seqs; its seqs at or below {last} (the recording's last) are not recorded",
+      { epoch: env.epoch, before, seq: env.seq, last: lastSeq },
+    );
+  };
+
+  const handle = async (m: JsMsg) => {
     const parts = parseSubject(m.subject);
+    const deleted = lastStreamSeq === undefined ? 0 : Math.max(0, m.seq - lastStreamSeq - 1);
+    lastStreamSeq = Math.max(lastStreamSeq ?? 0, m.seq);
+    caughtUp = m.info.pending === 0;
     let env: MdEnvelope;
     try {
       if (!parts) throw new Error("not a market-data subject");
@@ -149,29 +268,55 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       m.ack();
       return;
     }
-    if (parts.channel === "status" || parts.channel === "booksnap") {
-      if (parts.channel === "booksnap") books.sawSnapshot(m.subject, env);
+    if (parts.channel === "booksnap") {
+      books.sawSnapshot(m.subject, env);
       m.ack();
       return;
     }
-    if (env.seq <= lastSeq) {
+    if (oldEpochs.has(env.epoch)) {
+      staleEpoch++;
+      m.ack();
+      return;
+    }
+    if (env.epoch !== epoch) await newEpoch(env);
+    // Rolled-up messages deleted from the stream exactly where seqs are missing: those
+    // seqs were theirs (status, instruments a newer one replaced) and never come.
+    const top = Math.max(order.highest(), (order.expected() ?? 1) - 1);
+    const missing = env.seq - top - 1;
+    if (deleted > 0 && missing > 0 && missing <= deleted) {
+      for (let s = top + 1; s < env.seq; s++) order.skip(s);
+      superseded += missing;
+    }
+    if ((parts.channel === "status" || parts.channel === "instruments") && env.prev > 0) {
+      order.skip(env.prev); // replaced by this one (a no-op when already taken or held)
+    }
+    const offered = order.offer(
+      env.seq,
+      { env, parts, m },
+      (held) => held.m.seq === m.seq,
+    );
+    if (offered === "duplicate") {
       duplicates++;
       m.ack();
       return;
     }
-    if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
-      const item = await books.itemFor(env, env.item, parts.exchange, parts.symbol, jsm, stream);
-      if (item === undefined) {
-        unseeded++;
-        m.ack();
-        return;
-      }
-      record(env, item, m);
-      return;
-    }
-    if (parts.channel === "book") books.passed(m.subject, env);
-    record(env, env.item, m);
+    await releaseAll(order.release(Date.now(), caughtUp));
   };
+
+  // Serialized: messages and the hole timer release in turn.
+  let work: Promise<void> = Promise.resolve();
+  const serial = (fn: () => Promise<void>): Promise<void> => {
+    work = work.then(fn).catch((err) =>
+      log.error("recording a message failed: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      })
+    );
+    return work;
+  };
+  const holeTimer = setInterval(
+    () => serial(() => releaseAll(order.release(Date.now(), caughtUp))),
+    Math.max(10, Math.min(500, Math.floor(reorderWaitMs / 4))),
+  );
 
   // Acknowledge in batches once the recording wrote the items.
   let acking: Promise<void> = Promise.resolve();
@@ -200,6 +345,8 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     const consumer = await js.consumers.get(stream, name);
     const messages = await consumer.consume({ max_messages: 1_000 });
     stopReading = () => messages.stop();
+    jsmNow = jsm;
+    lastStreamSeq = undefined;
     if (closed) messages.stop();
     log.info("recording stream {stream} with consumer {name} into {dir} after seq {seq}", {
       stream,
@@ -209,7 +356,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     });
     for await (const m of messages) {
       if (closed) break;
-      await handle(jsm, m);
+      await serial(() => handle(m));
     }
   };
 
@@ -236,6 +383,8 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       stopReading?.();
       await reading;
       clearInterval(ackTimer);
+      clearInterval(holeTimer);
+      await work;
       await ackWritten();
       if (!nc.isClosed()) await nc.flush().catch(() => {});
       await recording.close();
@@ -248,6 +397,10 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       lastSeq,
       recorded,
       duplicates,
+      heldForOrder: order.held(),
+      holes,
+      superseded,
+      staleEpoch,
       unseededBookDeltas: unseeded,
       bad,
       pendingAcks: unacked.length,
@@ -259,7 +412,13 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 /** Creates the durable consumer when missing. */
 async function ensureConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<void> {
   const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
-  if (existing) return;
+  if (existing) {
+    // Messages held for ordering stay unacknowledged: older consumers allowed fewer.
+    if ((existing.config.max_ack_pending ?? 0) < MAX_ACK_PENDING) {
+      await jsm.consumers.update(stream, name, { max_ack_pending: MAX_ACK_PENDING });
+    }
+    return;
+  }
   await jsm.consumers.add(stream, {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
@@ -305,6 +464,10 @@ function bookSeeding(startSeq: number, history: ReturnType<typeof startRecording
 
   return {
     sawSnapshot,
+    /** After a gap in the recording: every book is seeded again from its booksnap. */
+    reset() {
+      seeded.clear();
+    },
     /** A non-book item of a book subject (book_status) was recorded. */
     passed(subject: string, env: MdEnvelope) {
       if (seeded.has(subject) && last.get(subject) === env.prev) last.set(subject, env.seq);
