@@ -13,8 +13,13 @@
  *   until the seqs before it arrive. When they do not come within `reorderWaitMs` (or
  *   `reorderMaxHeld` seqs are held), a `recording_gap` marker covers the missing seqs and
  *   recording continues. Seqs of rolled-up messages (`status`, `instruments`) a newer one
- *   replaced never come: they are skipped without a gap (known from the newer message's
- *   `prev`, or from deleted stream messages exactly where the seqs are missing).
+ *   replaced never come: they are skipped without a gap when the newer message's `prev`
+ *   names them. Limitation: when the recorder reads old parts of the log (a late start, a
+ *   long stop), the seqs of rolled-up messages the stream already removed cannot be told
+ *   from lost ones: each costs the reorder wait (or a full hold) and a `recording_gap`.
+ * - A hole the consumer does not fill (after a NATS crash the server may store messages
+ *   under stream seqs the durable consumer counts as delivered) is looked for in the
+ *   stream itself every `reorderWaitMs / 4` (at most 1 s) before it is given up.
  * - At start it waits (up to `reorderWaitMs`, or until it has read what the stream holds)
  *   for the lowest seq above the recording's last one, and starts there.
  * - Skips `status` and `booksnap` items, and every seq at or below the last
@@ -48,7 +53,13 @@ import type { BookUpdate, Level } from "../events.ts";
 import type { FeedItem } from "../feed/messages.ts";
 import type { MdEnvelope } from "./envelope.ts";
 import { connectNats } from "./connect.ts";
-import { decodeEnvelope, ensureLog, lastOfSubject, LOG_SUBJECTS } from "./log.ts";
+import {
+  decodeEnvelope,
+  ensureLog,
+  lastOfSubject,
+  LOG_SUBJECTS,
+  type StoredEnvelope,
+} from "./log.ts";
 import { parseSubject, subjectOf } from "./subjects.ts";
 import { createSeqOrder, type Released } from "./seq_order.ts";
 
@@ -56,7 +67,11 @@ import { createSeqOrder, type Released } from "./seq_order.ts";
 interface Taken {
   env: MdEnvelope;
   parts: NonNullable<ReturnType<typeof parseSubject>>;
-  m: JsMsg;
+  subject: string;
+  /** JetStream seq of the message. */
+  streamSeq: number;
+  /** Acknowledges the durable consumer's message (nothing for one read to repair a hole). */
+  ack: () => void;
 }
 
 /** Settings of {@link startRecorderNode}. */
@@ -149,7 +164,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
   let recorded = 0, duplicates = 0, unseeded = 0, bad = 0;
   let holes = 0, superseded = 0, staleEpoch = 0;
   let closed = false;
-  let unacked: JsMsg[] = [];
+  let unacked: Array<() => void> = [];
   let stopReading: (() => void) | undefined;
   const books = bookSeeding(startSeq, () => recording.history());
   const reorderWaitMs = o.reorderWaitMs ?? 10_000;
@@ -161,13 +176,11 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
   /** Epoch of the seqs being ordered, and epochs left behind. */
   let epoch: string | undefined;
   const oldEpochs = new Set<string>();
-  /** Stream seq of the last message delivered (undefined after (re)subscribing). */
-  let lastStreamSeq: number | undefined;
   /** Whether the last message delivered was the stream's last one for now. */
   let caughtUp = false;
   let jsmNow: JetStreamManager | undefined;
 
-  const record = (env: MdEnvelope, item: MdEnvelope["item"], m: JsMsg) => {
+  const record = (env: MdEnvelope, item: MdEnvelope["item"], ack: () => void) => {
     const receiveTime = "receiveTime" in item && typeof item.receiveTime === "number"
       ? item.receiveTime
       : Date.now();
@@ -179,14 +192,14 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     });
     lastSeq = env.seq;
     recorded++;
-    unacked.push(m);
+    unacked.push(ack);
   };
 
   /** Records one message whose turn it is (its seq is the next one). */
-  const take = async ({ env, parts, m }: Taken) => {
+  const take = async ({ env, parts, subject, ack }: Taken) => {
     if (parts.channel === "status") {
       lastSeq = env.seq;
-      m.ack();
+      ack();
       return;
     }
     if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
@@ -195,14 +208,14 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       if (item === undefined) {
         unseeded++;
         lastSeq = env.seq;
-        m.ack();
+        ack();
         return;
       }
-      record(env, item, m);
+      record(env, item, ack);
       return;
     }
-    if (parts.channel === "book") books.passed(m.subject, env);
-    record(env, env.item, m);
+    if (parts.channel === "book") books.passed(subject, env);
+    record(env, env.item, ack);
   };
 
   /** Records everything the ordering releases now; missing runs become gap markers. */
@@ -251,8 +264,6 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 
   const handle = async (m: JsMsg) => {
     const parts = parseSubject(m.subject);
-    const deleted = lastStreamSeq === undefined ? 0 : Math.max(0, m.seq - lastStreamSeq - 1);
-    lastStreamSeq = Math.max(lastStreamSeq ?? 0, m.seq);
     caughtUp = m.info.pending === 0;
     let env: MdEnvelope;
     try {
@@ -279,21 +290,13 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       return;
     }
     if (env.epoch !== epoch) await newEpoch(env);
-    // Rolled-up messages deleted from the stream exactly where seqs are missing: those
-    // seqs were theirs (status, instruments a newer one replaced) and never come.
-    const top = Math.max(order.highest(), (order.expected() ?? 1) - 1);
-    const missing = env.seq - top - 1;
-    if (deleted > 0 && missing > 0 && missing <= deleted) {
-      for (let s = top + 1; s < env.seq; s++) order.skip(s);
-      superseded += missing;
-    }
     if ((parts.channel === "status" || parts.channel === "instruments") && env.prev > 0) {
-      order.skip(env.prev); // replaced by this one (a no-op when already taken or held)
+      if (order.skip(env.prev)) superseded++; // replaced by this one
     }
     const offered = order.offer(
       env.seq,
-      { env, parts, m },
-      (held) => held.m.seq === m.seq,
+      { env, parts, subject: m.subject, streamSeq: m.seq, ack: () => m.ack() },
+      (held) => held.streamSeq === m.seq,
     );
     if (offered === "duplicate") {
       duplicates++;
@@ -313,10 +316,60 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     );
     return work;
   };
-  const holeTimer = setInterval(
-    () => serial(() => releaseAll(order.release(Date.now(), caughtUp))),
-    Math.max(10, Math.min(500, Math.floor(reorderWaitMs / 4))),
-  );
+  const repairEveryMs = Math.max(10, Math.min(1_000, Math.floor(reorderWaitMs / 4)));
+  let repairing = false, lastRepair = 0;
+  /**
+   * A hole the durable consumer does not fill: after a NATS crash the server may store
+   * messages under stream seqs the consumer counts as delivered already. Reads the stream
+   * before the held messages for the missing seqs (not acknowledged: not the consumer's).
+   */
+  const repair = async () => {
+    const hole = order.hole();
+    const now = Date.now();
+    if (!hole || repairing || closed || !jsmNow) return;
+    if (now - hole.since < repairEveryMs || now - lastRepair < repairEveryMs) return;
+    repairing = true;
+    lastRepair = now;
+    try {
+      let from = Infinity;
+      for (const t of order.values()) from = Math.min(from, t.streamSeq);
+      const found = await findSeqs(nc, jsmNow, stream, hole, Math.max(1, from - REPAIR_BACK));
+      if (found.length === 0) return;
+      log.info("found seqs {from}..{to} ({n} messages) by reading the stream: recording them", {
+        from: hole.fromSeq,
+        to: hole.toSeq,
+        n: found.length,
+      });
+      await serial(async () => {
+        if (closed) return;
+        for (const f of found) {
+          const parts = parseSubject(f.subject);
+          if (!parts) continue;
+          order.offer(f.envelope.seq, {
+            env: f.envelope,
+            parts,
+            subject: f.subject,
+            streamSeq: f.streamSeq,
+            ack: () => {},
+          });
+        }
+        await releaseAll(order.release(Date.now(), caughtUp));
+      });
+    } catch (err) {
+      log.warning("reading the stream for seqs {from}..{to} failed: {error}", {
+        from: hole.fromSeq,
+        to: hole.toSeq,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    } finally {
+      repairing = false;
+    }
+  };
+  let repairRun: Promise<void> = Promise.resolve();
+  const holeTimer = setInterval(() => {
+    if (!repairing) repairRun = repair();
+    serial(() => releaseAll(order.release(Date.now(), caughtUp)));
+  }, repairEveryMs);
 
   // Acknowledge in batches once the recording wrote the items.
   let acking: Promise<void> = Promise.resolve();
@@ -326,7 +379,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       const batch = unacked;
       unacked = [];
       await recording.flush();
-      for (const m of batch) m.ack();
+      for (const ack of batch) ack();
     }).catch((err) =>
       log.error("acknowledging recorded messages failed: {error}", { error: String(err) })
     );
@@ -346,7 +399,6 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     const messages = await consumer.consume({ max_messages: 1_000 });
     stopReading = () => messages.stop();
     jsmNow = jsm;
-    lastStreamSeq = undefined;
     if (closed) messages.stop();
     log.info("recording stream {stream} with consumer {name} into {dir} after seq {seq}", {
       stream,
@@ -384,6 +436,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       await reading;
       clearInterval(ackTimer);
       clearInterval(holeTimer);
+      await repairRun;
       await work;
       await ackWritten();
       if (!nc.isClosed()) await nc.flush().catch(() => {});
@@ -407,6 +460,54 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       recording: recording.health(),
     }),
   };
+}
+
+/** How many stream messages before the held ones a hole repair reads. */
+const REPAIR_BACK = 100_000;
+
+/**
+ * The stored messages (booksnaps aside) whose envelope seq is in `hole`, reading the
+ * stream from `fromStreamSeq` to its current end with an ordered consumer.
+ */
+async function findSeqs(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  hole: { fromSeq: number; toSeq: number },
+  fromStreamSeq: number,
+): Promise<StoredEnvelope[]> {
+  const info = await jsm.streams.info(stream);
+  const last = info.state.last_seq;
+  if (last < fromStreamSeq) return [];
+  const consumer = await jetstream(nc).consumers.get(stream, {
+    filter_subjects: LOG_SUBJECTS[0],
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: Math.max(fromStreamSeq, info.state.first_seq),
+  });
+  const messages = await consumer.consume({ max_messages: 1_000 });
+  const found: StoredEnvelope[] = [];
+  const wanted = hole.toSeq - hole.fromSeq + 1;
+  const got = new Set<number>();
+  try {
+    for await (const m of messages) {
+      if (!m.subject.includes(".booksnap.")) {
+        try {
+          const envelope = decodeEnvelope(m.data);
+          if (
+            envelope.seq >= hole.fromSeq && envelope.seq <= hole.toSeq && !got.has(envelope.seq)
+          ) {
+            got.add(envelope.seq);
+            found.push({ streamSeq: m.seq, subject: m.subject, envelope });
+          }
+        } catch { /* undecodable: the consumer reports it */ }
+      }
+      if (got.size === wanted || m.info.pending === 0 || m.seq >= last) break;
+    }
+  } finally {
+    messages.stop();
+    await consumer.delete().catch(() => {});
+  }
+  return found;
 }
 
 /** Creates the durable consumer when missing. */

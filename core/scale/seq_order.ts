@@ -43,8 +43,11 @@ export interface SeqOrder<T> {
    * and `same` says it is the same message delivered again: the new value replaces it).
    */
   offer(seq: number, value: T, same?: (held: T) => boolean): Offered;
-  /** Marks a seq that will never come and is no loss (a message a newer one replaced). */
-  skip(seq: number): void;
+  /**
+   * Marks a seq that will never come and is no loss (a message a newer one replaced);
+   * false when it was released or is held already.
+   */
+  skip(seq: number): boolean;
   /**
    * Everything releasable now, in seq order, gaps included. `caughtUp`: nothing older is
    * waiting to be delivered (lets the first release start without waiting).
@@ -56,6 +59,10 @@ export interface SeqOrder<T> {
   highest(): number;
   /** Seqs held. */
   held(): number;
+  /** The missing seqs the ordering waits for now, and since when; undefined when none. */
+  hole(): { fromSeq: number; toSeq: number; since: number } | undefined;
+  /** Held values. */
+  values(): IterableIterator<T>;
   /** Starts over after `floor` (a new lineage); returns what was held, as a final release. */
   restart(floor: number, now: number): Released<T>[];
 }
@@ -140,13 +147,19 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       return "held";
     },
     skip(seq) {
-      if (seq <= floor || (next !== undefined && seq < next) || held.has(seq)) return;
+      if (seq <= floor || (next !== undefined && seq < next) || held.has(seq)) return false;
       skipped.add(seq);
+      return true;
     },
     release: (now, caughtUp) => release(now, caughtUp),
     expected: () => next,
     highest: () => top,
     held: () => held.size,
+    hole() {
+      if (next === undefined || held.size === 0 || stuckSince === undefined) return undefined;
+      return { fromSeq: next, toSeq: lowestPending() - 1, since: stuckSince };
+    },
+    values: () => held.values(),
     restart(newFloor, now) {
       const out = release(now, true, true);
       floor = newFloor;
