@@ -6,9 +6,10 @@
  * node) holds what comes early until the seqs before it arrive.
  *
  * Rules: the expected seq is released, then whatever held seqs follow it; a later seq is
- * held (bounded by count); an earlier or already held one is a duplicate. When no seq is
- * released for `maxWaitMs` while something is held (or the hold is full), the missing
- * seqs become a gap and ordering continues from the lowest held seq. Seqs known never to
+ * held (bounded by count); an earlier or already held one is a duplicate. When the seqs a
+ * hole misses have not come `maxWaitMs` after the hole appeared (the oldest held message
+ * arrived; a missing seq arriving restarts the wait), or the hold is full, they become a
+ * gap and ordering continues from the lowest held seq. Seqs known never to
  * come (a rolled-up message a newer one replaced) are skipped without a gap.
  * @module
  */
@@ -42,7 +43,7 @@ export interface SeqOrder<T> {
    * seqs, or held already and `same` says it is another message), `replaced` (held already,
    * and `same` says it is the same message delivered again: the new value replaces it).
    */
-  offer(seq: number, value: T, same?: (held: T) => boolean): Offered;
+  offer(seq: number, value: T, same?: (held: T) => boolean, now?: number): Offered;
   /**
    * Marks a seq that will never come and is no loss (a message a newer one replaced);
    * false when it was released or is held already.
@@ -76,8 +77,24 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
   let top = floor;
   const held = new Map<number, T>();
   const skipped = new Set<number>();
-  /** Since when nothing was released while something is held. */
-  let stuckSince: number | undefined;
+  /** Held seqs in arrival order, with their arrival time (entries no longer held are passed over). */
+  let arrivals: Array<[number, number]> = [];
+  let head = 0;
+  /** When a seq arrived that the ordering was waiting for. */
+  let filledAt = -Infinity;
+  /**
+   * Since when the current hole is waited for: when the oldest message still held arrived
+   * (the hole was there then), or the last time a missing seq arrived (progress).
+   */
+  const waitingSince = (): number => {
+    while (head < arrivals.length && !held.has(arrivals[head][0])) head++;
+    if (head > 1024 && head * 2 > arrivals.length) {
+      arrivals = arrivals.slice(head);
+      head = 0;
+    }
+    const oldest = head < arrivals.length ? arrivals[head][1] : Infinity;
+    return Math.max(oldest, filledAt);
+  };
 
   const lowestPending = (): number => {
     let low = Infinity;
@@ -88,21 +105,16 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
 
   const release = (now: number, caughtUp: boolean, force = false): Released<T>[] => {
     const out: Released<T>[] = [];
-    if (held.size === 0) {
-      stuckSince = undefined;
-      return out;
-    }
-    stuckSince ??= now;
+    if (held.size === 0) return out;
     if (next === undefined) {
       const low = lowestPending();
       if (
-        !force && low !== floor + 1 && !caughtUp && now - stuckSince < maxWaitMs &&
+        !force && low !== floor + 1 && !caughtUp && now - waitingSince() < maxWaitMs &&
         held.size < maxHeld
       ) return out;
       next = low;
     }
     for (;;) {
-      let progressed = false;
       for (;;) {
         const value = held.get(next);
         if (value !== undefined) {
@@ -111,28 +123,22 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
         } else if (skipped.has(next)) skipped.delete(next);
         else break;
         next++;
-        progressed = true;
       }
-      if (progressed) stuckSince = now;
-      if (held.size === 0) {
-        stuckSince = undefined;
-        break;
-      }
+      if (held.size === 0) break;
       const full = held.size >= maxHeld;
-      if (!force && !full && now - stuckSince! < maxWaitMs) break;
+      if (!force && !full && now - waitingSince() < maxWaitMs) break;
       const low = lowestPending();
       out.push({
         gap: { fromSeq: next, toSeq: low - 1, reason: full && !force ? "full" : "timeout" },
       });
       next = low;
-      stuckSince = now;
     }
     for (const s of skipped) if (s < next) skipped.delete(s);
     return out;
   };
 
   return {
-    offer(seq, value, same) {
+    offer(seq, value, same, now = Date.now()) {
       if (seq <= floor || (next !== undefined && seq < next)) return "duplicate";
       const there = held.get(seq);
       if (there !== undefined) {
@@ -143,6 +149,8 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
         return "duplicate";
       }
       held.set(seq, value);
+      arrivals.push([seq, now]);
+      if (seq === next && held.size > 1) filledAt = now;
       if (seq > top) top = seq;
       return "held";
     },
@@ -156,8 +164,8 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
     highest: () => top,
     held: () => held.size,
     hole() {
-      if (next === undefined || held.size === 0 || stuckSince === undefined) return undefined;
-      return { fromSeq: next, toSeq: lowestPending() - 1, since: stuckSince };
+      if (next === undefined || held.size === 0) return undefined;
+      return { fromSeq: next, toSeq: lowestPending() - 1, since: waitingSince() };
     },
     values: () => held.values(),
     restart(newFloor, now) {
@@ -166,7 +174,9 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       top = newFloor;
       next = undefined;
       skipped.clear();
-      stuckSince = undefined;
+      arrivals = [];
+      head = 0;
+      filledAt = -Infinity;
       return out;
     },
   };
