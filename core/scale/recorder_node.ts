@@ -333,13 +333,13 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     try {
       let from = Infinity;
       for (const t of order.values()) from = Math.min(from, t.streamSeq);
-      const found = await findSeqs(nc, jsmNow, stream, hole, Math.max(1, from - REPAIR_BACK));
+      const wanted = new Set(order.missing(REPAIR_MAX_SEQS));
+      const found = await findSeqs(nc, jsmNow, stream, wanted, Math.max(1, from - REPAIR_BACK));
       if (found.length === 0) return;
-      log.info("found seqs {from}..{to} ({n} messages) by reading the stream: recording them", {
-        from: hole.fromSeq,
-        to: hole.toSeq,
-        n: found.length,
-      });
+      log.info(
+        "found {n} of {wanted} missing seqs (from {from}) by reading the stream: recording them",
+        { n: found.length, wanted: wanted.size, from: hole.fromSeq },
+      );
       await serial(async () => {
         if (closed) return;
         for (const f of found) {
@@ -464,18 +464,21 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 
 /** How many stream messages before the held ones a hole repair reads. */
 const REPAIR_BACK = 100_000;
+/** Most missing seqs one hole repair looks for. */
+const REPAIR_MAX_SEQS = 10_000;
 
 /**
- * The stored messages (booksnaps aside) whose envelope seq is in `hole`, reading the
+ * The stored messages (booksnaps aside) whose envelope seq is `wanted`, reading the
  * stream from `fromStreamSeq` to its current end with an ordered consumer.
  */
 async function findSeqs(
   nc: NatsConnection,
   jsm: JetStreamManager,
   stream: string,
-  hole: { fromSeq: number; toSeq: number },
+  wanted: Set<number>,
   fromStreamSeq: number,
 ): Promise<StoredEnvelope[]> {
+  if (wanted.size === 0) return [];
   const info = await jsm.streams.info(stream);
   const last = info.state.last_seq;
   if (last < fromStreamSeq) return [];
@@ -486,22 +489,19 @@ async function findSeqs(
   });
   const messages = await consumer.consume({ max_messages: 1_000 });
   const found: StoredEnvelope[] = [];
-  const wanted = hole.toSeq - hole.fromSeq + 1;
   const got = new Set<number>();
   try {
     for await (const m of messages) {
       if (!m.subject.includes(".booksnap.")) {
         try {
           const envelope = decodeEnvelope(m.data);
-          if (
-            envelope.seq >= hole.fromSeq && envelope.seq <= hole.toSeq && !got.has(envelope.seq)
-          ) {
+          if (wanted.has(envelope.seq) && !got.has(envelope.seq)) {
             got.add(envelope.seq);
             found.push({ streamSeq: m.seq, subject: m.subject, envelope });
           }
         } catch { /* undecodable: the consumer reports it */ }
       }
-      if (got.size === wanted || m.info.pending === 0 || m.seq >= last) break;
+      if (got.size === wanted.size || m.info.pending === 0 || m.seq >= last) break;
     }
   } finally {
     messages.stop();

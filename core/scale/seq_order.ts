@@ -62,6 +62,8 @@ export interface SeqOrder<T> {
   held(): number;
   /** The missing seqs the ordering waits for now, and since when; undefined when none. */
   hole(): { fromSeq: number; toSeq: number; since: number } | undefined;
+  /** Seqs missing between the expected one and the highest held (at most `limit`). */
+  missing(limit: number): number[];
   /** Held values. */
   values(): IterableIterator<T>;
   /** Starts over after `floor` (a new lineage); returns what was held, as a final release. */
@@ -168,6 +170,14 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       return { fromSeq: next, toSeq: lowestPending() - 1, since: waitingSince() };
     },
     values: () => held.values(),
+    missing(limit) {
+      const out: number[] = [];
+      if (next === undefined || held.size === 0) return out;
+      for (let s = next; s < top && out.length < limit; s++) {
+        if (!held.has(s) && !skipped.has(s)) out.push(s);
+      }
+      return out;
+    },
     restart(newFloor, now) {
       const out = release(now, true, true);
       floor = newFloor;
