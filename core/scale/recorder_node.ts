@@ -6,8 +6,27 @@
  *
  * - Reads with one durable pull consumer `recorder_<group>` on `md.>` (ack explicit):
  *   a restart resumes after the last acknowledged message.
- * - Skips `status` and `booksnap` subjects, and every seq at or below the last
+ * - Records in envelope-seq order. The ingest's seqs are consecutive over everything
+ *   it publishes (a `booksnap` reuses its book message's seq and does not count), but
+ *   after a NATS restart JetStream holds newer seqs before the older ones the ingest
+ *   republished: a seq that comes early is held, unacknowledged (`core/scale/seq_order.ts`),
+ *   until the seqs before it arrive. When they do not come within `reorderWaitMs` (or
+ *   `reorderMaxHeld` seqs are held), a `recording_gap` marker covers the missing seqs and
+ *   recording continues. Seqs of rolled-up messages (`status`, `instruments`) a newer one
+ *   replaced never come: they are skipped without a gap when the newer message's `prev`
+ *   names them. Limitation: when the recorder reads old parts of the log (a late start, a
+ *   long stop), the seqs of rolled-up messages the stream already removed cannot be told
+ *   from lost ones: each costs the reorder wait (or a full hold) and a `recording_gap`.
+ * - A hole the consumer does not fill (after a NATS crash the server may store messages
+ *   under stream seqs the durable consumer counts as delivered) is looked for in the
+ *   stream itself every `reorderWaitMs / 4` (at most 1 s) before it is given up.
+ * - At start it waits (up to `reorderWaitMs`, or until it has read what the stream holds)
+ *   for the lowest seq above the recording's last one, and starts there.
+ * - Skips `status` and `booksnap` items, and every seq at or below the last
  *   recorded one (redeliveries, republished messages).
+ * - A new epoch (another lineage of seqs) is recorded from where its seqs exceed the
+ *   recording's last seq; its lower seqs are skipped (logged): the recording's seqs must
+ *   keep increasing. Use a new RECORD_DIR after a new epoch restarted the seqs.
  * - Books: a symbol's deltas are recorded only onto a known book. Before the first
  *   delta of a symbol without one, the newest `booksnap` (the ingest's full book) that
  *   reaches up to that delta's `prev` is recorded, merged with the delta, as a
@@ -34,8 +53,26 @@ import type { BookUpdate, Level } from "../events.ts";
 import type { FeedItem } from "../feed/messages.ts";
 import type { MdEnvelope } from "./envelope.ts";
 import { connectNats } from "./connect.ts";
-import { decodeEnvelope, ensureLog, lastOfSubject, LOG_SUBJECTS } from "./log.ts";
+import {
+  decodeEnvelope,
+  ensureLog,
+  lastOfSubject,
+  LOG_SUBJECTS,
+  type StoredEnvelope,
+} from "./log.ts";
 import { parseSubject, subjectOf } from "./subjects.ts";
+import { createSeqOrder, type Released } from "./seq_order.ts";
+
+/** A delivered message waiting for its turn. */
+interface Taken {
+  env: MdEnvelope;
+  parts: NonNullable<ReturnType<typeof parseSubject>>;
+  subject: string;
+  /** JetStream seq of the message. */
+  streamSeq: number;
+  /** Acknowledges the durable consumer's message (nothing for one read to repair a hole). */
+  ack: () => void;
+}
 
 /** Settings of {@link startRecorderNode}. */
 export interface RecorderNodeOptions {
@@ -45,6 +82,10 @@ export interface RecorderNodeOptions {
   nc?: NatsConnection;
   /** How often recorded items are flushed and their messages acknowledged, ms (default 250). */
   ackEveryMs?: number;
+  /** Longest wait for a missing seq while later ones are held, ms (default 10,000). */
+  reorderWaitMs?: number;
+  /** Most messages held for ordering (default 200,000). */
+  reorderMaxHeld?: number;
 }
 
 /** The recorder node's part of `/health`. */
@@ -59,6 +100,14 @@ export interface RecorderNodeHealth {
   recorded: number;
   /** Messages skipped because their seq was already recorded. */
   duplicates: number;
+  /** Messages held until the seqs before them arrive. */
+  heldForOrder: number;
+  /** Runs of seqs that never came (each recorded as a `recording_gap` marker). */
+  holes: number;
+  /** Seqs of rolled-up messages a newer one replaced (no loss). */
+  superseded: number;
+  /** Messages of an epoch left behind (a newer epoch was seen), not recorded. */
+  staleEpoch: number;
   /** Book deltas not recorded because no known book was under them. */
   unseededBookDeltas: number;
   /** Undecodable messages skipped. */
@@ -76,7 +125,7 @@ export interface RecorderNode {
 }
 
 /** Most messages delivered and not yet acknowledged. */
-const MAX_ACK_PENDING = 100_000;
+const MAX_ACK_PENDING = 300_000;
 /** When the server redelivers an unacknowledged message, ms. */
 const ACK_WAIT_MS = 60_000;
 /** Pause before reading again after a failure, ms. */
@@ -113,12 +162,25 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 
   let lastSeq = startSeq;
   let recorded = 0, duplicates = 0, unseeded = 0, bad = 0;
+  let holes = 0, superseded = 0, staleEpoch = 0;
   let closed = false;
-  let unacked: JsMsg[] = [];
+  let unacked: Array<() => void> = [];
   let stopReading: (() => void) | undefined;
   const books = bookSeeding(startSeq, () => recording.history());
+  const reorderWaitMs = o.reorderWaitMs ?? 10_000;
+  const order = createSeqOrder<Taken>({
+    floor: startSeq,
+    maxHeld: o.reorderMaxHeld,
+    maxWaitMs: reorderWaitMs,
+  });
+  /** Epoch of the seqs being ordered, and epochs left behind. */
+  let epoch: string | undefined;
+  const oldEpochs = new Set<string>();
+  /** Whether the last message delivered was the stream's last one for now. */
+  let caughtUp = false;
+  let jsmNow: JetStreamManager | undefined;
 
-  const record = (env: MdEnvelope, item: MdEnvelope["item"], m: JsMsg) => {
+  const record = (env: MdEnvelope, item: MdEnvelope["item"], ack: () => void) => {
     const receiveTime = "receiveTime" in item && typeof item.receiveTime === "number"
       ? item.receiveTime
       : Date.now();
@@ -130,11 +192,79 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     });
     lastSeq = env.seq;
     recorded++;
-    unacked.push(m);
+    unacked.push(ack);
   };
 
-  const handle = async (jsm: JetStreamManager, m: JsMsg) => {
+  /** Records one message whose turn it is (its seq is the next one). */
+  const take = async ({ env, parts, subject, ack }: Taken) => {
+    if (parts.channel === "status") {
+      lastSeq = env.seq;
+      ack();
+      return;
+    }
+    if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
+      const item = jsmNow &&
+        await books.itemFor(env, env.item, parts.exchange, parts.symbol, jsmNow, stream);
+      if (item === undefined) {
+        unseeded++;
+        lastSeq = env.seq;
+        ack();
+        return;
+      }
+      record(env, item, ack);
+      return;
+    }
+    if (parts.channel === "book") books.passed(subject, env);
+    record(env, env.item, ack);
+  };
+
+  /** Records everything the ordering releases now; missing runs become gap markers. */
+  const releaseAll = async (released: Released<Taken>[]) => {
+    for (const r of released) {
+      if ("gap" in r) {
+        const { fromSeq, toSeq, reason } = r.gap;
+        holes++;
+        recording.gap({
+          fromSeq,
+          toSeq,
+          time: Date.now(),
+          reason: `seqs missing from the NATS log (${reason})`,
+        });
+        lastSeq = toSeq;
+        books.reset();
+        log.warning(
+          "seqs {from}..{to} never arrived ({why}); recorded a recording_gap for them and continued at {next} ({held} messages still held, epoch {epoch})",
+          {
+            from: fromSeq,
+            to: toSeq,
+            why: reason === "full"
+              ? `${order.held()} messages held for ordering`
+              : `waited ${reorderWaitMs} ms`,
+            next: toSeq + 1,
+            held: order.held(),
+            epoch: epoch ?? "none",
+          },
+        );
+      } else await take(r.value);
+    }
+  };
+
+  /** A message that became a new lineage's first: what was held goes first. */
+  const newEpoch = async (env: MdEnvelope) => {
+    const before = epoch;
+    if (before !== undefined) oldEpochs.add(before);
+    epoch = env.epoch;
+    if (before === undefined) return;
+    await releaseAll(order.restart(lastSeq, Date.now()));
+    log.warning(
+      "new epoch {epoch} after {before} at seq {seq}: a new lineage of seqs; its seqs at or below {last} (the recording's last) are not recorded",
+      { epoch: env.epoch, before, seq: env.seq, last: lastSeq },
+    );
+  };
+
+  const handle = async (m: JsMsg) => {
     const parts = parseSubject(m.subject);
+    caughtUp = m.info.pending === 0;
     let env: MdEnvelope;
     try {
       if (!parts) throw new Error("not a market-data subject");
@@ -149,29 +279,97 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       m.ack();
       return;
     }
-    if (parts.channel === "status" || parts.channel === "booksnap") {
-      if (parts.channel === "booksnap") books.sawSnapshot(m.subject, env);
+    if (parts.channel === "booksnap") {
+      books.sawSnapshot(m.subject, env);
       m.ack();
       return;
     }
-    if (env.seq <= lastSeq) {
+    if (oldEpochs.has(env.epoch)) {
+      staleEpoch++;
+      m.ack();
+      return;
+    }
+    if (env.epoch !== epoch) await newEpoch(env);
+    if ((parts.channel === "status" || parts.channel === "instruments") && env.prev > 0) {
+      if (order.skip(env.prev)) superseded++; // replaced by this one
+    }
+    const offered = order.offer(
+      env.seq,
+      { env, parts, subject: m.subject, streamSeq: m.seq, ack: () => m.ack() },
+      (held) => held.streamSeq === m.seq,
+    );
+    if (offered === "duplicate") {
       duplicates++;
       m.ack();
       return;
     }
-    if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
-      const item = await books.itemFor(env, env.item, parts.exchange, parts.symbol, jsm, stream);
-      if (item === undefined) {
-        unseeded++;
-        m.ack();
-        return;
-      }
-      record(env, item, m);
-      return;
-    }
-    if (parts.channel === "book") books.passed(m.subject, env);
-    record(env, env.item, m);
+    await releaseAll(order.release(Date.now(), caughtUp));
   };
+
+  // Serialized: messages and the hole timer release in turn.
+  let work: Promise<void> = Promise.resolve();
+  const serial = (fn: () => Promise<void>): Promise<void> => {
+    work = work.then(fn).catch((err) =>
+      log.error("recording a message failed: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      })
+    );
+    return work;
+  };
+  const repairEveryMs = Math.max(10, Math.min(1_000, Math.floor(reorderWaitMs / 4)));
+  let repairing = false, lastRepair = 0;
+  /**
+   * A hole the durable consumer does not fill: after a NATS crash the server may store
+   * messages under stream seqs the consumer counts as delivered already. Reads the stream
+   * before the held messages for the missing seqs (not acknowledged: not the consumer's).
+   */
+  const repair = async () => {
+    const hole = order.hole();
+    const now = Date.now();
+    if (!hole || repairing || closed || !jsmNow) return;
+    if (now - hole.since < repairEveryMs || now - lastRepair < repairEveryMs) return;
+    repairing = true;
+    lastRepair = now;
+    try {
+      let from = Infinity;
+      for (const t of order.values()) from = Math.min(from, t.streamSeq);
+      const wanted = new Set(order.missing(REPAIR_MAX_SEQS));
+      const found = await findSeqs(nc, jsmNow, stream, wanted, Math.max(1, from - REPAIR_BACK));
+      if (found.length === 0) return;
+      log.info(
+        "found {n} of {wanted} missing seqs (from {from}) by reading the stream: recording them",
+        { n: found.length, wanted: wanted.size, from: hole.fromSeq },
+      );
+      await serial(async () => {
+        if (closed) return;
+        for (const f of found) {
+          const parts = parseSubject(f.subject);
+          if (!parts) continue;
+          order.offer(f.envelope.seq, {
+            env: f.envelope,
+            parts,
+            subject: f.subject,
+            streamSeq: f.streamSeq,
+            ack: () => {},
+          });
+        }
+        await releaseAll(order.release(Date.now(), caughtUp));
+      });
+    } catch (err) {
+      log.warning("reading the stream for seqs {from}..{to} failed: {error}", {
+        from: hole.fromSeq,
+        to: hole.toSeq,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    } finally {
+      repairing = false;
+    }
+  };
+  let repairRun: Promise<void> = Promise.resolve();
+  const holeTimer = setInterval(() => {
+    if (!repairing) repairRun = repair();
+    serial(() => releaseAll(order.release(Date.now(), caughtUp)));
+  }, repairEveryMs);
 
   // Acknowledge in batches once the recording wrote the items.
   let acking: Promise<void> = Promise.resolve();
@@ -181,7 +379,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       const batch = unacked;
       unacked = [];
       await recording.flush();
-      for (const m of batch) m.ack();
+      for (const ack of batch) ack();
     }).catch((err) =>
       log.error("acknowledging recorded messages failed: {error}", { error: String(err) })
     );
@@ -200,6 +398,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     const consumer = await js.consumers.get(stream, name);
     const messages = await consumer.consume({ max_messages: 1_000 });
     stopReading = () => messages.stop();
+    jsmNow = jsm;
     if (closed) messages.stop();
     log.info("recording stream {stream} with consumer {name} into {dir} after seq {seq}", {
       stream,
@@ -209,7 +408,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
     });
     for await (const m of messages) {
       if (closed) break;
-      await handle(jsm, m);
+      await serial(() => handle(m));
     }
   };
 
@@ -236,6 +435,9 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       stopReading?.();
       await reading;
       clearInterval(ackTimer);
+      clearInterval(holeTimer);
+      await repairRun;
+      await work;
       await ackWritten();
       if (!nc.isClosed()) await nc.flush().catch(() => {});
       await recording.close();
@@ -248,6 +450,10 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       lastSeq,
       recorded,
       duplicates,
+      heldForOrder: order.held(),
+      holes,
+      superseded,
+      staleEpoch,
       unseededBookDeltas: unseeded,
       bad,
       pendingAcks: unacked.length,
@@ -256,10 +462,64 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
   };
 }
 
+/** How many stream messages before the held ones a hole repair reads. */
+const REPAIR_BACK = 100_000;
+/** Most missing seqs one hole repair looks for. */
+const REPAIR_MAX_SEQS = 10_000;
+
+/**
+ * The stored messages (booksnaps aside) whose envelope seq is `wanted`, reading the
+ * stream from `fromStreamSeq` to its current end with an ordered consumer.
+ */
+async function findSeqs(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  wanted: Set<number>,
+  fromStreamSeq: number,
+): Promise<StoredEnvelope[]> {
+  if (wanted.size === 0) return [];
+  const info = await jsm.streams.info(stream);
+  const last = info.state.last_seq;
+  if (last < fromStreamSeq) return [];
+  const consumer = await jetstream(nc).consumers.get(stream, {
+    filter_subjects: LOG_SUBJECTS[0],
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: Math.max(fromStreamSeq, info.state.first_seq),
+  });
+  const messages = await consumer.consume({ max_messages: 1_000 });
+  const found: StoredEnvelope[] = [];
+  const got = new Set<number>();
+  try {
+    for await (const m of messages) {
+      if (!m.subject.includes(".booksnap.")) {
+        try {
+          const envelope = decodeEnvelope(m.data);
+          if (wanted.has(envelope.seq) && !got.has(envelope.seq)) {
+            got.add(envelope.seq);
+            found.push({ streamSeq: m.seq, subject: m.subject, envelope });
+          }
+        } catch { /* undecodable: the consumer reports it */ }
+      }
+      if (got.size === wanted.size || m.info.pending === 0 || m.seq >= last) break;
+    }
+  } finally {
+    messages.stop();
+    await consumer.delete().catch(() => {});
+  }
+  return found;
+}
+
 /** Creates the durable consumer when missing. */
 async function ensureConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<void> {
   const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
-  if (existing) return;
+  if (existing) {
+    // Messages held for ordering stay unacknowledged: older consumers allowed fewer.
+    if ((existing.config.max_ack_pending ?? 0) < MAX_ACK_PENDING) {
+      await jsm.consumers.update(stream, name, { max_ack_pending: MAX_ACK_PENDING });
+    }
+    return;
+  }
   await jsm.consumers.add(stream, {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
@@ -305,6 +565,10 @@ function bookSeeding(startSeq: number, history: ReturnType<typeof startRecording
 
   return {
     sawSnapshot,
+    /** After a gap in the recording: every book is seeded again from its booksnap. */
+    reset() {
+      seeded.clear();
+    },
     /** A non-book item of a book subject (book_status) was recorded. */
     passed(subject: string, env: MdEnvelope) {
       if (seeded.has(subject) && last.get(subject) === env.prev) last.set(subject, env.seq);

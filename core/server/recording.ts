@@ -70,6 +70,11 @@ export interface Recording {
   /** The hub tap that records (add it to `gateway.taps`). */
   readonly tap: HubTap;
   /**
+   * Records a `recording_gap` marker for hub seqs `fromSeq..toSeq` that will never be
+   * recorded (the recorder node's lost seqs); recording goes on after `toSeq`.
+   */
+  gap(gap: { fromSeq: number; toSeq: number; reason: string; time: number }): void;
+  /**
    * A fresh reader of the recording (sees every day file written so far);
    * the caller closes it. Undefined once the recording is closed.
    */
@@ -236,6 +241,23 @@ export function startRecording(options: RecordingOptions): Recording {
     dir,
     startSeq,
     tap,
+    gap({ fromSeq, toSeq, reason, time }) {
+      lastSeq = toSeq;
+      recorder.record({
+        exchange: "",
+        seq: fromSeq,
+        receiveTime: time,
+        item: {
+          type: "recording_gap",
+          fromSeq,
+          toSeq,
+          dropped: toSeq - fromSeq + 1,
+          fromTime: time,
+          toTime: time,
+          reason,
+        },
+      });
+    },
     history: () => closed ? undefined : openHistory(dir),
     flushedSeq: () => flushed,
     flush,

@@ -178,3 +178,148 @@ Deno.test("mergeDelta: a delta's levels replace, add and remove levels of the sn
   deepStrictEqual(merged.bids, [[99, 2], [98, 5]]);
   deepStrictEqual(merged.asks, [[101, 3], [102, 2]]);
 });
+
+/** A private NATS server with the MD stream, a recorder's config, and a trade publisher. */
+async function orderSetup() {
+  const server = await startNatsServer();
+  const nc: NatsConnection = await connect({ servers: server.url });
+  const dir = await Deno.makeTempDir({ prefix: "recorder-order-test-" });
+  const jsm = await jetstreamManager(nc);
+  await ensureLog(jsm, {
+    stream: "MD",
+    maxAgeSeconds: 600,
+    maxBytes: 64 * 1024 * 1024,
+    storage: "file",
+  });
+  const w = envelopeWriter("ep1");
+  /** Trades with seqs 1..n (trade id = seq), numbered like the ingest does. */
+  const envelopes = (n: number) =>
+    Array.from({ length: n }, (_, i) => w.next(TRADES, EX, trade(EX, SYM, i + 1)));
+  const publish = async (envs: MdEnvelope[]) => {
+    for (const env of envs) publishEnvelope(nc, TRADES, env);
+    await nc.flush();
+  };
+  const consumerState = async () => {
+    const info = await jsm.consumers.info("MD", "recorder_g1");
+    return { unacked: info.num_ack_pending, undelivered: info.num_pending };
+  };
+  return {
+    nc,
+    dir,
+    config: testConfig({ role: "recorder", recordDir: dir, ingestGroup: "g1" }),
+    envelopes,
+    publish,
+    consumerState,
+    async close() {
+      await nc.close();
+      await server.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "recorder node: seqs JetStream holds out of order (after a NATS restart) are recorded in seq order, each once; a true duplicate is acked and skipped",
+  ignore: skip,
+  fn: async () => {
+    const s = await orderSetup();
+    try {
+      const node = await startRecorderNode({ config: s.config, nc: s.nc, ackEveryMs: 50 });
+      const env = s.envelopes(12);
+      await s.publish(env.slice(0, 5)); // 1..5
+      await waitFor(() => node.health().lastSeq === 5, 5000, "seqs 1..5 recorded");
+      // The client's buffered messages come first after the restart, then the ingest
+      // republishes the seqs the server lost.
+      await s.publish(env.slice(8)); // 9..12
+      await waitFor(() => node.health().heldForOrder === 4, 5000, "9..12 held for 6..8");
+      equal(node.health().lastSeq, 5, "nothing after the hole is recorded yet");
+      await waitFor(
+        async () => (await s.consumerState()).unacked === 4,
+        5000,
+        "1..5 acknowledged once written; the held 9..12 stay unacknowledged",
+      );
+      equal(node.health().lastSeq, 5);
+      await s.publish(env.slice(5, 8)); // 6..8
+      await waitFor(() => node.health().lastSeq === 12, 5000, "seqs 6..12 recorded");
+      equal(node.health().heldForOrder, 0);
+      equal(node.health().holes, 0);
+      equal(node.health().duplicates, 0, "an early seq is not a duplicate");
+
+      await s.publish([env[2]]); // seq 3 again
+      await waitFor(() => node.health().duplicates === 1, 5000, "the duplicate seen");
+      await waitFor(
+        async () => (await s.consumerState()).unacked === 0,
+        5000,
+        "every message acknowledged (the duplicate at once, the rest once written)",
+      );
+      await node.close();
+
+      const items = await readBack(s.dir);
+      deepStrictEqual(
+        items.map((r) => [r.seq, (r.item as TradeEvent).tradeId]),
+        env.map((e) => [e.seq, (e.item as TradeEvent).tradeId]),
+        "seqs 1..12 in order, each once",
+      );
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "recorder node: seqs that never arrive become a recording_gap after the reorder wait; the rest is recorded",
+  ignore: skip,
+  fn: async () => {
+    const s = await orderSetup();
+    try {
+      const node = await startRecorderNode({
+        config: s.config,
+        nc: s.nc,
+        ackEveryMs: 50,
+        reorderWaitMs: 300,
+      });
+      const env = s.envelopes(12);
+      await s.publish(env.slice(0, 5)); // 1..5
+      await waitFor(() => node.health().lastSeq === 5, 5000, "seqs 1..5 recorded");
+      await s.publish(env.slice(8)); // 9..12; 6..8 are lost for good
+      await waitFor(() => node.health().lastSeq === 12, 5000, "the hole given up, 9..12 recorded");
+      equal(node.health().holes, 1);
+      equal(node.health().heldForOrder, 0);
+      await waitFor(
+        async () => (await s.consumerState()).unacked === 0,
+        5000,
+        "every message acknowledged",
+      );
+      // 7 turns up late: already given up, so a duplicate.
+      await s.publish([env[6]]);
+      await waitFor(() => node.health().duplicates === 1, 5000, "the late seq skipped");
+      await node.close();
+
+      const items = await readBack(s.dir);
+      deepStrictEqual(
+        items.map((r) =>
+          r.item.type === "recording_gap"
+            ? [r.seq, "gap", r.item.fromSeq, r.item.toSeq]
+            : [r.seq, (r.item as TradeEvent).tradeId]
+        ),
+        [
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [4, 4],
+          [5, 5],
+          [6, "gap", 6, 8],
+          [9, 9],
+          [10, 10],
+          [11, 11],
+          [12, 12],
+        ],
+        "1..5, a recording_gap for exactly 6..8, then 9..12",
+      );
+    } finally {
+      await s.close();
+    }
+  },
+});
