@@ -31,6 +31,8 @@ const { values } = parseArgs({
     "warmup-ms": { type: "string", default: "3000" },
     "window-ms": { type: "string", default: "5000" },
     windows: { type: "string", default: "3" },
+    /** Which setups to run, comma-separated: all, scale-out. */
+    modes: { type: "string", default: "all,scale-out" },
     out: { type: "string", default: `${ROOT}bench/results` },
   },
 });
@@ -69,7 +71,9 @@ async function startNode(
     "-A",
     "--unstable-worker-options",
     `${ROOT}main.ts`,
-    ...["--role", role, "--port", String(port), "--host", "127.0.0.1", "--log-level", "warning"],
+    // `all` is the default role: no flag, so the same script also runs older versions (A/B).
+    ...(role === "all" ? [] : ["--role", role]),
+    ...["--port", String(port), "--host", "127.0.0.1", "--log-level", "warning"],
   ], { env, cwd: ROOT });
   const deadline = Date.now() + 30_000;
   while (true) {
@@ -209,7 +213,7 @@ async function runCell(mode: Cell["mode"], rate: number): Promise<Cell> {
 const cells: Cell[] = [];
 try {
   for (const rate of rates) {
-    for (const mode of ["all", "scale-out"] as const) {
+    for (const mode of values.modes!.split(",") as Cell["mode"][]) {
       const cell = await runCell(mode, rate);
       console.log(JSON.stringify(cell));
       cells.push(cell);
