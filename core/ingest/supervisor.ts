@@ -52,6 +52,28 @@ export interface FeedInfo {
   hosts: string[];
 }
 
+/**
+ * A feed's info before anything happened (state `connecting`, every counter 0), with `fields`
+ * over it: what the supervisor starts each feed with, and what a replay or a test starts from.
+ */
+export function newFeedInfo(exchange: string, fields: Partial<FeedInfo> = {}): FeedInfo {
+  return {
+    exchange,
+    state: "connecting",
+    emulator: false,
+    since: Date.now(),
+    lastMessageAt: null,
+    reconnects: 0,
+    restarts: 0,
+    malformed: 0,
+    events: 0,
+    lostBatches: 0,
+    conflatedInWorker: 0,
+    hosts: [],
+    ...fields,
+  };
+}
+
 /** Receives every item a feed delivers, in order. */
 export type ItemHandler = (exchange: string, item: FeedItem) => void;
 
@@ -235,20 +257,13 @@ export function startFeeds(
   };
 
   for (const spec of specs) {
-    infos.set(spec.plugin.name, {
-      exchange: spec.plugin.name,
-      state: "connecting",
-      emulator: (spec.config as { emulator?: unknown } | null)?.emulator === true,
-      since: Date.now(),
-      lastMessageAt: null,
-      reconnects: 0,
-      restarts: 0,
-      malformed: 0,
-      events: 0,
-      lostBatches: 0,
-      conflatedInWorker: 0,
-      hosts: spec.plugin.hosts(spec.config),
-    });
+    infos.set(
+      spec.plugin.name,
+      newFeedInfo(spec.plugin.name, {
+        emulator: (spec.config as { emulator?: unknown } | null)?.emulator === true,
+        hosts: spec.plugin.hosts(spec.config),
+      }),
+    );
     launch(spec);
   }
 

@@ -11,7 +11,7 @@ import type { Channel } from "../events.ts";
 import type { FeedItem } from "../feed/messages.ts";
 import type { Client, Delivery } from "../delivery/policy.ts";
 import type { Catalog } from "../market/catalog.ts";
-import type { FeedInfo } from "../ingest/supervisor.ts";
+import { type FeedInfo, newFeedInfo } from "../ingest/supervisor.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HistoricalBook, RecordableItem } from "../history/mod.ts";
 import type { ErrorCode } from "../protocol/messages.ts";
@@ -160,20 +160,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let info = feeds.get(exchange);
     const first = info === undefined;
     if (!info) {
-      info = {
-        exchange,
-        state: item.state,
-        emulator: false,
-        since: at,
-        lastMessageAt: null,
-        reconnects: 0,
-        restarts: 0,
-        malformed: 0,
-        events: 0,
-        lostBatches: 0,
-        conflatedInWorker: 0,
-        hosts: [],
-      };
+      info = newFeedInfo(exchange, { state: item.state, since: at });
       feeds.set(exchange, info);
     }
     if (item.state === "reconnecting") info.reconnects++;

@@ -23,7 +23,7 @@ import {
 } from "../../core/server/gateway.ts";
 import type { RecentEntry, RecentLog } from "../../core/recovery/recent_log.ts";
 import type { StreamKey } from "../../core/delivery/subscriptions.ts";
-import type { FeedInfo } from "../../core/ingest/supervisor.ts";
+import { type FeedInfo, newFeedInfo } from "../../core/ingest/supervisor.ts";
 import type { BookUpdate, TradeEvent } from "../../core/events.ts";
 
 type Frame = Record<string, unknown>;
@@ -82,20 +82,7 @@ function testSource(
   let log: RecentLog | undefined;
   const interest: string[] = [];
   const prepared: { streams: StreamKey[]; since: number }[] = [];
-  const info: FeedInfo = {
-    exchange: "scripted",
-    state: "connected",
-    emulator: false,
-    since: T0,
-    lastMessageAt: null,
-    reconnects: 0,
-    restarts: 0,
-    malformed: 0,
-    events: 0,
-    lostBatches: 0,
-    conflatedInWorker: 0,
-    hosts: [],
-  };
+  const info: FeedInfo = newFeedInfo("scripted", { state: "connected", since: T0 });
   return {
     factory(h, recent): ItemSource {
       handlers = h;

@@ -12,7 +12,7 @@ import type { MdEnvelope } from "../../core/scale/envelope.ts";
 import { subjectOf } from "../../core/scale/subjects.ts";
 import { type EdgeNode, startEdgeNode } from "../../core/scale/edge_node.ts";
 import type { EdgeHealth } from "../../core/scale/edge_source.ts";
-import type { FeedInfo } from "../../core/ingest/supervisor.ts";
+import { type FeedInfo, newFeedInfo } from "../../core/ingest/supervisor.ts";
 import type { BookUpdate, InstrumentsEvent, TradeEvent } from "../../core/events.ts";
 import { connect, getJson, type TestClient, testConfig, waitFor } from "../helpers.ts";
 import { createRecorder } from "../../core/history/mod.ts";
@@ -41,20 +41,11 @@ interface Rig {
   edge: EdgeNode;
 }
 
-const feedInfo: FeedInfo = {
-  exchange: EX,
+const feedInfo: FeedInfo = newFeedInfo(EX, {
   state: "connected",
   emulator: true,
-  since: Date.now(),
-  lastMessageAt: null,
-  reconnects: 0,
-  restarts: 0,
-  malformed: 0,
-  events: 0,
-  lostBatches: 0,
-  conflatedInWorker: 0,
   hosts: ["127.0.0.1"],
-};
+});
 
 const instruments: InstrumentsEvent = {
   type: "instruments",

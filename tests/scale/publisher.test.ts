@@ -13,7 +13,7 @@ import {
 import type { MdEnvelope } from "../../core/scale/envelope.ts";
 import type { FeedItem } from "../../core/feed/messages.ts";
 import type { BookUpdate, GapEvent, TradeEvent } from "../../core/events.ts";
-import type { FeedInfo } from "../../core/ingest/supervisor.ts";
+import { type FeedInfo, newFeedInfo } from "../../core/ingest/supervisor.ts";
 
 const TRADE = "md.binance.trade.BTCUSDT";
 const ETH_TRADE = "md.binance.trade.ETHUSDT";
@@ -61,20 +61,11 @@ const book = (snapshot: boolean, updateId: number): BookUpdate => ({
   receiveTime: updateId,
 });
 
-const feedInfo: FeedInfo = {
-  exchange: "binance",
+const feedInfo: FeedInfo = newFeedInfo("binance", {
   state: "connected",
   emulator: true,
   since: 0,
-  lastMessageAt: null,
-  reconnects: 0,
-  restarts: 0,
-  malformed: 0,
-  events: 0,
-  lostBatches: 0,
-  conflatedInWorker: 0,
-  hosts: [],
-};
+});
 
 /** What the stream holds, per subject; `losing` drops what is published meanwhile (NATS down). */
 function fakeLog() {
