@@ -13,6 +13,8 @@ import { getLogger } from "../server/log.ts";
 import { connectNats } from "./connect.ts";
 import { type EdgeHealth, type EdgeSourceOptions, openEdgeSource } from "./edge_source.ts";
 import { openReplayDir } from "./replay_dir.ts";
+import { openHistory } from "../history/mod.ts";
+import type { HistorySource } from "../server/history_routes.ts";
 
 /** What an edge node is started with. */
 export interface EdgeNodeOptions {
@@ -61,6 +63,7 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
       feeds: [],
       source: edge.source,
       replaySource,
+      historySource: config.replayDir === undefined ? undefined : readOnlyHistory(config.replayDir),
       health: () => edge.health(),
     });
     log.info("edge node serving from NATS stream {stream} (group {group}){replay}", {
@@ -85,4 +88,13 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
     await nc.close().catch(() => {});
     throw err;
   }
+}
+
+/** The recorder node's folder as the history endpoints' source: read-only, never written here. */
+function readOnlyHistory(dir: string): HistorySource {
+  return {
+    dir,
+    history: () => openHistory(dir),
+    health: () => ({ healthy: true }),
+  };
 }

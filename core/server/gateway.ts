@@ -29,6 +29,7 @@ import { type AdmitOptions, type AdmittedConnection, createAdmission } from "./a
 import { createReplayEndpoint, type ReplaySource } from "../replay/session.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { type Recording, startRecording } from "./recording.ts";
+import type { HistorySource } from "./history_routes.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -144,6 +145,8 @@ export interface GatewayOptions {
   extensions?: GatewayExtension[];
   /** Hub sequence number to continue from (a recording folder's last); default 0. */
   startSeq?: number;
+  /** What `/api/history/*` reads besides this gateway's own recording (an edge: REPLAY_DIR). */
+  historySource?: HistorySource;
   /** The recording `/replay` reads; without it `/replay` answers 503 `recording_off`. */
   replaySource?: ReplaySource;
   /** Live items a splicing replay may hold while it catches up (default 200,000). */
@@ -371,6 +374,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     symbols: config.symbols,
     channels: config.channels as Channel[],
     recording,
+    history: options.historySource,
     role: config.role,
     scale: options.health,
     recovery: () => ({

@@ -13,6 +13,14 @@ import type { HistoryCatalog, HistoryReader, RecordedTrade } from "../history/mo
 import { intervalMs } from "../history/mod.ts";
 import { streamEventFrame } from "../protocol/frames.ts";
 import type { Recording } from "./recording.ts";
+
+/**
+ * What the history endpoints read: a recording this process writes, or a folder another
+ * process writes (an edge reading the recorder node's folder, `REPLAY_DIR`).
+ */
+export type HistorySource = Pick<Recording, "dir" | "history"> & {
+  health(): { healthy: boolean };
+};
 import { httpError, json } from "./rest.ts";
 
 /** Paths of the history endpoints, for `GET /`. */
@@ -38,7 +46,7 @@ export const HISTORY_LIMITS = {
 
 /** What the history routes read. */
 export interface HistoryRouteDeps {
-  recording?: Recording;
+  recording?: HistorySource;
   /** The gateway's symbol catalog (unified names such as BTC/USDT). */
   catalog: Catalog;
 }
@@ -490,7 +498,7 @@ export function createHistoryRoutes(
  * Reads only the small exchange-wide event streams (status changes, instruments).
  */
 async function feedSources(
-  recording: Recording,
+  recording: HistorySource,
   cat: HistoryCatalog,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();

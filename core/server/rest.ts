@@ -12,7 +12,7 @@ import type { Metrics } from "./metrics.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { MAX_VIEW_DEPTH } from "../books/view.ts";
 import type { Recording } from "./recording.ts";
-import { createHistoryRoutes, HISTORY_ENDPOINTS } from "./history_routes.ts";
+import { createHistoryRoutes, HISTORY_ENDPOINTS, type HistorySource } from "./history_routes.ts";
 
 /** What the REST layer reads. */
 export interface HttpDeps {
@@ -32,6 +32,8 @@ export interface HttpDeps {
   channels: readonly string[];
   /** The recording, when RECORD_DIR is set: `/health` reports it, `/api/history/*` reads it. */
   recording?: Recording;
+  /** What `/api/history/*` reads when it is not `recording` (an edge: the recorder's folder). */
+  history?: HistorySource;
   /** The node's role (ROLE), reported by `/health`. */
   role?: string;
   /** Extra state of a scale-out node, reported by `/health` as `scale`. */
@@ -147,7 +149,10 @@ export function createHttp(
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
         clients: deps.clientCount(),
         ...(deps.delivery ? { delivery: deps.delivery() } : {}),
-        recording: deps.recording?.health() ?? { enabled: false },
+        recording: deps.recording?.health() ??
+          (deps.history
+            ? { enabled: false, readOnly: true, dir: deps.history.dir }
+            : { enabled: false }),
         ...(deps.recovery ? { recovery: deps.recovery() } : {}),
         ...(deps.scale ? { scale: deps.scale() } : {}),
         feeds: list,
@@ -212,7 +217,7 @@ export function createHttp(
     },
   };
 
-  const history = createHistoryRoutes({ recording: deps.recording, catalog });
+  const history = createHistoryRoutes({ recording: deps.history ?? deps.recording, catalog });
   return (req, url) => {
     const route = routes[url.pathname] ?? history(url.pathname);
     if (!route) {

@@ -576,7 +576,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "edge: /replay reads the recorder node's folder (REPLAY_DIR) and leaves the recording as it was",
+    "edge: /replay and /api/history read the recorder node's folder (REPLAY_DIR) and leave the recording as it was",
   ignore: skip,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "edge-replay-" });
@@ -617,6 +617,13 @@ Deno.test({
           [1, 2, 3],
         );
         await replay.close();
+        // The history endpoints read the same folder.
+        const res = await fetch(
+          `${edge.gateway.url}/api/history/trades?exchange=${EX}&symbol=BTCUSDT&from=${from}&to=${to}`,
+        );
+        assert.equal(res.status, 200);
+        const body = await res.json() as { trades: Array<{ tradeId: number }> };
+        assert.deepEqual(body.trades.map((t) => t.tradeId), [1, 2, 3], "/api/history/trades");
       }, { replayDir: dir });
       // SQLite's reader may add its WAL sidecar files (-wal, -shm); the day files stay as written.
       assert.deepEqual(
