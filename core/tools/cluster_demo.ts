@@ -92,7 +92,7 @@ export async function main(): Promise<number> {
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
   const recordDir = await Deno.makeTempDir({ prefix: "quant-saas-cluster-history-" });
   try {
-    const natsUrl = Deno.env.get("NATS_URL") ?? (nats = await startNats()).url;
+    const natsUrl = Deno.env.get("NATS_URL") || (nats = await startNats()).url;
     const feedEnv: Record<string, string> = {
       SYMBOLS: SYMBOLS.join(","),
       EXCHANGES: registry.map((e) => e.plugin.name).join(","),
