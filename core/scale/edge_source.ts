@@ -145,10 +145,21 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
   const shown = (info: FeedInfo): FeedInfo =>
     connected ? info : { ...info, state: "reconnecting", reason: NATS_DISCONNECTED };
 
-  /** Applies a status or instruments message (the newest per subject wins). */
-  const applyMeta = (subject: string, env: MdEnvelope) => {
+  /** Status/instruments subjects a live message reached while the stored ones were read. */
+  const liveDuringRead = new Set<string>();
+
+  /**
+   * Applies a status or instruments message (the newest per subject wins). Several can sit
+   * at one position (published with no data in between): a later one at the same seq
+   * replaces the earlier one — except a stored one read while a live one arrived (`stored`:
+   * it may be the older of the two).
+   */
+  const applyMeta = (subject: string, env: MdEnvelope, stored = false) => {
     const before = applied.get(subject);
-    if (before && before.epoch === env.epoch && env.seq <= before.seq) return;
+    if (
+      before && before.epoch === env.epoch &&
+      (env.seq < before.seq || (env.seq === before.seq && stored && liveDuringRead.has(subject)))
+    ) return;
     applied.set(subject, { seq: env.seq, epoch: env.epoch });
     noteEpoch(env);
     const item = env.item;
@@ -189,16 +200,21 @@ export async function openEdgeSource(o: EdgeSourceOptions): Promise<EdgeSource> 
 
   /** The last status and instruments of every exchange (at start, and after a reconnect). */
   const readMeta = async () => {
+    liveDuringRead.clear();
     const found: StoredEnvelope[] = [];
     for (const filter of ["md.*.status.*", "md.*.instruments.*"]) {
       for (const s of (await lastPerSubject(js, stream, filter)).values()) found.push(s);
     }
     found.sort((a, b) => a.streamSeq - b.streamSeq);
-    for (const s of found) applyMeta(s.subject, s.envelope);
+    for (const s of found) applyMeta(s.subject, s.envelope, true);
   };
 
-  closers.push(subscribe("md.*.status.*", applyMeta));
-  closers.push(subscribe("md.*.instruments.*", applyMeta));
+  const liveMeta = (subject: string, env: MdEnvelope) => {
+    liveDuringRead.add(subject);
+    applyMeta(subject, env);
+  };
+  closers.push(subscribe("md.*.status.*", liveMeta));
+  closers.push(subscribe("md.*.instruments.*", liveMeta));
   try {
     await readMeta();
   } catch (err) {

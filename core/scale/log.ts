@@ -162,6 +162,9 @@ const itemSchema = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("log"), message: z.string() }),
 ]);
 
+/** Item types published at the current position, without one of their own. */
+const ROLLED_UP_AT_POSITION = new Set(["feed_info", "instruments"]);
+
 const envelopeSchema = z.object({
   v: z.literal(1),
   epoch: z.string().min(1).max(64),
@@ -169,7 +172,12 @@ const envelopeSchema = z.object({
   prev: seqNumber,
   exchange: z.string().min(1).max(32).regex(/^[a-z0-9_-]+$/),
   item: itemSchema,
-}).refine((e) => e.prev < e.seq, { message: "prev must be below seq", path: ["prev"] });
+}).refine(
+  // Rolled-up `status` and `instruments` sit at the position they were published at
+  // (`prev` 0, `seq` the last one given out, 0 on a fresh log); everything else has its own.
+  (e) => e.prev < e.seq || (e.prev === 0 && ROLLED_UP_AT_POSITION.has(e.item.type)),
+  { message: "prev must be below seq", path: ["prev"] },
+);
 
 /**
  * Parses and validates an envelope: the envelope fields, and the item's `type`

@@ -6,8 +6,12 @@
  *   continuing the log's last seq, not the local hub's) and `prev` = the last seq on that
  *   subject; it is kept in a per-subject published ring (RECOVERY_SECONDS,
  *   RECOVERY_MAX_PER_STREAM). A `booksnap` (rolled up) follows every book snapshot and every
- *   1,000 deltas or 5 s per book; `status` (rolled up) on every feed state change and every
- *   5 s; `instruments` rolled up.
+ *   1,000 deltas or 5 s per book, under the seq of its last book message; `status` (rolled
+ *   up) on every feed state change and every 5 s; `instruments` rolled up. The rolled-up
+ *   `status` and `instruments` take no position of their own: their `seq` is the last seq
+ *   given out (the log position they were published at, 0 before any), their `prev` 0, and
+ *   they never advance the counter — the stream keeps only the newest of each, so a
+ *   position of theirs would vanish from the log.
  * - **standby** (lease not held), **paused** (NATS down while holding the lease) and
  *   **resuming**: items go to a pending ring per subject, unpublished.
  * - **resume** (on becoming leader, and after every NATS reconnect while leading): read the
@@ -163,6 +167,10 @@ interface Published {
   envelope: MdEnvelope;
   rollup: boolean;
 }
+
+/** `status` and `instruments`: rolled up, at the current position, never one of their own. */
+const isMeta = (item: MdEnvelope["item"]): boolean =>
+  item.type === "feed_info" || item.type === "instruments";
 
 interface Held {
   /** Arrival order across all subjects. */
@@ -321,9 +329,19 @@ export function createPublisher(o: PublisherOptions): Publisher {
     cadence.lastSnapAt = now();
   };
 
+  /**
+   * Publishes a rolled-up `status` or `instruments` at the current position: `seq` = the
+   * last seq given out, `prev` 0; the counter does not move.
+   */
+  const emitMeta = (subject: string, exchange: string, item: FeedInfoItem | InstrumentsEvent) => {
+    const envelope: MdEnvelope = { v: 1, epoch: epoch!, seq: counter, prev: 0, exchange, item };
+    own.set(subject, counter);
+    ringOf(publishedRings, subject, true).push({ subject, envelope, rollup: true }, now());
+    send(subject, envelope, true);
+  };
+
   const publishStatus = (info: FeedInfo) => {
-    const item: FeedInfoItem = { type: "feed_info", info };
-    emit(subjectOf(info.exchange, "status"), info.exchange, item, counter + 1, true);
+    emitMeta(subjectOf(info.exchange, "status"), info.exchange, { type: "feed_info", info });
   };
   const publishAllStatus = () => {
     for (const info of o.feeds()) publishStatus(info);
@@ -332,8 +350,8 @@ export function createPublisher(o: PublisherOptions): Publisher {
 
   /** Publishes one hub item live (leading), with its booksnap cadence. */
   const publishLive = (subject: string, exchange: string, item: FeedItem) => {
-    const rollup = item.type === "instruments";
-    emit(subject, exchange, item as MdEnvelope["item"], counter + 1, rollup);
+    if (item.type === "instruments") return emitMeta(subject, exchange, item);
+    emit(subject, exchange, item as MdEnvelope["item"], counter + 1, false);
     if (item.type !== "book") return;
     const cadence = books.get(`${exchange}|${item.symbol}`)!;
     if (item.snapshot) bookSnap(cadence);
@@ -405,6 +423,7 @@ export function createPublisher(o: PublisherOptions): Publisher {
     epoch = st.epoch;
     counter = Math.max(counter, st.lastSeq);
     for (const [subject, env] of st.last) {
+      if (isMeta(env.item)) continue; // no prev chain: always prev 0
       prevs.set(subject, Math.max(prevs.get(subject) ?? 0, env.seq));
     }
     const cursors = new Map<string, Cursor>();
@@ -421,11 +440,14 @@ export function createPublisher(o: PublisherOptions): Publisher {
       lastSeq: 0,
     };
 
-    // (a) Own published items the log lacks: same seq and prev, in seq order.
+    // (a) Own published items the log lacks: same seq and prev, in seq order (status and
+    // instruments: the current ones are published at the end instead).
     const missing: Published[] = [];
     for (const [subject, ring] of publishedRings) {
       const stored = st.last.get(subject)?.seq ?? 0;
-      for (const p of ring.values()) if (p.envelope.seq > stored) missing.push(p);
+      for (const p of ring.values()) {
+        if (p.envelope.seq > stored && !isMeta(p.envelope.item)) missing.push(p);
+      }
     }
     // A booksnap has the seq of the book message it follows: it goes after it.
     missing.sort((a, b) => a.envelope.seq - b.envelope.seq || Number(a.rollup) - Number(b.rollup));
@@ -550,9 +572,9 @@ export function createPublisher(o: PublisherOptions): Publisher {
       }
     }
 
-    // Current instruments and status of every exchange.
+    // Current instruments and status of every exchange, at the position reached.
     for (const [exchange, item] of instruments) {
-      emit(subjectOf(exchange, "instruments"), exchange, item, counter + 1, true);
+      emitMeta(subjectOf(exchange, "instruments"), exchange, item);
     }
     publishAllStatus();
     summary.lastSeq = counter;

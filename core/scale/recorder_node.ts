@@ -7,23 +7,22 @@
  * - Reads with one durable pull consumer `recorder_<group>` on `md.>` (ack explicit):
  *   a restart resumes after the last acknowledged message.
  * - Records in envelope-seq order. The ingest's seqs are consecutive over everything
- *   it publishes (a `booksnap` reuses its book message's seq and does not count), but
- *   after a NATS restart JetStream holds newer seqs before the older ones the ingest
- *   republished: a seq that comes early is held, unacknowledged (`core/scale/seq_order.ts`),
- *   until the seqs before it arrive. When they do not come within `reorderWaitMs` (or
- *   `reorderMaxHeld` seqs are held), a `recording_gap` marker covers the missing seqs and
- *   recording continues. Seqs of rolled-up messages (`status`, `instruments`) a newer one
- *   replaced never come: they are skipped without a gap when the newer message's `prev`
- *   names them. Limitation: when the recorder reads old parts of the log (a late start, a
- *   long stop), the seqs of rolled-up messages the stream already removed cannot be told
- *   from lost ones: each costs the reorder wait (or a full hold) and a `recording_gap`.
+ *   it publishes except the rolled-up messages, which take no position of their own (a
+ *   `booksnap` reuses its book message's seq; `status` and `instruments` carry the last seq
+ *   given out), but after a NATS restart JetStream holds newer seqs before the older ones
+ *   the ingest republished: a seq that comes early is held, unacknowledged
+ *   (`core/scale/seq_order.ts`), until the seqs before it arrive. When they do not come
+ *   within `reorderWaitMs` (or `reorderMaxHeld` seqs are held), a `recording_gap` marker
+ *   covers the missing seqs and recording continues.
  * - A hole the consumer does not fill (after a NATS crash the server may store messages
  *   under stream seqs the durable consumer counts as delivered) is looked for in the
  *   stream itself every `reorderWaitMs / 4` (at most 1 s) before it is given up.
  * - At start it waits (up to `reorderWaitMs`, or until it has read what the stream holds)
  *   for the lowest seq above the recording's last one, and starts there.
- * - Skips `status` and `booksnap` items, and every seq at or below the last
- *   recorded one (redeliveries, republished messages).
+ * - Skips `status`, `instruments` and `booksnap` messages (no seq of their own: the
+ *   recording numbers every item with a seq above the last one, so they cannot be recorded
+ *   at a data message's seq; a replay uses the live catalog's instruments), and every seq at
+ *   or below the last recorded one (redeliveries, republished messages).
  * - A new epoch (another lineage of seqs) is recorded from where its seqs exceed the
  *   recording's last seq; its lower seqs are skipped (logged): the recording's seqs must
  *   keep increasing. Use a new RECORD_DIR after a new epoch restarted the seqs.
@@ -104,8 +103,6 @@ export interface RecorderNodeHealth {
   heldForOrder: number;
   /** Runs of seqs that never came (each recorded as a `recording_gap` marker). */
   holes: number;
-  /** Seqs of rolled-up messages a newer one replaced (no loss). */
-  superseded: number;
   /** Messages of an epoch left behind (a newer epoch was seen), not recorded. */
   staleEpoch: number;
   /** Book deltas not recorded because no known book was under them. */
@@ -162,7 +159,7 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 
   let lastSeq = startSeq;
   let recorded = 0, duplicates = 0, unseeded = 0, bad = 0;
-  let holes = 0, superseded = 0, staleEpoch = 0;
+  let holes = 0, staleEpoch = 0;
   let closed = false;
   let unacked: Array<() => void> = [];
   let stopReading: (() => void) | undefined;
@@ -197,11 +194,6 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
 
   /** Records one message whose turn it is (its seq is the next one). */
   const take = async ({ env, parts, subject, ack }: Taken) => {
-    if (parts.channel === "status") {
-      lastSeq = env.seq;
-      ack();
-      return;
-    }
     if (parts.channel === "book" && env.item.type === "book" && parts.symbol !== undefined) {
       const item = jsmNow &&
         await books.itemFor(env, env.item, parts.exchange, parts.symbol, jsmNow, stream);
@@ -284,15 +276,16 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       m.ack();
       return;
     }
+    if (!positioned(m.subject)) {
+      m.ack(); // status, instruments: at another message's seq, not recorded here
+      return;
+    }
     if (oldEpochs.has(env.epoch)) {
       staleEpoch++;
       m.ack();
       return;
     }
     if (env.epoch !== epoch) await newEpoch(env);
-    if ((parts.channel === "status" || parts.channel === "instruments") && env.prev > 0) {
-      if (order.skip(env.prev)) superseded++; // replaced by this one
-    }
     const offered = order.offer(
       env.seq,
       { env, parts, subject: m.subject, streamSeq: m.seq, ack: () => m.ack() },
@@ -452,7 +445,6 @@ export async function startRecorderNode(o: RecorderNodeOptions): Promise<Recorde
       duplicates,
       heldForOrder: order.held(),
       holes,
-      superseded,
       staleEpoch,
       unseededBookDeltas: unseeded,
       bad,
@@ -467,9 +459,16 @@ const REPAIR_BACK = 100_000;
 /** Most missing seqs one hole repair looks for. */
 const REPAIR_MAX_SEQS = 10_000;
 
+/** Whether a subject's messages have a seq of their own (not rolled up at another's seq). */
+function positioned(subject: string): boolean {
+  const channel = parseSubject(subject)?.channel;
+  return channel !== "booksnap" && channel !== "status" && channel !== "instruments";
+}
+
 /**
- * The stored messages (booksnaps aside) whose envelope seq is `wanted`, reading the
- * stream from `fromStreamSeq` to its current end with an ordered consumer.
+ * The stored messages (booksnaps, status and instruments aside) whose envelope seq is
+ * `wanted`, reading the stream from `fromStreamSeq` to its current end with an ordered
+ * consumer.
  */
 async function findSeqs(
   nc: NatsConnection,
@@ -492,7 +491,7 @@ async function findSeqs(
   const got = new Set<number>();
   try {
     for await (const m of messages) {
-      if (!m.subject.includes(".booksnap.")) {
+      if (positioned(m.subject)) {
         try {
           const envelope = decodeEnvelope(m.data);
           if (wanted.has(envelope.seq) && !got.has(envelope.seq)) {

@@ -9,8 +9,8 @@
  * held (bounded by count); an earlier or already held one is a duplicate. When the seqs a
  * hole misses have not come `maxWaitMs` after the hole appeared (the oldest held message
  * arrived; a missing seq arriving restarts the wait), or the hold is full, they become a
- * gap and ordering continues from the lowest held seq. Seqs known never to
- * come (a rolled-up message a newer one replaced) are skipped without a gap.
+ * gap and ordering continues from the lowest held seq. Messages without a position of
+ * their own (rolled-up `status`, `instruments`, `booksnap`) are never offered.
  * @module
  */
 
@@ -45,11 +45,6 @@ export interface SeqOrder<T> {
    */
   offer(seq: number, value: T, same?: (held: T) => boolean, now?: number): Offered;
   /**
-   * Marks a seq that will never come and is no loss (a message a newer one replaced);
-   * false when it was released or is held already.
-   */
-  skip(seq: number): boolean;
-  /**
    * Everything releasable now, in seq order, gaps included. `caughtUp`: nothing older is
    * waiting to be delivered (lets the first release start without waiting).
    */
@@ -78,7 +73,6 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
   let next: number | undefined;
   let top = floor;
   const held = new Map<number, T>();
-  const skipped = new Set<number>();
   /** Held seqs in arrival order, with their arrival time (entries no longer held are passed over). */
   let arrivals: Array<[number, number]> = [];
   let head = 0;
@@ -101,7 +95,6 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
   const lowestPending = (): number => {
     let low = Infinity;
     for (const s of held.keys()) if (s < low) low = s;
-    for (const s of skipped) if (s < low && (next === undefined || s >= next)) low = s;
     return low;
   };
 
@@ -119,11 +112,9 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
     for (;;) {
       for (;;) {
         const value = held.get(next);
-        if (value !== undefined) {
-          held.delete(next);
-          out.push({ seq: next, value });
-        } else if (skipped.has(next)) skipped.delete(next);
-        else break;
+        if (value === undefined) break;
+        held.delete(next);
+        out.push({ seq: next, value });
         next++;
       }
       if (held.size === 0) break;
@@ -135,7 +126,6 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       });
       next = low;
     }
-    for (const s of skipped) if (s < next) skipped.delete(s);
     return out;
   };
 
@@ -156,11 +146,6 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       if (seq > top) top = seq;
       return "held";
     },
-    skip(seq) {
-      if (seq <= floor || (next !== undefined && seq < next) || held.has(seq)) return false;
-      skipped.add(seq);
-      return true;
-    },
     release: (now, caughtUp) => release(now, caughtUp),
     expected: () => next,
     highest: () => top,
@@ -174,7 +159,7 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       const out: number[] = [];
       if (next === undefined || held.size === 0) return out;
       for (let s = next; s < top && out.length < limit; s++) {
-        if (!held.has(s) && !skipped.has(s)) out.push(s);
+        if (!held.has(s)) out.push(s);
       }
       return out;
     },
@@ -183,7 +168,6 @@ export function createSeqOrder<T>(o: SeqOrderOptions): SeqOrder<T> {
       floor = newFloor;
       top = newFloor;
       next = undefined;
-      skipped.clear();
       arrivals = [];
       head = 0;
       filledAt = -Infinity;

@@ -31,6 +31,8 @@ interface Ingest {
   epoch: string;
   /** The next envelope of `subject` (numbered, not published). */
   next(subject: string, item: MdEnvelope["item"]): MdEnvelope;
+  /** A status or instruments envelope: at the last seq given out, prev 0 (not published). */
+  rollup(subject: string, item: MdEnvelope["item"], exchange?: string): MdEnvelope;
   /** Core-publishes envelopes and waits until the stream holds them. */
   publish(...items: { subject: string; env: MdEnvelope; rollup?: boolean }[]): Promise<void>;
 }
@@ -118,6 +120,7 @@ async function withEdge(
         last.set(subject, seq);
         return { v: 1, epoch, seq, prev, exchange: EX, item };
       },
+      rollup: (_subject, item, exchange = EX) => ({ v: 1, epoch, seq, prev: 0, exchange, item }),
       async publish(...items) {
         const before = (await jsm.streams.info("MD")).state.messages;
         const rolled = items.filter((i) => i.rollup).length;
@@ -136,10 +139,10 @@ async function withEdge(
     await ingest.publish(
       {
         subject: status,
-        env: ingest.next(status, { type: "feed_info", info: feedInfo }),
+        env: ingest.rollup(status, { type: "feed_info", info: feedInfo }),
         rollup: true,
       },
-      { subject: list, env: ingest.next(list, instruments), rollup: true },
+      { subject: list, env: ingest.rollup(list, instruments), rollup: true },
     );
     await options.before?.(ingest);
     edge = await startEdgeNode({
@@ -238,6 +241,46 @@ Deno.test({
         [bookSubject, tradeSubject("BTCUSDT")],
       );
       assert.equal(health.feeds[0].emulator, true);
+
+      // Status messages take no position: several sit at the last seq given out. The newest
+      // wins — a later one at the same seq too; one at an older seq is dropped.
+      const status = subjectOf(EX, "status");
+      const feedOf = async (exchange: string) =>
+        ((await getJson(edge.gateway, "/health")).body as unknown as { feeds: FeedInfo[] }).feeds
+          .find((f) => f.exchange === exchange);
+      const stateIs = (state: string, restarts: number) => async () => {
+        const f = await feedOf(EX);
+        return f?.state === state && f.restarts === restarts;
+      };
+      const reconnecting = ingest.rollup(status, {
+        type: "feed_info",
+        info: { ...feedInfo, state: "reconnecting" },
+      });
+      assert.equal(reconnecting.seq, delta.seq, "the status sits at the last data message's seq");
+      await ingest.publish({ subject: status, env: reconnecting, rollup: true });
+      await waitFor(stateIs("reconnecting", 0), 5000, "the edge to show the status");
+      const again = ingest.rollup(status, {
+        type: "feed_info",
+        info: { ...feedInfo, restarts: 7 },
+      });
+      await ingest.publish({ subject: status, env: again, rollup: true });
+      await waitFor(stateIs("connected", 7), 5000, "a later status at the same seq to replace it");
+      const older: MdEnvelope = {
+        ...reconnecting,
+        seq: delta.seq - 1,
+        item: { type: "feed_info", info: { ...feedInfo, state: "reconnecting", restarts: 8 } },
+      };
+      const marker = ingest.rollup(
+        subjectOf("kraken", "status"),
+        { type: "feed_info", info: newFeedInfo("kraken", { state: "connected" }) },
+        "kraken",
+      );
+      await ingest.publish(
+        { subject: status, env: older, rollup: true },
+        { subject: subjectOf("kraken", "status"), env: marker, rollup: true },
+      );
+      await waitFor(async () => (await feedOf("kraken")) !== undefined, 5000, "the marker status");
+      assert.ok(await stateIs("connected", 7)(), "a status at an older seq is dropped");
       await client.close();
     }, {
       async before(ingest) {

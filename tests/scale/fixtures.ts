@@ -65,9 +65,13 @@ export function book(
   };
 }
 
-/** Numbers envelopes like the leading ingest: one seq counter, `prev` per subject. */
+/**
+ * Numbers envelopes like the leading ingest: one seq counter, `prev` per subject; status
+ * and instruments (`rollup`) at the last seq given out with `prev` 0, the counter unmoved.
+ */
 export function envelopeWriter(epoch: string): {
   next(subject: string, exchange: string, item: MdEnvelope["item"]): MdEnvelope;
+  rollup(exchange: string, item: MdEnvelope["item"]): MdEnvelope;
   lastSeq(): number;
 } {
   let seq = 0;
@@ -79,6 +83,7 @@ export function envelopeWriter(epoch: string): {
       last.set(subject, seq);
       return { v: 1, epoch, seq, prev, exchange, item };
     },
+    rollup: (exchange, item) => ({ v: 1, epoch, seq, prev: 0, exchange, item }),
     lastSeq: () => seq,
   };
 }

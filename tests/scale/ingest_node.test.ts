@@ -167,6 +167,11 @@ Deno.test({
       const status = await stored(nc, "md.binance.status._");
       assert.equal(status.length, 1);
       assert.equal(status[0].item.type, "feed_info");
+      assert.equal(status[0].prev, 0, "a status has no prev chain");
+      assert.ok(
+        status[0].seq <= b.health().lastSeq,
+        `the status sits at a position already given out (${status[0].seq}), none of its own`,
+      );
     } finally {
       for (const n of nodes) await n.close();
       await nc.close();

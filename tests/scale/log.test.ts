@@ -77,6 +77,30 @@ Deno.test("envelope codec: what is encoded decodes to an equal envelope", () => 
   deepStrictEqual(decodeEnvelope(encodeEnvelope(info)), info);
 });
 
+Deno.test("envelope codec: status and instruments sit at a position with prev 0 (seq 0 on a fresh log)", () => {
+  const info = { type: "feed_info", info: { exchange: "binance", state: "connected" } } as const;
+  const instruments = { type: "instruments", instruments: [], streamed: [] } as const;
+  for (const item of [info, instruments]) {
+    for (const seq of [0, 7]) {
+      const env = { ...sample, seq, prev: 0, item } as unknown as MdEnvelope;
+      deepStrictEqual(decodeEnvelope(encodeEnvelope(env)), env, `${item.type} at seq ${seq}`);
+    }
+  }
+  for (
+    const [what, env] of [
+      ["a trade at seq 0", { ...sample, seq: 0, prev: 0 }],
+      ["a trade with prev = seq", { ...sample, prev: 7 }],
+      ["a status with prev = seq", { ...sample, prev: 7, item: info }],
+    ] as const
+  ) {
+    throws(
+      () => decodeEnvelope(encoder.encode(JSON.stringify(env))),
+      /prev must be below seq/,
+      what,
+    );
+  }
+});
+
 Deno.test("envelope codec: bad data is an EnvelopeError that says what is wrong, never a crash", () => {
   const bad: [string, unknown, RegExp][] = [
     ["not JSON", "{", /not JSON/],

@@ -21,6 +21,10 @@ const QUOTE = "md.binance.quote.BTCUSDT";
 const BOOK = "md.binance.book.BTCUSDT";
 const BOOKSNAP = "md.binance.booksnap.BTCUSDT";
 const STATUS = "md.binance.status._";
+const INSTRUMENTS = "md.binance.instruments._";
+
+/** Status and instruments take no position of their own (they sit at the last one given out). */
+const positioned = (subject: string) => subject !== STATUS && subject !== INSTRUMENTS;
 
 const trade = (id: number, symbol = "BTCUSDT"): TradeEvent => ({
   type: "trade",
@@ -149,6 +153,12 @@ const tradeIds = (items: MdEnvelope["item"][]) =>
     i.type === "trade" ? i.tradeId : `gap ${(i as GapEvent).fromId}..${(i as GapEvent).toId}`
   );
 
+/** Every seq stored on subjects that have positions (status and instruments aside). */
+const storedSeqs = (log: FakeLog) =>
+  [...log.subjects].filter(([subject]) => positioned(subject)).flatMap(([, list]) =>
+    list.map((e) => e.seq)
+  );
+
 /** True when every envelope's prev is the seq of the one before it (0 for the first). */
 function assertChained(log: FakeLog, subject: string) {
   const chain = log.chain(subject);
@@ -175,7 +185,7 @@ Deno.test("a leader numbers every item with its own seq, prev = the last seq on 
     { type: "status", state: "connected" },
     trade(3),
   );
-  const seqs = a.sent.map((s) => s.envelope.seq);
+  const seqs = a.sent.filter((s) => positioned(s.subject)).map((s) => s.envelope.seq);
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seqs count 1, 2, 3, ... over all subjects");
   assert.deepEqual(tradeIds(log.items(TRADE)), [1, 2, 3]);
   assertChained(log, TRADE);
@@ -189,12 +199,21 @@ Deno.test("a leader numbers every item with its own seq, prev = the last seq on 
   const status = a.on(STATUS);
   assert.equal(status.length, 1, "the feed state is published once on resume");
   assert.equal(status[0].item.type, "feed_info");
+  assert.deepEqual(
+    [status[0].seq, status[0].prev],
+    [1, 0],
+    "the status takes no position: it sits at the last seq given out (the held trade's), prev 0",
+  );
   assert.ok(a.sent.find((s) => s.subject === STATUS)?.rollup, "status is rolled up");
   assert.ok(a.sent.every((s) => s.envelope.epoch === summary?.epoch));
 
+  const lastSeq = a.publisher.state().lastSeq;
   a.publisher.feedState({ ...feedInfo, state: "reconnecting" });
   assert.equal(a.on(STATUS).length, 2, "a feed state change is published at once");
-  assert.equal(a.publisher.state().lastSeq, a.sent.at(-1)?.envelope.seq);
+  assert.deepEqual([a.on(STATUS)[1].seq, a.on(STATUS)[1].prev], [lastSeq, 0]);
+  assert.equal(a.publisher.state().lastSeq, lastSeq, "a status does not move the counter");
+  a.feed(trade(4));
+  assert.equal(a.on(TRADE).at(-1)?.seq, lastSeq + 1, "the next item takes the next seq");
 });
 
 Deno.test("a new leader continues the log's seq and each subject's prev", async () => {
@@ -300,8 +319,13 @@ Deno.test("NATS restart: the resume republishes exactly the items the log lacks,
   assert.deepEqual(tradeIds(log.items(TRADE)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assertChained(log, TRADE);
   assertChained(log, QUOTE);
-  const seqs = [...log.subjects.values()].flat().map((e) => e.seq).filter((s) => s > 0);
+  const seqs = storedSeqs(log);
   assert.equal(new Set(seqs).size, seqs.length, "no seq is used twice");
+  assert.equal(
+    log.subjects.get(STATUS)?.[0].seq,
+    a.publisher.state().lastSeq,
+    "the current status is published at the position the resume reached",
+  );
   assert.equal(a.publisher.state().pending, 0);
 });
 
@@ -461,7 +485,7 @@ Deno.test("a node regaining the lease after another leader published never reuse
   assert.equal(summary?.republished, 0, "its lost trade 4 is not republished: b published it");
   assert.deepEqual(tradeIds(log.items(TRADE)), [1, 2, 3, 4, 5, 6]);
   assertChained(log, TRADE);
-  const seqs = [...log.subjects.values()].flat().map((e) => e.seq);
+  const seqs = storedSeqs(log);
   assert.equal(new Set(seqs).size, seqs.length, "no seq is used twice");
 });
 
@@ -481,19 +505,39 @@ Deno.test("instruments and status: the current ones on takeover (rolled up), sta
   });
   b.feed(listed(["BTCUSDT"]), listed(["BTCUSDT", "ETHUSDT"]));
   await b.publisher.resume("lease acquired");
-  const published = b.sent.filter((s) => s.subject === "md.binance.instruments._");
+  const published = b.sent.filter((s) => s.subject === INSTRUMENTS);
   assert.equal(published.length, 1, "only the current instrument list");
   assert.ok(published[0].rollup);
   assert.deepEqual((published[0].envelope.item as { streamed: string[] }).streamed, [
     "BTCUSDT",
     "ETHUSDT",
   ]);
-  assert.equal(b.on(STATUS).length, 1);
+  assert.deepEqual(
+    [published[0].envelope.seq, published[0].envelope.prev, b.on(STATUS)[0].seq],
+    [0, 0, 0],
+    "on a fresh log, before any item, instruments and status sit at position 0",
+  );
+  assert.equal(b.publisher.state().lastSeq, 0, "they take no position");
+  b.feed(trade(1));
+  assert.equal(b.on(TRADE)[0].seq, 1, "the first item is seq 1");
   b.advance(4_000);
   b.publisher.tick();
   assert.equal(b.on(STATUS).length, 1, "not before 5 s");
   b.advance(1_000);
   b.publisher.tick();
   assert.equal(b.on(STATUS).length, 2, "every 5 s");
+  b.advance(5_000);
+  b.publisher.tick();
+  assert.deepEqual(
+    b.on(STATUS).slice(1).map((e) => [e.seq, e.prev]),
+    [[1, 0], [1, 0]],
+    "each at the current position (the trade's), prev 0, as often as it is sent",
+  );
   assert.equal(log.subjects.get(STATUS)?.length, 1, "the log keeps the newest status only");
+  b.feed(listed(["BTCUSDT"]));
+  assert.deepEqual(
+    [b.on(INSTRUMENTS).at(-1)?.seq, b.on(INSTRUMENTS).at(-1)?.prev, b.publisher.state().lastSeq],
+    [1, 0, 1],
+    "a new instrument list live: at the current position too",
+  );
 });

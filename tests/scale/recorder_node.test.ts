@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { openHistory } from "../../core/history/mod.ts";
 import type { RecordedItem } from "../../core/history/mod.ts";
-import type { BookUpdate, TradeEvent } from "../../core/events.ts";
+import type { BookUpdate, InstrumentsEvent, TradeEvent } from "../../core/events.ts";
 import { ConfigError } from "../../core/server/config.ts";
 import { ensureLog, publishEnvelope } from "../../core/scale/log.ts";
 import { mergeDelta, startRecorderNode } from "../../core/scale/recorder_node.ts";
@@ -59,7 +59,7 @@ Deno.test({
     const w = envelopeWriter("ep1");
     const published: { subject: string; env: MdEnvelope }[] = [];
     const publish = (subject: string, item: MdEnvelope["item"], rollup = false) => {
-      const env = w.next(subject, EX, item);
+      const env = rollup ? w.rollup(EX, item) : w.next(subject, EX, item);
       publishEnvelope(nc, subject, env, { rollup });
       published.push({ subject, env });
       return env;
@@ -317,6 +317,110 @@ Deno.test({
           [12, 12],
         ],
         "1..5, a recording_gap for exactly 6..8, then 9..12",
+      );
+    } finally {
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "recorder node: started after several status and instruments messages were rolled up, it records every data seq at once with no recording gap",
+  ignore: skip,
+  fn: async () => {
+    const s = await orderSetup();
+    const INSTRUMENTS = subjectOf(EX, "instruments");
+    const w = envelopeWriter("ep1");
+    const jsm = await jetstreamManager(s.nc);
+    const status = (state: string): MdEnvelope["item"] => ({
+      type: "feed_info",
+      info: { exchange: EX, state } as never,
+    });
+    const listed = (streamed: string[]): InstrumentsEvent => ({
+      type: "instruments",
+      exchange: EX,
+      instruments: streamed.map((symbol) => ({
+        symbol,
+        base: symbol.slice(0, 3),
+        quote: "USDT",
+        unified: `${symbol.slice(0, 3)}/USDT`,
+      })),
+      streamed,
+    });
+    let tradeId = 0;
+    const trades = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        publishEnvelope(s.nc, TRADES, w.next(TRADES, EX, trade(EX, SYM, ++tradeId)));
+      }
+    };
+    const rolledUp = (subject: string, item: MdEnvelope["item"]) => {
+      const env = w.rollup(EX, item);
+      publishEnvelope(s.nc, subject, env, { rollup: true });
+      return env;
+    };
+    try {
+      // The log as the ingest leaves it: status at every state change and every 5 s, the
+      // instrument list when it changes, each at the last seq given out — and the stream
+      // keeps only the newest of each.
+      rolledUp(STATUS, status("connecting")); // seq 0: nothing given out yet
+      rolledUp(INSTRUMENTS, listed(["BTCUSDT"])); // seq 0
+      trades(3); // 1..3
+      rolledUp(STATUS, status("connected")); // 3
+      rolledUp(STATUS, status("connected")); // 3 again: 5 s later, no data in between
+      trades(3); // 4..6
+      const current = rolledUp(INSTRUMENTS, listed(["BTCUSDT", "ETHUSDT"])); // 6
+      rolledUp(STATUS, status("connected")); // 6
+      trades(2); // 7, 8
+      rolledUp(STATUS, status("connected")); // 8
+      await s.nc.flush();
+      await waitFor(
+        async () => (await jsm.streams.info("MD")).state.messages === 10,
+        5000,
+        "the stream to hold 8 trades, the newest status and the newest instruments",
+      );
+      equal(current.seq, 6, "the instruments sit at the last trade's seq");
+
+      const node = await startRecorderNode({
+        config: s.config,
+        nc: s.nc,
+        ackEveryMs: 50,
+        reorderWaitMs: 30_000, // longer than this test: waiting for any seq would show
+      });
+      await waitFor(
+        () => node.health().lastSeq === 8,
+        5000,
+        "seqs 1..8 recorded without waiting for seqs of the rolled-up messages",
+      );
+      equal(node.health().holes, 0, "no hole: status and instruments take no seq");
+      equal(node.health().heldForOrder, 0);
+
+      // Live: a trade and a rollup right behind it at its seq (nats-server 2.9.10 may move the
+      // durable consumer past both: nats-server#3838), then the next trade.
+      trades(1); // 9
+      rolledUp(INSTRUMENTS, listed(["ETHUSDT"])); // 9
+      rolledUp(STATUS, status("connected")); // 9
+      await s.nc.flush();
+      trades(1); // 10
+      await waitFor(() => node.health().lastSeq === 10, 5000, "seqs 9 and 10 recorded");
+      equal(node.health().holes, 0, "seq 9 is the trade's, never the instruments'");
+      await waitFor(
+        async () => (await s.consumerState()).unacked === 0,
+        5000,
+        "every message acknowledged",
+      );
+      await node.close();
+
+      const items = await readBack(s.dir);
+      deepStrictEqual(
+        items.filter((r) => r.item.type === "recording_gap"),
+        [],
+        "no recording_gap marker at all",
+      );
+      deepStrictEqual(
+        items.map((r) => [r.seq, r.item.type, (r.item as TradeEvent).tradeId]),
+        Array.from({ length: 10 }, (_, i) => [i + 1, "trade", i + 1]),
+        "trades 1..10, each under its seq; status and instruments are not recorded",
       );
     } finally {
       await s.close();

@@ -29,14 +29,6 @@ Deno.test("seq order: a hole becomes a gap after the wait, or at once when the h
   deepStrictEqual(shape(order.release(1001, false)), [[15, 15], 16, 17, 18], "hold full");
 });
 
-Deno.test("seq order: a skipped seq (a replaced rolled-up message) is no gap", () => {
-  const order = createSeqOrder<string>({ floor: 0, maxWaitMs: 1000 });
-  order.offer(1, "a", undefined, 0);
-  order.offer(3, "c", undefined, 0);
-  order.skip(2);
-  deepStrictEqual(shape(order.release(0, false)), [1, 3]);
-});
-
 Deno.test("seq order: the start waits for the lowest seq unless the reader caught up", () => {
   const order = createSeqOrder<string>({ floor: 100, maxWaitMs: 1000 });
   order.offer(104, "d", undefined, 0);
