@@ -151,8 +151,12 @@ export function subjectOfItem(exchange: string, item: FeedItem): string | undefi
       return subjectOf(exchange, "book", item.symbol);
     case "instruments":
       return subjectOf(exchange, "instruments");
+    case "status":
+      // The feed's own events, in order (the recorder keeps them: emulator or exchange);
+      // the current state goes separately as the `status` rollup (feed_info).
+      return subjectOf(exchange, "feed");
     default:
-      return undefined; // status (sent as feed_info), malformed, log
+      return undefined; // malformed, log
   }
 }
 
@@ -549,7 +553,9 @@ export function createPublisher(o: PublisherOptions): Publisher {
           break;
         }
         default:
-          summary.skipped++; // instruments: the current list is published below
+          // instruments: the current list is published below; a standby's own feed events
+          // describe its connection, not the log's (the current state goes out as status).
+          summary.skipped++;
       }
     }
 
@@ -572,6 +578,22 @@ export function createPublisher(o: PublisherOptions): Publisher {
       }
     }
 
+    // Each feed's state as a feed event, in the sequence: the recording learns from it
+    // that this node's data starts here, and whether it comes from an emulator.
+    for (const info of o.feeds()) {
+      emit(
+        subjectOf(info.exchange, "feed"),
+        info.exchange,
+        {
+          type: "status",
+          state: info.state,
+          reason: `publishing from this ingest node (${reason})`,
+          emulator: info.emulator,
+        },
+        counter + 1,
+        false,
+      );
+    }
     // Current instruments and status of every exchange, at the position reached.
     for (const [exchange, item] of instruments) {
       emitMeta(subjectOf(exchange, "instruments"), exchange, item);

@@ -18,6 +18,8 @@ export type SubjectChannel =
   | "booksnap"
   /** The feed's state (`FeedInfo`), rolled up; symbol token `_`. */
   | "status"
+  /** The feed's own status events (connecting, connected, reconnecting, `emulator` flag) in order; `_`. */
+  | "feed"
   /** The exchange's instrument list, rolled up; symbol token `_`. */
   | "instruments";
 
@@ -78,5 +80,6 @@ const CHANNELS = new Set<string>([
   "book",
   "booksnap",
   "status",
+  "feed",
   "instruments",
 ]);

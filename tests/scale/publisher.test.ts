@@ -192,17 +192,22 @@ Deno.test("a leader numbers every item with its own seq, prev = the last seq on 
   assert.equal(log.chain(ETH_TRADE)[0][1], 0, "first item of a subject: prev 0");
   assert.equal(log.items(QUOTE).length, 1);
   assert.equal(
-    a.sent.filter((s) => ["malformed", "log", "status"].includes(s.envelope.item.type)).length,
+    a.sent.filter((s) => ["malformed", "log"].includes(s.envelope.item.type)).length,
     0,
-    "malformed, log and status items are not published",
+    "malformed and log items are not published",
+  );
+  assert.deepEqual(
+    a.sent.filter((s) => s.envelope.item.type === "status").map((s) => s.subject).at(-1),
+    "md.binance.feed._",
+    "the feed's own status events go in order on its feed subject",
   );
   const status = a.on(STATUS);
   assert.equal(status.length, 1, "the feed state is published once on resume");
   assert.equal(status[0].item.type, "feed_info");
   assert.deepEqual(
     [status[0].seq, status[0].prev],
-    [1, 0],
-    "the status takes no position: it sits at the last seq given out (the held trade's), prev 0",
+    [2, 0],
+    "the status takes no position: it sits at the last seq given out (the held trade 1, then the feed event 2), prev 0",
   );
   assert.ok(a.sent.find((s) => s.subject === STATUS)?.rollup, "status is rolled up");
   assert.ok(a.sent.every((s) => s.envelope.epoch === summary?.epoch));
@@ -514,12 +519,12 @@ Deno.test("instruments and status: the current ones on takeover (rolled up), sta
   ]);
   assert.deepEqual(
     [published[0].envelope.seq, published[0].envelope.prev, b.on(STATUS)[0].seq],
-    [0, 0, 0],
-    "on a fresh log, before any item, instruments and status sit at position 0",
+    [1, 0, 1],
+    "on a fresh log, the feed event takes position 1; instruments and status sit there",
   );
-  assert.equal(b.publisher.state().lastSeq, 0, "they take no position");
+  assert.equal(b.publisher.state().lastSeq, 1, "they take no position: only the feed event does");
   b.feed(trade(1));
-  assert.equal(b.on(TRADE)[0].seq, 1, "the first item is seq 1");
+  assert.equal(b.on(TRADE)[0].seq, 2, "the first item follows the feed event: seq 2");
   b.advance(4_000);
   b.publisher.tick();
   assert.equal(b.on(STATUS).length, 1, "not before 5 s");
@@ -530,14 +535,14 @@ Deno.test("instruments and status: the current ones on takeover (rolled up), sta
   b.publisher.tick();
   assert.deepEqual(
     b.on(STATUS).slice(1).map((e) => [e.seq, e.prev]),
-    [[1, 0], [1, 0]],
+    [[2, 0], [2, 0]],
     "each at the current position (the trade's), prev 0, as often as it is sent",
   );
   assert.equal(log.subjects.get(STATUS)?.length, 1, "the log keeps the newest status only");
   b.feed(listed(["BTCUSDT"]));
   assert.deepEqual(
     [b.on(INSTRUMENTS).at(-1)?.seq, b.on(INSTRUMENTS).at(-1)?.prev, b.publisher.state().lastSeq],
-    [1, 0, 1],
+    [2, 0, 2],
     "a new instrument list live: at the current position too",
   );
 });

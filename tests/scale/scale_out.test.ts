@@ -335,6 +335,12 @@ Deno.test({
             const set = new Set(recorded);
             const absent = seen.filter((x) => !set.has(x.tradeId)).map((x) => x.tradeId);
             assert.deepEqual(absent, [], "every trade a client saw is in the recording");
+            // The recording says the data came from an emulator, read through an edge.
+            const catalog = await (await fetch(`${edge2.url}/api/history`)).json() as {
+              exchanges: Array<{ exchange: string; source: string; emulator: boolean }>;
+            };
+            const binance = catalog.exchanges.find((e) => e.exchange === "binance");
+            assert.equal(binance?.source, "emulator", JSON.stringify(catalog.exchanges));
           } finally {
             history.close();
           }
