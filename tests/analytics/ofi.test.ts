@@ -327,3 +327,15 @@ Deno.test("ofi: the ring buffer grows past its initial capacity without losing e
   // 1 s window (4000, 5000]: 1000 updates; 100 s window: all 5000.
   assert.deepEqual(v.windows.map((w) => [w.ofi, w.updates]), [[1_000, 1_000], [5_000, 5_000]]);
 });
+
+Deno.test("ofi: an update whose time goes backwards is placed at the last time seen", () => {
+  const ofi = createOfi({ windowsMs: [1_000], levels: 1 });
+  ofi.onBook({ bids: [[100, 1]], asks: [[101, 1]], time: 1_000 });
+  ofi.onBook({ bids: [[100, 2]], asks: [[101, 1]], time: 2_000 }); // e1 = 2 − 1 = 1 at t = 2000
+  ofi.onBook({ bids: [[100, 4]], asks: [[101, 1]], time: 500 }); // e2 = 4 − 2 = 2, placed at 2000
+  const v = ofi.value(2_000);
+  assert.equal(v.lastTime, 2_000);
+  assert.deepEqual([v.windows[0].ofi, v.windows[0].updates], [3, 2]);
+  // Both leave the window together: (2000, 3000] is empty.
+  assert.equal(ofi.value(3_000).windows[0].updates, 0);
+});
