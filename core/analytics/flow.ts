@@ -17,11 +17,15 @@
  * `[dayStart, now]` where `dayStart` is 00:00:00.000 UTC of `now`: a trade at or after midnight
  * starts a new day and nothing from the previous day (volume, VWAP, TWAP's price) enters it.
  *
- * Cost: O(1) amortized per trade. Each window is a pair of indices into one ring buffer of trades
- * holding prefix sums (pushed in event order, never re-added), so every figure is a difference of
- * two prefix sums and does not depend on when or how often {@link Flow.value} is called: the same
- * trades give bit-identical figures live, in replay and from history. The prefix sums restart at
- * each UTC midnight, so their magnitude stays that of one day.
+ * Cost: O(1) amortized per trade. All windows share one ring buffer of trades; each keeps running
+ * sums, relative to a reference price of its own (so equal prices give that price exactly), that
+ * trades are added to and evicted from only in {@link Flow.onTrade}, by the trade's time: the
+ * sequence of floating-point operations depends only on the trades. {@link Flow.value} subtracts
+ * the trades that aged out since the latest trade (accumulated in the same order whatever the calls,
+ * and cached until the next trade), so the same trades give bit-identical figures live, in replay
+ * and from history however often `value` is called. A window that empties restarts its sums at 0,
+ * and each window recomputes its sums from its trades once per (its size + 1024) evictions, so
+ * rounding does not accumulate.
  * @module
  */
 import type { Trade } from "./types.ts";
@@ -155,10 +159,25 @@ export interface Flow {
   reset(): void;
 }
 
-/** One rolling window: indices into the ring buffer, [head, tail). */
+/** One rolling window: trades [head, tail) of the ring, with running sums relative to `ref`. */
 interface Win {
   ms: number;
   head: number;
+  ref: number;
+  dev: number; // Σ (p − ref)·q
+  buy: number; // Σ q of taker buys
+  sell: number; // Σ q of taker sells
+  seg: number; // Σ (pᵢ − ref)·(tᵢ₊₁ − tᵢ) over consecutive trades of the window
+  nBuy: number; // taker buys among the window's trades
+  evicted: number; // evictions since the sums were last recomputed
+  // What value() aged out since the latest trade: trades [head, vHead), valid while tail = vTail.
+  vTail: number;
+  vHead: number;
+  vDev: number;
+  vBuy: number;
+  vSell: number;
+  vSeg: number;
+  vNBuy: number;
 }
 
 /**
@@ -187,63 +206,98 @@ export function createFlow(options: FlowOptions = {}): Flow {
       throw new RangeError(`flow window must be a positive integer of ms, got ${ms}`);
     }
   }
-  const wins: Win[] = windowsMs.map((ms) => ({ ms, head: 0 }));
-  let longest: Win | undefined;
-  for (const w of wins) if (longest === undefined || w.ms > longest.ms) longest = w;
+  const wins: Win[] = windowsMs.map((ms) => ({
+    ms,
+    head: 0,
+    ref: 0,
+    dev: 0,
+    buy: 0,
+    sell: 0,
+    seg: 0,
+    nBuy: 0,
+    evicted: 0,
+    vTail: -1,
+    vHead: 0,
+    vDev: 0,
+    vBuy: 0,
+    vSell: 0,
+    vSeg: 0,
+    vNBuy: 0,
+  }));
 
-  // Ring buffer of trades by absolute index i (slot i & mask). For trade i:
-  // time, price, and prefix sums of the trades before it (B·ᵢ = Σ_{j<i}).
+  // Ring buffer of trades by absolute index i (slot i & mask).
   let cap = 1024;
   let mask = cap - 1;
   let tArr = new Float64Array(cap);
   let pArr = new Float64Array(cap);
-  let devArr = new Float64Array(cap); // Σ (p − ref)·q
-  let buyArr = new Float64Array(cap); // Σ q, taker buy
-  let sellArr = new Float64Array(cap); // Σ q, taker sell
-  let segArr = new Float64Array(cap); // Σ (p_j − ref)·(t_{j+1} − t_j) over segments closed before i
-
-  // Running totals (prefix sums over all trades pushed since the last day rebase).
-  let totDev = 0;
-  let totBuy = 0;
-  let totSell = 0;
-  let totSeg = 0;
+  let qArr = new Float64Array(cap);
+  let buyArr = new Uint8Array(cap);
 
   let first = 0; // index of the first trade since creation/reset
   let bufHead = 0; // oldest index kept in the ring
   let tail = 0; // next index
-  let ref = 0; // reference price (first trade since reset): sums hold p − ref for precision
   let lastT = -Infinity;
   let lastNow = -Infinity;
   let firstTime = Infinity; // event time of the first trade since reset
-  let dayStart = -Infinity; // UTC day of the latest trade
-  let dayFirst = 0; // index of the day's first trade
-  let dayFirstT = 0; // its time
+  // The UTC day of the latest trade: running sums from its first trade, relative to its price.
+  let dayStart = -Infinity;
+  let dayFirstT = 0;
+  let dayCount = 0;
+  let dayRef = 0;
+  let dayDev = 0;
+  let dayBuy = 0;
+  let daySell = 0;
+  let daySeg = 0;
   let resetPending = false;
 
   function grow(): void {
     const nCap = cap * 2;
     const nMask = nCap - 1;
-    const arrays = [tArr, pArr, devArr, buyArr, sellArr, segArr].map((old) => {
-      const next = new Float64Array(nCap);
-      for (let i = bufHead; i < tail; i++) next[i & nMask] = old[i & mask];
-      return next;
-    });
-    [tArr, pArr, devArr, buyArr, sellArr, segArr] = arrays;
+    const t = new Float64Array(nCap);
+    const p = new Float64Array(nCap);
+    const q = new Float64Array(nCap);
+    const b = new Uint8Array(nCap);
+    for (let i = bufHead; i < tail; i++) {
+      const o = i & mask;
+      const n = i & nMask;
+      t[n] = tArr[o];
+      p[n] = pArr[o];
+      q[n] = qArr[o];
+      b[n] = buyArr[o];
+    }
+    tArr = t;
+    pArr = p;
+    qArr = q;
+    buyArr = b;
     cap = nCap;
     mask = nMask;
   }
 
-  /** Moves each window's head past trades at or before `now − W`; trims the ring. */
-  function evict(now: number): void {
-    for (const w of wins) {
-      const start = now - w.ms;
-      let h = w.head;
-      while (h < tail && tArr[h & mask] <= start) h++;
-      w.head = h;
+  /** Recomputes a window's sums from its trades, relative to its first trade's price. */
+  function rebuild(w: Win): void {
+    const ref = pArr[w.head & mask];
+    let dev = 0;
+    let buy = 0;
+    let sell = 0;
+    let seg = 0;
+    let nBuy = 0;
+    for (let i = w.head; i < tail; i++) {
+      const k = i & mask;
+      const q = qArr[k];
+      dev += (pArr[k] - ref) * q;
+      if (buyArr[k] === 1) {
+        buy += q;
+        nBuy++;
+      } else sell += q;
+      if (i + 1 < tail) seg += (pArr[k] - ref) * (tArr[(i + 1) & mask] - tArr[k]);
     }
-    // Keep one trade before the longest window's head: its price is the window's carried price.
-    if (longest !== undefined) bufHead = Math.max(bufHead, longest.head - 1, first);
-    else bufHead = Math.max(tail - 1, first);
+    w.ref = ref;
+    w.dev = dev;
+    w.buy = buy;
+    w.sell = sell;
+    w.seg = seg;
+    w.nBuy = nBuy;
+    w.evicted = 0;
   }
 
   function onTrade(trade: Trade): void {
@@ -252,59 +306,95 @@ export function createFlow(options: FlowOptions = {}): Flow {
     if (!(p > 0) || !Number.isFinite(p) || !(q >= 0) || !Number.isFinite(q)) return;
     const t = trade.eventTime > lastT ? trade.eventTime : lastT;
     if (!Number.isFinite(t)) return;
-    if (tail === first) {
-      ref = p;
-      firstTime = t;
-    } else {
-      const k = (tail - 1) & mask; // close the previous price's segment
-      totSeg += (pArr[k] - ref) * (t - tArr[k]);
+    const isBuy = trade.side === "buy";
+    if (tail === first) firstTime = t;
+    const prevK = (tail - 1) & mask;
+    // Add to every window.
+    for (const w of wins) {
+      if (w.head === tail) {
+        w.ref = p;
+        w.nBuy = 0;
+        w.dev =
+          w.buy =
+          w.sell =
+          w.seg =
+            0;
+      } else {
+        w.seg += (pArr[prevK] - w.ref) * (t - tArr[prevK]);
+      }
+      w.dev += (p - w.ref) * q;
+      if (isBuy) {
+        w.buy += q;
+        w.nBuy++;
+      } else w.sell += q;
     }
+    // The day: a trade at or after 00:00:00.000 UTC starts a new one.
     const day = Math.floor(t / DAY_MS) * DAY_MS;
     if (day !== dayStart) {
-      // New UTC day: restart the prefix sums at 0 so they stay of one day's magnitude.
-      for (let i = bufHead; i < tail; i++) {
-        const k = i & mask;
-        devArr[k] -= totDev;
-        buyArr[k] -= totBuy;
-        sellArr[k] -= totSell;
-        segArr[k] -= totSeg;
-      }
-      totDev =
-        totBuy =
-        totSell =
-        totSeg =
-          0;
       dayStart = day;
-      dayFirst = tail;
       dayFirstT = t;
+      dayCount = 0;
+      dayRef = p;
+      dayDev =
+        dayBuy =
+        daySell =
+        daySeg =
+          0;
+    } else {
+      daySeg += (pArr[prevK] - dayRef) * (t - tArr[prevK]);
     }
+    dayCount++;
+    dayDev += (p - dayRef) * q;
+    if (isBuy) dayBuy += q;
+    else daySell += q;
+    // Store.
     if (tail - bufHead === cap) grow();
     const k = tail & mask;
     tArr[k] = t;
     pArr[k] = p;
-    devArr[k] = totDev;
-    buyArr[k] = totBuy;
-    sellArr[k] = totSell;
-    segArr[k] = totSeg;
-    totDev += (p - ref) * q;
-    if (trade.side === "buy") totBuy += q;
-    else totSell += q;
+    qArr[k] = q;
+    buyArr[k] = isBuy ? 1 : 0;
     tail++;
     lastT = t;
-    evict(t);
+    // Evict, by this trade's time only, what left each window (this trade itself stays).
+    let keep = tail - 1;
+    for (const w of wins) {
+      const start = t - w.ms;
+      let h = w.head;
+      while (tArr[h & mask] <= start) {
+        const hk = h & mask;
+        const hq = qArr[hk];
+        const hp = pArr[hk] - w.ref;
+        w.dev -= hp * hq;
+        if (buyArr[hk] === 1) {
+          w.buy -= hq;
+          w.nBuy--;
+        } else w.sell -= hq;
+        w.seg -= hp * (tArr[(h + 1) & mask] - tArr[hk]);
+        h++;
+        w.evicted++;
+      }
+      w.head = h;
+      if (h === tail - 1 && w.evicted > 0) rebuild(w); // one trade left: exact sums
+      else if (w.evicted > tail - h + 1024) rebuild(w);
+      if (h - 1 < keep) keep = h - 1;
+    }
+    // Keep one trade before each window's head: its price is the window's carried price.
+    bufHead = Math.max(bufHead, keep, first);
   }
 
   /**
-   * Figures of the trades [head, tail) over [from, to] (`from` exclusive for rolling windows).
-   * `base*` are the prefix sums before trade `head`, `headT` its time; `carried` is the price set
-   * before the window (NaN when none applies).
+   * Figures of the trades [head, tail) over [from, to] (`from` exclusive for rolling windows),
+   * from their sums relative to `ref`; `headT` is the first trade's time and `carried` the price
+   * set before the window (NaN when none applies).
    */
   function stats(
-    head: number,
-    baseDev: number,
-    baseBuy: number,
-    baseSell: number,
-    baseSeg: number,
+    trades: number,
+    ref: number,
+    dev: number,
+    buyVolume: number,
+    sellVolume: number,
+    seg: number,
     headT: number,
     carried: number,
     from: number,
@@ -312,18 +402,13 @@ export function createFlow(options: FlowOptions = {}): Flow {
     lengthMs: number,
     complete: boolean,
   ): FlowStats {
-    const trades = tail - head;
-    let buyVolume = 0;
-    let sellVolume = 0;
     let vwap: number | null = null;
     let twap: number | null = null;
+    const volume = buyVolume + sellVolume;
     if (trades > 0) {
-      buyVolume = totBuy - baseBuy;
-      sellVolume = totSell - baseSell;
-      const volume = buyVolume + sellVolume;
-      if (volume > 0) vwap = ref + (totDev - baseDev) / volume;
+      if (volume > 0) vwap = ref + dev / volume;
       const lastK = (tail - 1) & mask;
-      let num = (totSeg - baseSeg) + (pArr[lastK] - ref) * (to - tArr[lastK]);
+      let num = seg + (pArr[lastK] - ref) * (to - tArr[lastK]);
       let start = headT;
       if (!Number.isNaN(carried)) {
         num += (carried - ref) * (headT - from);
@@ -334,7 +419,6 @@ export function createFlow(options: FlowOptions = {}): Flow {
     } else if (!Number.isNaN(carried)) {
       twap = carried; // no trade in the window: the earlier price stood throughout
     }
-    const volume = buyVolume + sellVolume;
     const seconds = lengthMs / 1000;
     return {
       windowMs: lengthMs,
@@ -354,22 +438,50 @@ export function createFlow(options: FlowOptions = {}): Flow {
   }
 
   function windowStats(w: Win, time: number): FlowStats {
-    const h = w.head;
-    const k = h & mask;
-    const inRing = h < tail;
     const from = time - w.ms;
+    // Age out, without touching the running sums, the trades at or before `from`.
+    if (w.vTail !== tail) {
+      w.vTail = tail;
+      w.vHead = w.head;
+      w.vDev =
+        w.vBuy =
+        w.vSell =
+        w.vSeg =
+          0;
+    }
+    let h = w.vHead;
+    while (h < tail && tArr[h & mask] <= from) {
+      const hk = h & mask;
+      const hq = qArr[hk];
+      const hp = pArr[hk] - w.ref;
+      w.vDev += hp * hq;
+      if (buyArr[hk] === 1) {
+        w.vBuy += hq;
+        w.vNBuy++;
+      } else w.vSell += hq;
+      if (h + 1 < tail) w.vSeg += hp * (tArr[(h + 1) & mask] - tArr[hk]);
+      h++;
+    }
+    w.vHead = h;
+    const carried = h > first ? pArr[(h - 1) & mask] : NaN;
+    const complete = firstTime <= from;
+    if (h === tail) return stats(0, 0, 0, 0, 0, 0, 0, carried, from, time, w.ms, complete);
+    // (x − 0 is x exactly.) A side with no trade left has volume exactly 0, never a residue.
+    const n = tail - h;
+    const buys = w.nBuy - w.vNBuy;
     return stats(
-      h,
-      inRing ? devArr[k] : totDev,
-      inRing ? buyArr[k] : totBuy,
-      inRing ? sellArr[k] : totSell,
-      inRing ? segArr[k] : totSeg,
-      inRing ? tArr[k] : time,
-      h > first ? pArr[(h - 1) & mask] : NaN,
+      n,
+      w.ref,
+      w.dev - w.vDev,
+      buys === 0 ? 0 : Math.max(0, w.buy - w.vBuy),
+      buys === n ? 0 : Math.max(0, w.sell - w.vSell),
+      w.seg - w.vSeg,
+      tArr[h & mask],
+      carried,
       from,
       time,
       w.ms,
-      firstTime <= from,
+      complete,
     );
   }
 
@@ -378,15 +490,26 @@ export function createFlow(options: FlowOptions = {}): Flow {
     if (time < lastT) time = lastT;
     if (time < lastNow) time = lastNow;
     lastNow = time;
-    evict(time);
     const windows = wins.map((w) => windowStats(w, time));
     const today = Math.floor(time / DAY_MS) * DAY_MS;
-    // The day's prefix sums restarted at 0 with its first trade; no trade yet today: empty.
-    const dayHead = today === dayStart ? dayFirst : tail;
-    const day: FlowDayStats = {
-      ...stats(dayHead, 0, 0, 0, 0, dayFirstT, NaN, today, time, time - today, firstTime <= today),
-      dayStart: today,
-    };
+    const complete = firstTime <= today;
+    const dayStats = today === dayStart
+      ? stats(
+        dayCount,
+        dayRef,
+        dayDev,
+        dayBuy,
+        daySell,
+        daySeg,
+        dayFirstT,
+        NaN,
+        today,
+        time,
+        time - today,
+        complete,
+      )
+      : stats(0, 0, 0, 0, 0, 0, 0, NaN, today, time, time - today, complete); // no trade yet today
+    const day: FlowDayStats = { ...dayStats, dayStart: today };
     const reset = resetPending;
     resetPending = false;
     return { time, reset, windows, day };
@@ -394,17 +517,21 @@ export function createFlow(options: FlowOptions = {}): Flow {
 
   function reset(): void {
     first = bufHead = tail;
-    for (const w of wins) w.head = tail;
-    totDev =
-      totBuy =
-      totSell =
-      totSeg =
-        0;
-    ref = 0;
+    for (const w of wins) {
+      w.head = tail;
+      w.nBuy = 0;
+      w.dev =
+        w.buy =
+        w.sell =
+        w.seg =
+          0;
+      w.evicted = 0;
+      w.vTail = -1;
+    }
     lastT = -Infinity;
     firstTime = Infinity;
     dayStart = -Infinity;
-    dayFirst = tail;
+    dayCount = 0;
     resetPending = true;
   }
 
