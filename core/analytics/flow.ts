@@ -24,7 +24,7 @@
  * the trades that aged out since the latest trade (accumulated in the same order whatever the calls,
  * and cached until the next trade), so the same trades give bit-identical figures live, in replay
  * and from history however often `value` is called. A window that empties restarts its sums at 0,
- * and each window recomputes its sums from its trades once per (its size + 1024) evictions, so
+ * and each window recomputes its sums from its trades once per (4 × its size + 4096) evictions, so
  * rounding does not accumulate.
  * @module
  */
@@ -159,24 +159,38 @@ export interface Flow {
   reset(): void;
 }
 
+/** Offsets of the running sums in {@link Win.s} and {@link Win.v}: value, then compensation. */
+const DEV = 0; // Σ (p − ref)·q
+const BUY = 2; // Σ q of taker buys
+const SELL = 4; // Σ q of taker sells
+const SEG = 6; // Σ (pᵢ − ref)·(tᵢ₊₁ − tᵢ) over consecutive trades of the window
+
+/** `s[i] += x`, Neumaier-compensated (Neumaier 1974): the rounding error goes to `s[i + 1]`. */
+function kadd(s: Float64Array, i: number, x: number): void {
+  const a = s[i];
+  const t = a + x;
+  s[i + 1] += Math.abs(a) >= Math.abs(x) ? (a - t) + x : (x - t) + a;
+  s[i] = t;
+}
+
+/** The compensated difference `s[i] − v[i]`. */
+function kdiff(s: Float64Array, v: Float64Array, i: number): number {
+  return (s[i] - v[i]) + (s[i + 1] - v[i + 1]);
+}
+
 /** One rolling window: trades [head, tail) of the ring, with running sums relative to `ref`. */
 interface Win {
   ms: number;
   head: number;
   ref: number;
-  dev: number; // Σ (p − ref)·q
-  buy: number; // Σ q of taker buys
-  sell: number; // Σ q of taker sells
-  seg: number; // Σ (pᵢ − ref)·(tᵢ₊₁ − tᵢ) over consecutive trades of the window
+  /** Running sums of the window's trades (compensated; offsets DEV, BUY, SELL, SEG). */
+  s: Float64Array;
   nBuy: number; // taker buys among the window's trades
   evicted: number; // evictions since the sums were last recomputed
   // What value() aged out since the latest trade: trades [head, vHead), valid while tail = vTail.
   vTail: number;
   vHead: number;
-  vDev: number;
-  vBuy: number;
-  vSell: number;
-  vSeg: number;
+  v: Float64Array;
   vNBuy: number;
 }
 
@@ -210,18 +224,12 @@ export function createFlow(options: FlowOptions = {}): Flow {
     ms,
     head: 0,
     ref: 0,
-    dev: 0,
-    buy: 0,
-    sell: 0,
-    seg: 0,
+    s: new Float64Array(8),
     nBuy: 0,
     evicted: 0,
     vTail: -1,
     vHead: 0,
-    vDev: 0,
-    vBuy: 0,
-    vSell: 0,
-    vSeg: 0,
+    v: new Float64Array(8),
     vNBuy: 0,
   }));
 
@@ -236,18 +244,22 @@ export function createFlow(options: FlowOptions = {}): Flow {
   let first = 0; // index of the first trade since creation/reset
   let bufHead = 0; // oldest index kept in the ring
   let tail = 0; // next index
-  let lastT = -Infinity;
-  let lastNow = -Infinity;
-  let firstTime = Infinity; // event time of the first trade since reset
-  // The UTC day of the latest trade: running sums from its first trade, relative to its price.
-  let dayStart = -Infinity;
-  let dayFirstT = 0;
-  let dayCount = 0;
-  let dayRef = 0;
-  let dayDev = 0;
-  let dayBuy = 0;
-  let daySell = 0;
-  let daySeg = 0;
+  // Scalar state in one object: its number fields are updated in place (a closure's `let` of a
+  // non-integer would be re-boxed on every write).
+  const st = {
+    lastT: -Infinity,
+    lastNow: -Infinity,
+    firstTime: Infinity, // event time of the first trade since reset
+    // The UTC day of the latest trade: running sums from its first trade, relative to its price.
+    dayStart: -Infinity,
+    dayFirstT: 0,
+    dayCount: 0,
+    dayRef: 0,
+    dayDev: 0,
+    dayBuy: 0,
+    daySell: 0,
+    daySeg: 0,
+  };
   let resetPending = false;
 
   function grow(): void {
@@ -276,26 +288,20 @@ export function createFlow(options: FlowOptions = {}): Flow {
   /** Recomputes a window's sums from its trades, relative to its first trade's price. */
   function rebuild(w: Win): void {
     const ref = pArr[w.head & mask];
-    let dev = 0;
-    let buy = 0;
-    let sell = 0;
-    let seg = 0;
+    const sums = w.s;
+    sums.fill(0);
     let nBuy = 0;
     for (let i = w.head; i < tail; i++) {
       const k = i & mask;
       const q = qArr[k];
-      dev += (pArr[k] - ref) * q;
+      kadd(sums, DEV, (pArr[k] - ref) * q);
       if (buyArr[k] === 1) {
-        buy += q;
+        kadd(sums, BUY, q);
         nBuy++;
-      } else sell += q;
-      if (i + 1 < tail) seg += (pArr[k] - ref) * (tArr[(i + 1) & mask] - tArr[k]);
+      } else kadd(sums, SELL, q);
+      if (i + 1 < tail) kadd(sums, SEG, (pArr[k] - ref) * (tArr[(i + 1) & mask] - tArr[k]));
     }
     w.ref = ref;
-    w.dev = dev;
-    w.buy = buy;
-    w.sell = sell;
-    w.seg = seg;
     w.nBuy = nBuy;
     w.evicted = 0;
   }
@@ -304,49 +310,46 @@ export function createFlow(options: FlowOptions = {}): Flow {
     const p = trade.price;
     const q = trade.quantity;
     if (!(p > 0) || !Number.isFinite(p) || !(q >= 0) || !Number.isFinite(q)) return;
-    const t = trade.eventTime > lastT ? trade.eventTime : lastT;
+    const t = trade.eventTime > st.lastT ? trade.eventTime : st.lastT;
     if (!Number.isFinite(t)) return;
     const isBuy = trade.side === "buy";
-    if (tail === first) firstTime = t;
+    if (tail === first) st.firstTime = t;
     const prevK = (tail - 1) & mask;
     // Add to every window.
-    for (const w of wins) {
+    for (let i = 0; i < wins.length; i++) {
+      const w = wins[i];
       if (w.head === tail) {
         w.ref = p;
         w.nBuy = 0;
-        w.dev =
-          w.buy =
-          w.sell =
-          w.seg =
-            0;
+        w.s.fill(0);
       } else {
-        w.seg += (pArr[prevK] - w.ref) * (t - tArr[prevK]);
+        kadd(w.s, SEG, (pArr[prevK] - w.ref) * (t - tArr[prevK]));
       }
-      w.dev += (p - w.ref) * q;
+      kadd(w.s, DEV, (p - w.ref) * q);
       if (isBuy) {
-        w.buy += q;
+        kadd(w.s, BUY, q);
         w.nBuy++;
-      } else w.sell += q;
+      } else kadd(w.s, SELL, q);
     }
     // The day: a trade at or after 00:00:00.000 UTC starts a new one.
     const day = Math.floor(t / DAY_MS) * DAY_MS;
-    if (day !== dayStart) {
-      dayStart = day;
-      dayFirstT = t;
-      dayCount = 0;
-      dayRef = p;
-      dayDev =
-        dayBuy =
-        daySell =
-        daySeg =
+    if (day !== st.dayStart) {
+      st.dayStart = day;
+      st.dayFirstT = t;
+      st.dayCount = 0;
+      st.dayRef = p;
+      st.dayDev =
+        st.dayBuy =
+        st.daySell =
+        st.daySeg =
           0;
     } else {
-      daySeg += (pArr[prevK] - dayRef) * (t - tArr[prevK]);
+      st.daySeg += (pArr[prevK] - st.dayRef) * (t - tArr[prevK]);
     }
-    dayCount++;
-    dayDev += (p - dayRef) * q;
-    if (isBuy) dayBuy += q;
-    else daySell += q;
+    st.dayCount++;
+    st.dayDev += (p - st.dayRef) * q;
+    if (isBuy) st.dayBuy += q;
+    else st.daySell += q;
     // Store.
     if (tail - bufHead === cap) grow();
     const k = tail & mask;
@@ -355,28 +358,29 @@ export function createFlow(options: FlowOptions = {}): Flow {
     qArr[k] = q;
     buyArr[k] = isBuy ? 1 : 0;
     tail++;
-    lastT = t;
+    st.lastT = t;
     // Evict, by this trade's time only, what left each window (this trade itself stays).
     let keep = tail - 1;
-    for (const w of wins) {
+    for (let i = 0; i < wins.length; i++) {
+      const w = wins[i];
       const start = t - w.ms;
       let h = w.head;
       while (tArr[h & mask] <= start) {
         const hk = h & mask;
         const hq = qArr[hk];
         const hp = pArr[hk] - w.ref;
-        w.dev -= hp * hq;
+        kadd(w.s, DEV, -hp * hq);
         if (buyArr[hk] === 1) {
-          w.buy -= hq;
+          kadd(w.s, BUY, -hq);
           w.nBuy--;
-        } else w.sell -= hq;
-        w.seg -= hp * (tArr[(h + 1) & mask] - tArr[hk]);
+        } else kadd(w.s, SELL, -hq);
+        kadd(w.s, SEG, -hp * (tArr[(h + 1) & mask] - tArr[hk]));
         h++;
         w.evicted++;
       }
       w.head = h;
       if (h === tail - 1 && w.evicted > 0) rebuild(w); // one trade left: exact sums
-      else if (w.evicted > tail - h + 1024) rebuild(w);
+      else if (w.evicted > 4 * (tail - h) + 4096) rebuild(w);
       if (h - 1 < keep) keep = h - 1;
     }
     // Keep one trade before each window's head: its price is the window's carried price.
@@ -443,28 +447,25 @@ export function createFlow(options: FlowOptions = {}): Flow {
     if (w.vTail !== tail) {
       w.vTail = tail;
       w.vHead = w.head;
-      w.vDev =
-        w.vBuy =
-        w.vSell =
-        w.vSeg =
-          0;
+      w.v.fill(0);
+      w.vNBuy = 0;
     }
     let h = w.vHead;
     while (h < tail && tArr[h & mask] <= from) {
       const hk = h & mask;
       const hq = qArr[hk];
       const hp = pArr[hk] - w.ref;
-      w.vDev += hp * hq;
+      kadd(w.v, DEV, hp * hq);
       if (buyArr[hk] === 1) {
-        w.vBuy += hq;
+        kadd(w.v, BUY, hq);
         w.vNBuy++;
-      } else w.vSell += hq;
-      if (h + 1 < tail) w.vSeg += hp * (tArr[(h + 1) & mask] - tArr[hk]);
+      } else kadd(w.v, SELL, hq);
+      if (h + 1 < tail) kadd(w.v, SEG, hp * (tArr[(h + 1) & mask] - tArr[hk]));
       h++;
     }
     w.vHead = h;
     const carried = h > first ? pArr[(h - 1) & mask] : NaN;
-    const complete = firstTime <= from;
+    const complete = st.firstTime <= from;
     if (h === tail) return stats(0, 0, 0, 0, 0, 0, 0, carried, from, time, w.ms, complete);
     // (x − 0 is x exactly.) A side with no trade left has volume exactly 0, never a residue.
     const n = tail - h;
@@ -472,10 +473,10 @@ export function createFlow(options: FlowOptions = {}): Flow {
     return stats(
       n,
       w.ref,
-      w.dev - w.vDev,
-      buys === 0 ? 0 : Math.max(0, w.buy - w.vBuy),
-      buys === n ? 0 : Math.max(0, w.sell - w.vSell),
-      w.seg - w.vSeg,
+      kdiff(w.s, w.v, DEV),
+      buys === 0 ? 0 : Math.max(0, kdiff(w.s, w.v, BUY)),
+      buys === n ? 0 : Math.max(0, kdiff(w.s, w.v, SELL)),
+      kdiff(w.s, w.v, SEG),
       tArr[h & mask],
       carried,
       from,
@@ -487,21 +488,21 @@ export function createFlow(options: FlowOptions = {}): Flow {
 
   function value(now: number): FlowValue {
     let time = now;
-    if (time < lastT) time = lastT;
-    if (time < lastNow) time = lastNow;
-    lastNow = time;
+    if (time < st.lastT) time = st.lastT;
+    if (time < st.lastNow) time = st.lastNow;
+    st.lastNow = time;
     const windows = wins.map((w) => windowStats(w, time));
     const today = Math.floor(time / DAY_MS) * DAY_MS;
-    const complete = firstTime <= today;
-    const dayStats = today === dayStart
+    const complete = st.firstTime <= today;
+    const dayStats = today === st.dayStart
       ? stats(
-        dayCount,
-        dayRef,
-        dayDev,
-        dayBuy,
-        daySell,
-        daySeg,
-        dayFirstT,
+        st.dayCount,
+        st.dayRef,
+        st.dayDev,
+        st.dayBuy,
+        st.daySell,
+        st.daySeg,
+        st.dayFirstT,
         NaN,
         today,
         time,
@@ -520,18 +521,14 @@ export function createFlow(options: FlowOptions = {}): Flow {
     for (const w of wins) {
       w.head = tail;
       w.nBuy = 0;
-      w.dev =
-        w.buy =
-        w.sell =
-        w.seg =
-          0;
+      w.s.fill(0);
       w.evicted = 0;
       w.vTail = -1;
     }
-    lastT = -Infinity;
-    firstTime = Infinity;
-    dayStart = -Infinity;
-    dayCount = 0;
+    st.lastT = -Infinity;
+    st.firstTime = Infinity;
+    st.dayStart = -Infinity;
+    st.dayCount = 0;
     resetPending = true;
   }
 

@@ -163,69 +163,73 @@ export function createRealizedVol(options: RealizedVolOptions = {}): RealizedVol
   const prefix = new Float64Array(cap);
 
   let k = 0; // returns since reset
-  let total = 0; // prefix at k
   let samples = 0; // grid samples since reset
-  let prevSample = NaN; // price at the latest grid sample
-  let last = NaN; // latest price
-  let lastTime = -Infinity;
-  let nextGrid = NaN; // next grid time to sample
-  let lastNow = -Infinity;
+  // Non-integer state in one object: its fields are updated in place (a closure's `let` of a
+  // non-integer would be re-boxed on every write).
+  const st = {
+    total: 0, // prefix at k
+    prevSample: NaN, // price at the latest grid sample
+    last: NaN, // latest price
+    lastTime: -Infinity,
+    nextGrid: NaN, // next grid time to sample
+    lastNow: -Infinity,
+  };
   let resetPending = false;
 
   /** Takes the grid samples at times g < limit (or ≤ limit when inclusive) with the latest price. */
   function advance(limit: number, inclusive: boolean): void {
-    if (Number.isNaN(last)) return;
+    if (Number.isNaN(st.last)) return;
     let pending = inclusive
-      ? Math.floor((limit - nextGrid) / dt) + 1
-      : Math.ceil((limit - nextGrid) / dt);
+      ? Math.floor((limit - st.nextGrid) / dt) + 1
+      : Math.ceil((limit - st.nextGrid) / dt);
     if (!(pending > 0)) return;
-    if (Number.isNaN(prevSample)) {
-      prevSample = last; // the first sample: no return yet
+    if (Number.isNaN(st.prevSample)) {
+      st.prevSample = st.last; // the first sample: no return yet
       samples++;
-      nextGrid += dt;
+      st.nextGrid += dt;
       pending--;
     } else {
-      const r = Math.log(last / prevSample);
-      prevSample = last;
-      total += r * r;
+      const r = Math.log(st.last / st.prevSample);
+      st.prevSample = st.last;
+      st.total += r * r;
       k++;
-      prefix[k & mask] = total;
+      prefix[k & mask] = st.total;
       samples++;
-      nextGrid += dt;
+      st.nextGrid += dt;
       pending--;
     }
-    // The rest sample the same price: returns of 0, the prefix stays; only the last cap matter.
+    // The rest sample the same price: returns of 0, the prefix stays; only the st.last cap matter.
     if (pending > 0) {
       const write = Math.min(pending, cap);
-      for (let i = pending - write + 1; i <= pending; i++) prefix[(k + i) & mask] = total;
+      for (let i = pending - write + 1; i <= pending; i++) prefix[(k + i) & mask] = st.total;
       k += pending;
       samples += pending;
-      nextGrid += pending * dt;
+      st.nextGrid += pending * dt;
     }
   }
 
   function onPrice(price: number, time: number): void {
     if (!(price > 0) || !Number.isFinite(price) || !Number.isFinite(time)) return;
-    const t = time > lastTime ? time : lastTime;
-    if (Number.isNaN(last)) {
-      nextGrid = Math.ceil(t / dt) * dt;
+    const t = time > st.lastTime ? time : st.lastTime;
+    if (Number.isNaN(st.last)) {
+      st.nextGrid = Math.ceil(t / dt) * dt;
       prefix[0] = 0;
     } else {
       advance(t, false);
     }
-    last = price;
-    lastTime = t;
+    st.last = price;
+    st.lastTime = t;
   }
 
   function value(now: number): VolValue {
     let time = now;
-    if (time < lastTime) time = lastTime;
-    if (time < lastNow) time = lastNow;
-    lastNow = time;
+    if (time < st.lastTime) time = st.lastTime;
+    if (time < st.lastNow) time = st.lastNow;
+    st.lastNow = time;
     advance(time, true);
     const windows = sizes.map((size, w): VolWindow => {
       const n = Math.min(k, size);
-      const rv = n > 0 ? total - prefix[(k - n) & mask] : null;
+      const rv = n > 0 ? st.total - prefix[(k - n) & mask] : null;
       const spanMs = n * dt;
       return {
         windowMs: windowsMs[w],
@@ -245,19 +249,19 @@ export function createRealizedVol(options: RealizedVolOptions = {}): RealizedVol
       time,
       reset,
       sampleMs: dt,
-      lastSample: samples > 0 ? nextGrid - dt : null,
+      lastSample: samples > 0 ? st.nextGrid - dt : null,
       windows,
     };
   }
 
   function reset(): void {
     k = 0;
-    total = 0;
+    st.total = 0;
     samples = 0;
-    prevSample = NaN;
-    last = NaN;
-    lastTime = -Infinity;
-    nextGrid = NaN;
+    st.prevSample = NaN;
+    st.last = NaN;
+    st.lastTime = -Infinity;
+    st.nextGrid = NaN;
     prefix[0] = 0;
     resetPending = true;
   }
