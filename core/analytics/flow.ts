@@ -30,10 +30,28 @@
  */
 import type { Trade } from "./types.ts";
 
-/** Milliseconds in a UTC day. */
+/**
+ * Milliseconds in a UTC day; the day window starts at `floor(t / DAY_MS) · DAY_MS`.
+ *
+ * @example
+ * ```ts
+ * import { DAY_MS } from "./flow.ts";
+ *
+ * const dayStart = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
+ * ```
+ */
 export const DAY_MS = 86_400_000;
 
-/** Rolling windows used when none are given: 1 s, 10 s, 60 s, 300 s. */
+/**
+ * Rolling windows used when none are given: 1 s, 10 s, 60 s, 300 s.
+ *
+ * @example
+ * ```ts
+ * import { createFlow, DEFAULT_FLOW_WINDOWS_MS } from "./flow.ts";
+ *
+ * const flow = createFlow({ windowsMs: [...DEFAULT_FLOW_WINDOWS_MS, 3_600_000] });
+ * ```
+ */
 export const DEFAULT_FLOW_WINDOWS_MS: readonly number[] = [1_000, 10_000, 60_000, 300_000];
 
 /**

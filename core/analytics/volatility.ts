@@ -7,17 +7,50 @@
  * the price at grid time `iΔ` (the last price at or before it, carried forward), over the returns
  * whose grid times fall in the window `(now − W, now]`; `σ_ann = sqrt(RV · Y / T)` with `Y` one year
  * and `T = n·Δ` the span of the n returns used (= W once the window is full).
+ *
+ * Sampling: grid times are the multiples of Δ since the epoch (event time); the sample at grid time
+ * g is the last price with time ≤ g. The first sample is the first grid time at or after the first
+ * price. A window's RV is the difference of two prefix sums of r² (pushed in grid order), so it does
+ * not depend on when `value` is called; the prefix runs since creation/reset, so its relative
+ * rounding error is about ε · (Σ r² since reset) / RV.
  * @module
  */
 import type { KlineEvent } from "../events.ts";
 
-/** One year of 365 days, in ms (the annualization factor Y; crypto trades 24/7). */
+/**
+ * One year of 365 days, in ms (the annualization factor Y; crypto trades 24/7).
+ *
+ * @example
+ * ```ts
+ * import { YEAR_MS } from "./volatility.ts";
+ *
+ * const annualize = (variance: number, spanMs: number) => Math.sqrt(variance * YEAR_MS / spanMs);
+ * ```
+ */
 export const YEAR_MS = 365 * 86_400_000;
 
-/** Sampling step used when none is given: 1 s. */
+/**
+ * Sampling step used when none is given: 1 s.
+ *
+ * @example
+ * ```ts
+ * import { createRealizedVol, DEFAULT_SAMPLE_MS } from "./volatility.ts";
+ *
+ * const rv = createRealizedVol({ sampleMs: 5 * DEFAULT_SAMPLE_MS, windowsMs: [300_000] });
+ * ```
+ */
 export const DEFAULT_SAMPLE_MS = 1_000;
 
-/** Rolling windows used when none are given: 60 s, 300 s, 3600 s. */
+/**
+ * Rolling windows used when none are given: 60 s, 300 s, 3600 s.
+ *
+ * @example
+ * ```ts
+ * import { createRealizedVol, DEFAULT_VOL_WINDOWS_MS } from "./volatility.ts";
+ *
+ * const rv = createRealizedVol({ windowsMs: DEFAULT_VOL_WINDOWS_MS.slice(0, 2) });
+ * ```
+ */
 export const DEFAULT_VOL_WINDOWS_MS: readonly number[] = [60_000, 300_000, 3_600_000];
 
 /**
@@ -269,7 +302,16 @@ export function createRealizedVol(options: RealizedVolOptions = {}): RealizedVol
   return { onPrice, value, reset };
 }
 
-/** The candle fields the range estimators read. */
+/**
+ * The candle fields the range estimators read.
+ *
+ * @example
+ * ```ts
+ * import type { Bar } from "./volatility.ts";
+ *
+ * const bar: Bar = { open: 100, high: 102, low: 99, close: 101 };
+ * ```
+ */
 export type Bar = Pick<KlineEvent, "open" | "high" | "low" | "close">;
 
 /**
