@@ -8,6 +8,7 @@ import type { Level } from "../core/events.ts";
 import { createOfi } from "../core/analytics/ofi.ts";
 import { bookMetrics } from "../core/analytics/book_metrics.ts";
 import type { BookTop } from "../core/analytics/types.ts";
+import { createRng } from "../testing.ts";
 
 /** Levels per side of every book top. */
 const DEPTH = 10;
@@ -16,17 +17,8 @@ const TOP_COUNT = 4096;
 /** Gap between updates, ms (1 000 updates/s: 60 000 in the 60 s window, a busy symbol). */
 const GAP_MS = 1;
 
-/** Deterministic PRNG (mulberry32) so every run replays the same books. */
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the SDK's mulberry32) so every run replays the same data. */
+const makeRandom = (seed: number): () => number => createRng(seed).next;
 
 /** 10-level tops of a random-walk book: the touch moves a tick in one update of five. */
 function makeTops(): BookTop[] {

@@ -9,22 +9,14 @@
 import { createFlow } from "../core/analytics/flow.ts";
 import { createRealizedVol } from "../core/analytics/volatility.ts";
 import type { Trade } from "../core/analytics/types.ts";
+import { createRng } from "../testing.ts";
 
 const COUNT = 1 << 16;
 const STEP_MS = 10;
 const START = Date.UTC(2026, 11, 7, 23, 50); // crosses a UTC midnight on the way
 
-/** Deterministic PRNG (mulberry32) so every run replays the same trades. */
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the SDK's mulberry32) so every run replays the same data. */
+const makeRandom = (seed: number): () => number => createRng(seed).next;
 
 const random = makeRandom(14);
 const prices = new Float64Array(COUNT);

@@ -7,6 +7,7 @@
 import type { Trade } from "../core/analytics/types.ts";
 import { createVpin } from "../core/analytics/vpin.ts";
 import { normalCdf } from "../core/analytics/normal_cdf.ts";
+import { createRng } from "../testing.ts";
 
 /** Distinct pre-generated trades, replayed in a cycle with time moving on. */
 const TRADE_COUNT = 8192;
@@ -14,17 +15,8 @@ const TRADE_COUNT = 8192;
 const TRADES_PER_BUCKET = 40;
 const TRADES_PER_BAR = 200;
 
-/** Deterministic PRNG (mulberry32) so every run replays the same trades. */
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the SDK's mulberry32) so every run replays the same data. */
+const makeRandom = (seed: number): () => number => createRng(seed).next;
 
 const random = makeRandom(14);
 const trades: Trade[] = [];

@@ -13,6 +13,7 @@ import {
   type OrderBook,
 } from "../core/books/book.ts";
 import { advanceView, createBookView } from "../core/books/view.ts";
+import { createRng } from "../testing.ts";
 
 /** Levels per update, and how far from the top they land. */
 const LEVELS_PER_UPDATE = 10;
@@ -20,17 +21,8 @@ const TOUCHED_DEPTH = 60;
 /** Distinct pre-generated updates, replayed in a cycle. */
 const UPDATE_COUNT = 4096;
 
-/** Deterministic PRNG (mulberry32) so every run replays the same updates. */
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the SDK's mulberry32) so every run replays the same data. */
+const makeRandom = (seed: number): () => number => createRng(seed).next;
 
 /** Price of the k-th tick away from the touch (tick 0.01 around 30000). */
 function tickPrice(side: "bid" | "ask", k: number): number {
