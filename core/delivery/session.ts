@@ -14,6 +14,7 @@
 import type { Client, Delivery } from "./policy.ts";
 import type { Catalog } from "../market/catalog.ts";
 import {
+  type ClientStreamKey,
   streamId,
   type StreamKey,
   type Subscription,
@@ -23,6 +24,7 @@ import {
   type ErrorCode,
   parseClientFrame,
   resolveChannels,
+  resolveMetrics,
   type SubscriptionFrame,
 } from "../protocol/messages.ts";
 import { DEFAULT_VIEW_DEPTH } from "../books/view.ts";
@@ -39,6 +41,7 @@ import {
   unsubscribedFrame,
 } from "../protocol/frames.ts";
 import type { RecentEntry, RecentLog } from "../recovery/recent_log.ts";
+import type { Metric } from "../analytics/engine.ts";
 
 /** Limits applied to each connection. */
 export interface SessionLimits {
@@ -55,6 +58,8 @@ export interface SessionDeps {
   limits: SessionLimits;
   /** Current consolidated quote frame of a unified symbol, if any (sent on subscribe). */
   consolidatedFrame(unified: string): string | undefined;
+  /** Current `analytics` frame of a symbol with these figures, if any (sent on subscribe). */
+  analyticsFrame?(exchange: string, symbol: string, metrics: readonly Metric[]): string | undefined;
   /** Current `status` frame of a feed (sent on subscribe). */
   statusFrame(exchange: string): string | undefined;
   /** Disconnects a client with a close code. */
@@ -114,11 +119,38 @@ export function createSessions(deps: SessionDeps): Sessions {
 
   /** Resolves a subscription frame into concrete (exchange, native symbol, channel) triples. */
   const resolve = (client: Client, frame: SubscriptionFrame) => {
-    const { channels, consolidated, unknown } = resolveChannels(frame.channels);
+    const { channels, consolidated, analytics, unknown } = resolveChannels(frame.channels);
     if (unknown.length > 0) {
       fail(client, "unknown_channel", `unknown channel(s): ${unknown.join(", ")}`, frame.id);
       return undefined;
     }
+    const metrics = resolveMetrics(frame.metrics);
+    if (metrics.unknown.length > 0) {
+      fail(
+        client,
+        "invalid_request",
+        `metrics: unknown metric(s): ${metrics.unknown.join(", ")}; known: ${
+          resolveMetrics(undefined).metrics.join(", ")
+        }`,
+        frame.id,
+      );
+      return undefined;
+    }
+    if (frame.metrics !== undefined && !analytics) {
+      fail(
+        client,
+        "invalid_request",
+        'metrics: only the analytics channel takes "metrics"; add "analytics" to "channels"',
+        frame.id,
+      );
+      return undefined;
+    }
+    /** Data channels as named in acks, `consolidated` and `analytics` included. */
+    const named: string[] = [
+      ...channels,
+      ...(consolidated ? ["consolidated"] : []),
+      ...(analytics ? ["analytics"] : []),
+    ];
     if (consolidated && frame.exchanges !== undefined && !frame.exchanges.includes("*")) {
       fail(
         client,
@@ -130,7 +162,6 @@ export function createSessions(deps: SessionDeps): Sessions {
     }
     const access = client.access;
     if (access?.channels) {
-      const named = consolidated ? [...channels, "consolidated"] : channels;
       const forbidden = named.filter((c) => !access.channels!.includes(c));
       if (forbidden.length > 0) {
         fail(
@@ -180,7 +211,7 @@ export function createSessions(deps: SessionDeps): Sessions {
         const native = catalog.resolve(exchange, name);
         if (native === undefined) continue;
         found = true;
-        if (channels.length > 0) targets.push({ exchange, symbol: native });
+        if (channels.length > 0 || analytics) targets.push({ exchange, symbol: native });
         // Until the exchange reports its instruments, a `BASE/QUOTE` name is taken as given.
         const u = catalog.unified(exchange, native) ??
           (name.includes("/") ? name.toUpperCase() : undefined);
@@ -197,14 +228,17 @@ export function createSessions(deps: SessionDeps): Sessions {
       );
       return undefined;
     }
-    const streams: StreamKey[] = [];
+    const streams: ClientStreamKey[] = [];
     for (const { exchange, symbol } of targets) {
       for (const channel of channels) streams.push({ channel, exchange, symbol });
+      if (analytics) streams.push({ channel: "analytics", exchange, symbol });
     }
     for (const symbol of unified) streams.push({ channel: "consolidated", exchange: "*", symbol });
     return {
-      /** Channels as named in acks (data channels plus `consolidated`). */
-      named: consolidated ? [...channels, "consolidated"] : channels,
+      /** Channels as named in acks (data channels plus `consolidated` and `analytics`). */
+      named,
+      /** The analytics figures wanted (in METRICS order). */
+      metrics: metrics.metrics,
       /** Every stream the frame names, consolidated ones last. */
       streams,
       exchanges: [...new Set(targets.map((t) => t.exchange))],
@@ -236,7 +270,9 @@ export function createSessions(deps: SessionDeps): Sessions {
     for (const stream of resolved.streams) {
       const id = streamId(stream.channel, stream.exchange, stream.symbol);
       if (stream.channel === "book") wanted.set(id, { stream, raw, depth });
-      else wanted.set(id, { stream, raw: stream.channel === "consolidated" ? false : raw });
+      else if (stream.channel === "analytics") {
+        wanted.set(id, { stream, raw: false, metrics: resolved.metrics });
+      } else wanted.set(id, { stream, raw: stream.channel === "consolidated" ? false : raw });
     }
     let added = 0;
     for (const sub of wanted.values()) if (!subscriptions.has(client, sub.stream)) added++;
@@ -282,7 +318,8 @@ export function createSessions(deps: SessionDeps): Sessions {
       recover(client, frame, recovery, since, wanted, recoverable);
       return;
     }
-    const streams = recoverable.map(([, sub]) => sub.stream);
+    // Recoverable streams are trade, quote and kline streams: streams a source delivers.
+    const streams = recoverable.map(([, sub]) => sub.stream as StreamKey);
     const report = (err: unknown) => recovery.onError?.(err, streams, since);
     // A failed prepare still answers: from what the log holds, with `complete` saying so.
     return recovery.prepare(streams, since).catch(report).then(() => {
@@ -295,7 +332,14 @@ export function createSessions(deps: SessionDeps): Sessions {
   /** Adds the subscriptions; book snapshots and current consolidated quotes follow the ack. */
   const join = (client: Client, wanted: Map<string, Subscription>) => {
     for (const sub of wanted.values()) subscriptions.add(client, sub);
-    for (const { stream } of wanted.values()) {
+    for (const { stream, metrics } of wanted.values()) {
+      if (stream.channel === "analytics") {
+        const current = deps.analyticsFrame?.(stream.exchange, stream.symbol, metrics ?? []);
+        if (current) {
+          delivery.send(client, current, streamId(stream.channel, stream.exchange, stream.symbol));
+        }
+        continue;
+      }
       if (stream.channel !== "consolidated") continue;
       const current = deps.consolidatedFrame(stream.symbol);
       if (current) {

@@ -1,6 +1,6 @@
 /**
  * Every client subscription, in one place: which streams each client follows
- * (typed {@link StreamKey}s), and who follows each stream. Trade, quote, kline
+ * (typed {@link ClientStreamKey}s), and who follows each stream. Trade, quote, kline
  * and consolidated streams keep their audience here, split by wire form (with or
  * without `raw`); book streams keep theirs in the book store's per-depth views
  * ({@link BookAudiences}). Callers never see that difference: they add, remove
@@ -9,21 +9,48 @@
  */
 import type { Client } from "./policy.ts";
 import type { ClientChannel } from "../protocol/messages.ts";
+import type { Metric } from "../analytics/engine.ts";
 
-/** The stream one subscription follows; consolidated streams have exchange `*` and the unified symbol. */
+/**
+ * A stream a source delivers: a data channel, or consolidated (exchange `*` and the unified
+ * symbol).
+ */
 export interface StreamKey {
+  readonly channel: Exclude<ClientChannel, "analytics">;
+  readonly exchange: string;
+  readonly symbol: string;
+}
+
+/**
+ * The stream one subscription follows: a {@link StreamKey}, or the analytics of a symbol
+ * (computed by the hub from that symbol's trade and book streams).
+ */
+export interface ClientStreamKey {
   readonly channel: ClientChannel;
   readonly exchange: string;
   readonly symbol: string;
 }
 
+/**
+ * The streams a source delivers for a client stream: itself, or for the analytics of a
+ * symbol, its trade and book streams (the hub computes the figures from them).
+ */
+export function sourceStreams(stream: ClientStreamKey): StreamKey[] {
+  const { channel, exchange, symbol } = stream;
+  return channel === "analytics"
+    ? [{ channel: "trade", exchange, symbol }, { channel: "book", exchange, symbol }]
+    : [{ channel, exchange, symbol }];
+}
+
 /** One subscription of a client. */
 export interface Subscription {
-  readonly stream: StreamKey;
+  readonly stream: ClientStreamKey;
   /** Include the exchange's own frame as `raw`. */
   readonly raw: boolean;
   /** Book depth (book channel only). */
   readonly depth?: number;
+  /** The figures wanted, in the order of METRICS (analytics channel only). */
+  readonly metrics?: readonly Metric[];
 }
 
 /** The clients of one stream, by wire form. */
@@ -55,9 +82,11 @@ export interface Subscriptions {
    */
   add(client: Client, subscription: Subscription): void;
   /** Removes `client`'s subscription to `stream`; false if it had none. */
-  remove(client: Client, stream: StreamKey): boolean;
+  remove(client: Client, stream: ClientStreamKey): boolean;
   /** True if `client` follows `stream`. */
-  has(client: Client, stream: StreamKey): boolean;
+  has(client: Client, stream: ClientStreamKey): boolean;
+  /** `client`'s subscription to the stream with {@link streamId} `id`, if any. */
+  get(client: Client, id: string): Subscription | undefined;
   /** Subscriptions `client` holds. */
   count(client: Client): number;
   /** `client`'s subscriptions, oldest first. */
@@ -77,7 +106,7 @@ export interface Subscriptions {
  * (`!open`), on every channel (book and consolidated too); an edge follows the stream's
  * subject only while someone wants it.
  */
-export type InterestHook = (stream: StreamKey, open: boolean) => void;
+export type InterestHook = (stream: ClientStreamKey, open: boolean) => void;
 
 /** Creates an empty subscription store; book subscribers are kept in `books`. */
 export function createSubscriptions(
@@ -88,13 +117,13 @@ export function createSubscriptions(
   const byClient = new Map<Client, Map<string, Subscription>>();
   /** Subscribers per stream id (kept only with an interest hook). */
   const interest = new Map<string, number>();
-  const joined = (stream: StreamKey, id: string) => {
+  const joined = (stream: ClientStreamKey, id: string) => {
     if (!onInterest) return;
     const n = (interest.get(id) ?? 0) + 1;
     interest.set(id, n);
     if (n === 1) onInterest(stream, true);
   };
-  const left = (stream: StreamKey, id: string) => {
+  const left = (stream: ClientStreamKey, id: string) => {
     if (!onInterest) return;
     const n = (interest.get(id) ?? 1) - 1;
     if (n > 0) return void interest.set(id, n);
@@ -132,7 +161,8 @@ export function createSubscriptions(
     if (audience.raw.size === 0 && audience.plain.size === 0) audiences.delete(id);
   };
 
-  const idOf = ({ channel, exchange, symbol }: StreamKey) => streamId(channel, exchange, symbol);
+  const idOf = ({ channel, exchange, symbol }: ClientStreamKey) =>
+    streamId(channel, exchange, symbol);
 
   const add = (client: Client, sub: Subscription) => {
     let subs = byClient.get(client);
@@ -149,7 +179,7 @@ export function createSubscriptions(
     follow(client, sub, id);
   };
 
-  const remove = (client: Client, stream: StreamKey) => {
+  const remove = (client: Client, stream: ClientStreamKey) => {
     const subs = byClient.get(client);
     const id = idOf(stream);
     const sub = subs?.get(id);
@@ -165,6 +195,7 @@ export function createSubscriptions(
     add,
     remove,
     has: (client, stream) => byClient.get(client)?.has(idOf(stream)) ?? false,
+    get: (client, id) => byClient.get(client)?.get(id),
     count: (client) => byClient.get(client)?.size ?? 0,
     of: (client) => [...byClient.get(client)?.values() ?? []],
     clear(client) {

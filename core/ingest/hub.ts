@@ -15,6 +15,7 @@ import type { Metrics } from "../server/metrics.ts";
 import { streamId, type Subscriptions } from "../delivery/subscriptions.ts";
 import { encodeOnce } from "../delivery/wire.ts";
 import {
+  analyticsFrame,
   bookStatusFrame,
   consolidatedFrame,
   errorFrame,
@@ -25,6 +26,28 @@ import {
 } from "../protocol/frames.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { getLogger } from "../server/log.ts";
+import { topN } from "../books/book.ts";
+import {
+  createSymbolAnalytics,
+  type Metric,
+  METRICS,
+  type SymbolAnalytics,
+  type SymbolAnalyticsOptions,
+} from "../analytics/engine.ts";
+
+/** Default least event time between two `analytics` frames of one symbol, ms (10 frames/s). */
+export const DEFAULT_ANALYTICS_INTERVAL_MS = 100;
+
+/** Book levels per side the analytics read after each book update. */
+const ANALYTICS_BOOK_LEVELS = 10;
+
+/** Settings of the per-symbol analytics the hub computes. */
+export interface HubAnalyticsOptions {
+  /** Least event time between two `analytics` frames of one symbol, ms; default 100. */
+  intervalMs?: number;
+  /** VPIN bucket volume (the same for every symbol); unset: VPIN reads `null`. */
+  vpinBucketVolume?: number;
+}
 
 /** What the hub works with. */
 export interface HubDeps {
@@ -46,6 +69,8 @@ export interface HubDeps {
   recent?: RecentLog;
   /** The epoch of the positions, put in feed `status` frames (the live hub). */
   epoch?: () => string;
+  /** The order-flow analytics computed per symbol (defaults: 100 ms, no VPIN). */
+  analytics?: HubAnalyticsOptions;
 }
 
 /** The hub's entry points. */
@@ -61,6 +86,24 @@ export interface Hub {
   onState(info: FeedInfo): void;
   /** The `status` frame for a feed as it is now. */
   statusFrame(info: FeedInfo): string;
+  /** The analytics of a symbol, once a trade or book of it arrived. */
+  analytics(exchange: string, symbol: string): SymbolAnalytics | undefined;
+  /**
+   * The event time (ms) the analytics of a symbol are at: that of the latest trade or book
+   * update it took in; undefined before the first.
+   */
+  analyticsTime(exchange: string, symbol: string): number | undefined;
+  /** The `analytics` frame of a symbol now, with `metrics`; undefined before its first event. */
+  analyticsFrame(exchange: string, symbol: string, metrics: readonly Metric[]): string | undefined;
+}
+
+/** The analytics of one symbol and where its emission stands. */
+interface AnalyticsState {
+  engine: SymbolAnalytics;
+  /** The latest event time taken in (the figures are read at it). */
+  time: number;
+  /** Event time of the last `analytics` frame sent. */
+  lastEmit: number;
 }
 
 /** Creates the hub. */
@@ -118,6 +161,64 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of audience.plain) delivery.send(client, text, key);
     for (const client of audience.raw) delivery.send(client, text, key);
   };
+  const analyticsInterval = deps.analytics?.intervalMs ?? DEFAULT_ANALYTICS_INTERVAL_MS;
+  const vpinBucketVolume = deps.analytics?.vpinBucketVolume;
+  const engineOptions: SymbolAnalyticsOptions = vpinBucketVolume === undefined
+    ? {}
+    : { vpin: { bucketVolume: vpinBucketVolume } };
+  /** Per `exchange|symbol`: its analytics, created at its first trade or book. */
+  const analyticsBySymbol = new Map<string, AnalyticsState>();
+  const analyticsFor = (exchange: string, symbol: string): AnalyticsState => {
+    const key = `${exchange}|${symbol}`;
+    let state = analyticsBySymbol.get(key);
+    if (!state) {
+      state = {
+        engine: createSymbolAnalytics(engineOptions),
+        time: -Infinity,
+        lastEmit: -Infinity,
+      };
+      analyticsBySymbol.set(key, state);
+    }
+    return state;
+  };
+  const analyticsText = (
+    exchange: string,
+    symbol: string,
+    state: AnalyticsState,
+    metrics: readonly Metric[],
+  ) =>
+    analyticsFrame({
+      exchange,
+      symbol,
+      unified: catalog.unified(exchange, symbol),
+      ...state.engine.value(state.time, metrics),
+    });
+  /**
+   * After an event at `time`: sends the symbol's analytics to its subscribers when at least
+   * the interval of event time passed since the last frame (so live and a replay send the
+   * same frames); one frame per distinct set of metrics, conflatable for slow clients.
+   */
+  const emitAnalytics = (exchange: string, symbol: string, state: AnalyticsState, time: number) => {
+    if (time > state.time) state.time = time;
+    if (state.time < state.lastEmit + analyticsInterval) return;
+    const key = streamId("analytics", exchange, symbol);
+    const audience = subscriptions.audience(key);
+    if (!audience) return;
+    state.lastEmit = state.time;
+    const texts = new Map<string, string>();
+    for (const group of [audience.plain, audience.raw]) {
+      for (const client of group) {
+        const metrics = subscriptions.get(client, key)?.metrics ?? METRICS;
+        const id = metrics.join(",");
+        let text = texts.get(id);
+        if (text === undefined) {
+          text = analyticsText(exchange, symbol, state, metrics);
+          texts.set(id, text);
+        }
+        delivery.send(client, text, key);
+      }
+    }
+  };
   const log = deps.log ?? getLogger(["quant-saas", "hub"]);
   const now = deps.now ?? Date.now;
   const feedLog = (exchange: string) => getLogger(["quant-saas", "feed", exchange]);
@@ -152,6 +253,16 @@ export function createHub(deps: HubDeps): Hub {
 
   return {
     statusFrame,
+    analytics: (exchange, symbol) => analyticsBySymbol.get(`${exchange}|${symbol}`)?.engine,
+    analyticsTime(exchange, symbol) {
+      const state = analyticsBySymbol.get(`${exchange}|${symbol}`);
+      return state && state.time !== -Infinity ? state.time : undefined;
+    },
+    analyticsFrame(exchange, symbol, metrics) {
+      const state = analyticsBySymbol.get(`${exchange}|${symbol}`);
+      if (!state || state.time === -Infinity) return undefined;
+      return analyticsText(exchange, symbol, state, metrics);
+    },
     onState(info) {
       metrics.feedUp.set(
         { exchange: info.exchange, emulator: String(info.emulator) },
@@ -174,6 +285,9 @@ export function createHub(deps: HubDeps): Hub {
           setLag(exchange, item.receiveTime - item.eventTime);
           const key = streamId("trade", exchange, item.symbol);
           fanout(key, item, place(key, item, seq, prev));
+          const state = analyticsFor(exchange, item.symbol);
+          state.engine.onTrade(item);
+          emitAnalytics(exchange, item.symbol, state, item.eventTime);
           break;
         }
         case "quote": {
@@ -201,6 +315,13 @@ export function createHub(deps: HubDeps): Hub {
           const wasSynced = before?.synced ?? false;
           if (!books.apply(item)) break;
           consolidate(exchange, item.symbol);
+          const entry = books.get(exchange, item.symbol);
+          if (entry) {
+            const state = analyticsFor(exchange, item.symbol);
+            const top = topN(entry.book, ANALYTICS_BOOK_LEVELS);
+            state.engine.onBook({ bids: top.bids, asks: top.asks, time: item.eventTime });
+            emitAnalytics(exchange, item.symbol, state, item.eventTime);
+          }
           if (item.snapshot && wasSynced === false) {
             broadcastBookStatus(
               exchange,
@@ -232,6 +353,7 @@ export function createHub(deps: HubDeps): Hub {
         case "book_status": {
           if (item.state === "resyncing") {
             books.markUnsynced(exchange, item.symbol);
+            analyticsBySymbol.get(`${exchange}|${item.symbol}`)?.engine.onResync();
             metrics.bookResyncs.inc({ exchange, symbol: item.symbol });
             log.warning("book {exchange} {symbol} resynchronizing: {reason}", {
               exchange,

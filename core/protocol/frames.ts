@@ -8,7 +8,7 @@
  *
  * Frames: `subscribed`, `unsubscribed`, `subscriptions`, `pong`, `error`,
  * `status` (feed and book), `trade`, `quote`, `kline`, `book`, `gap`,
- * `consolidated`, `recovered`, and on `/replay` the replay `status` frames (`replay_start`,
+ * `consolidated`, `analytics`, `recovered`, and on `/replay` the replay `status` frames (`replay_start`,
  * `replay_end`, `live`, `recording_gap`). A client that connects with `?batch=1`
  * gets the same frames wrapped in JSON arrays.
  * @module
@@ -16,6 +16,7 @@
 import type { GapEvent, KlineEvent, Level, QuoteEvent, TradeEvent } from "../events.ts";
 import type { ConsolidatedQuote } from "../books/consolidated.ts";
 import type { ClientChannel, ErrorCode } from "./messages.ts";
+import type { AnalyticsValue } from "../analytics/engine.ts";
 
 /** Id a client attached to a request, echoed in the reply. */
 export type RequestId = string | number | undefined;
@@ -628,6 +629,43 @@ export function recoveredFrame(f: RecoveredFields): string {
  */
 export function consolidatedFrame(quote: ConsolidatedQuote): string {
   return JSON.stringify(quote);
+}
+
+/** Fields of an {@link analyticsFrame}: where, and the figures a client asked for. */
+export interface AnalyticsFrameFields extends AnalyticsValue {
+  exchange: string;
+  /** The exchange's own symbol. */
+  symbol: string;
+  /** The unified name (`BTC/USDT`), when known. */
+  unified?: string;
+}
+
+/**
+ * `analytics`: the order-flow figures of one exchange + symbol at `time` (the event time, ms,
+ * of the last trade or book update they include), with only the metrics the client asked
+ * for, in the order ofi, vpin, microprice, book, flow, volatility. Sent at most once per
+ * `ANALYTICS_INTERVAL_MS` of event time per symbol (and the current one on subscribe).
+ * @example
+ * ```json
+ * {"type":"analytics","exchange":"binance","symbol":"BTCUSDT","unified":"BTC/USDT",
+ *  "time":1765101600123,"microprice":{"mid":64000.05,"weightedMid":64000.07,
+ *  "time":1765101600120},"vpin":null}
+ * ```
+ */
+export function analyticsFrame(f: AnalyticsFrameFields): string {
+  return JSON.stringify({
+    type: "analytics",
+    exchange: f.exchange,
+    symbol: f.symbol,
+    unified: f.unified,
+    time: f.time,
+    ofi: f.ofi,
+    vpin: f.vpin,
+    microprice: f.microprice,
+    book: f.book,
+    flow: f.flow,
+    volatility: f.volatility,
+  });
 }
 
 // ---------------------------------------------------------------------------

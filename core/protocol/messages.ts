@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { type Channel, CHANNELS } from "../events.ts";
+import { type Metric, METRICS } from "../analytics/engine.ts";
 
 /** Stable error codes of `{"type":"error","code":...}` frames. */
 export const ERROR_CODES = {
@@ -13,7 +14,7 @@ export const ERROR_CODES = {
   invalid_request: "The frame is JSON but not a valid request.",
   unknown_action: "The action is not one of subscribe, unsubscribe, list, ping.",
   unknown_symbol: "No configured exchange lists this symbol.",
-  unknown_channel: "The channel is not one of trade, quote, kline, book, consolidated.",
+  unknown_channel: "The channel is not one of trade, quote, kline, book, consolidated, analytics.",
   unknown_exchange: "No such exchange is configured.",
   frame_too_large: "The frame exceeds the size limit.",
   binary_not_supported: "Binary frames are not accepted; send JSON text.",
@@ -65,6 +66,8 @@ const subscriptionFrame = z.strictObject({
   exchanges: z.array(z.string().min(1).max(32)).min(1).max(64).optional(),
   raw: z.boolean().optional(),
   depth: z.number().int().min(1).max(1000).optional(),
+  /** Analytics channel: the figures wanted (default all of METRICS); checked by {@link resolveMetrics}. */
+  metrics: z.array(z.string().min(1).max(32)).min(1).max(METRICS.length * 2).optional(),
   /** Recovery: the highest `pos` the client received; the items after it are sent first. */
   since: z.number({ error: SINCE_RULE }).int(SINCE_RULE).min(0, SINCE_RULE)
     .max(Number.MAX_SAFE_INTEGER, SINCE_RULE).optional(),
@@ -145,21 +148,42 @@ function pickId(data: unknown): string | number | undefined {
   return undefined;
 }
 
-/** Channels a client may name: the per-exchange data channels plus `consolidated`. */
-export type ClientChannel = Channel | "consolidated";
+/**
+ * Channels a client may name: the per-exchange data channels, `consolidated` and
+ * `analytics` (per exchange + symbol, computed by the gateway from trades and books).
+ */
+export type ClientChannel = Channel | "consolidated" | "analytics";
 
 /** The channels named in a frame, or `["trade"]`; unknown names are returned separately. */
 export function resolveChannels(
   names: readonly string[] | undefined,
-): { channels: Channel[]; consolidated: boolean; unknown: string[] } {
+): { channels: Channel[]; consolidated: boolean; analytics: boolean; unknown: string[] } {
   const channels: Channel[] = [];
   const unknown: string[] = [];
   let consolidated = false;
+  let analytics = false;
   for (const name of names ?? ["trade"]) {
     if (name === "consolidated") consolidated = true;
+    else if (name === "analytics") analytics = true;
     else if ((CHANNELS as readonly string[]).includes(name)) {
       if (!channels.includes(name as Channel)) channels.push(name as Channel);
     } else unknown.push(name);
   }
-  return { channels, consolidated, unknown };
+  return { channels, consolidated, analytics, unknown };
+}
+
+/**
+ * The analytics figures named in a frame (default all of {@link METRICS}), deduplicated
+ * and in the order of METRICS, so equal sets compare equal; unknown names are returned apart.
+ * @example
+ * ```ts
+ * resolveMetrics(["vpin", "ofi", "ofi"]); // { metrics: ["ofi", "vpin"], unknown: [] }
+ * ```
+ */
+export function resolveMetrics(
+  names: readonly string[] | undefined,
+): { metrics: Metric[]; unknown: string[] } {
+  if (names === undefined) return { metrics: [...METRICS], unknown: [] };
+  const unknown = names.filter((n) => !(METRICS as readonly string[]).includes(n));
+  return { metrics: METRICS.filter((m) => names.includes(m)), unknown };
 }

@@ -19,7 +19,7 @@ import { createCatalog } from "../market/catalog.ts";
 import { createBooks } from "../books/books.ts";
 import { createMarketState } from "../market/state.ts";
 import { createConsolidator } from "../books/consolidated.ts";
-import { createSubscriptions, type StreamKey } from "../delivery/subscriptions.ts";
+import { createSubscriptions, sourceStreams, type StreamKey } from "../delivery/subscriptions.ts";
 import { createHub } from "../ingest/hub.ts";
 import { createSessions, type SessionLimits, type Sessions } from "../delivery/session.ts";
 import {
@@ -142,6 +142,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const quote = consolidator.get(unified);
       return quote ? consolidatedFrame(quote) : undefined;
     },
+    analyticsFrame: hub.analyticsFrame,
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? feedStatusFrame(info) : undefined;
@@ -206,7 +207,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   return {
     sessions,
-    streams: (client) => subscriptions.of(client).map((sub) => sub.stream),
+    streams: (client) => subscriptions.of(client).flatMap((sub) => sourceStreams(sub.stream)),
     selection(client) {
       const exchanges = new Set<string>();
       const symbols = new Set<string>();
@@ -231,6 +232,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         }
         exchanges.add(stream.exchange);
         symbols.add(stream.symbol);
+        if (stream.channel === "analytics") {
+          // The analytics are computed from the symbol's trades and book.
+          channels.add("trade").add("book");
+          addBook(stream.exchange, stream.symbol);
+          continue;
+        }
         channels.add(stream.channel);
         if (stream.channel === "book") addBook(stream.exchange, stream.symbol);
       }

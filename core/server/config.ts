@@ -107,6 +107,10 @@ export const coreConfigSchema = z.object({
   recoverySeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Most items kept per stream for recovery (oldest dropped first). */
   recoveryMaxPerStream: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  /** Least event time between two `analytics` frames of one symbol, ms (100: 10 frames/s). */
+  analyticsIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(100),
+  /** VPIN bucket volume, in base units, the same for every symbol; unset: VPIN reads null. */
+  analyticsVpinBucketVolume: z.coerce.number().positive().finite().optional(),
   // --- Scale-out (issue #13): roles and NATS.
   /** `all` (one process, no NATS), `ingest`, `edge` or `recorder`. */
   role: z.enum(["all", "ingest", "edge", "recorder"]).default("all"),
@@ -179,6 +183,8 @@ const ENV: Record<keyof CoreConfig, string> = {
   recordMaxBytes: "RECORD_MAX_BYTES",
   recoverySeconds: "RECOVERY_SECONDS",
   recoveryMaxPerStream: "RECOVERY_MAX_PER_STREAM",
+  analyticsIntervalMs: "ANALYTICS_INTERVAL_MS",
+  analyticsVpinBucketVolume: "ANALYTICS_VPIN_BUCKET_VOLUME",
   role: "ROLE",
   natsUrl: "NATS_URL",
   natsCreds: "NATS_CREDS",

@@ -20,7 +20,12 @@ import { createHttp, httpError, json } from "./rest.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSessions } from "../delivery/session.ts";
-import { createSubscriptions, streamId, type StreamKey } from "../delivery/subscriptions.ts";
+import {
+  createSubscriptions,
+  sourceStreams,
+  streamId,
+  type StreamKey,
+} from "../delivery/subscriptions.ts";
 import { consolidatedFrame } from "../protocol/frames.ts";
 import { getLogger } from "./log.ts";
 import { AuthConfigError, createKeyStore, type KeyStore } from "../access/keys.ts";
@@ -258,9 +263,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     interested.delete(id);
     if (n === 0) source?.interest?.(stream, false);
   };
+  // The analytics of a symbol are computed from its trades and book: a source follows those.
   const subscriptions = createSubscriptions(
     books,
-    (stream, open) => open ? retain(stream) : unretain(stream),
+    (stream, open) => {
+      for (const s of sourceStreams(stream)) open ? retain(s) : unretain(s);
+    },
   );
   const consolidator = createConsolidator(catalog, books, market);
   const recent = createRecentLog({
@@ -279,6 +287,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     consolidator,
     recent,
     epoch,
+    analytics: {
+      intervalMs: config.analyticsIntervalMs,
+      vpinBucketVolume: config.analyticsVpinBucketVolume,
+    },
   });
   // Recording (RECORD_DIR): a tap on the hub; numbering continues after the folder's last item.
   const recording = config.recordDir === undefined ? undefined : startRecording({
@@ -336,6 +348,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const quote = consolidator.get(unified);
       return quote ? consolidatedFrame(quote) : undefined;
     },
+    analyticsFrame: hub.analyticsFrame,
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? hub.statusFrame(info) : undefined;
@@ -369,6 +382,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     catalog,
     metrics,
     consolidator,
+    analytics: hub,
     clientCount: () => clients.size,
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),
     symbols: config.symbols,

@@ -13,6 +13,8 @@ import type { Consolidator } from "../books/consolidated.ts";
 import { MAX_VIEW_DEPTH } from "../books/view.ts";
 import type { Recording } from "./recording.ts";
 import { createHistoryRoutes, HISTORY_ENDPOINTS, type HistorySource } from "./history_routes.ts";
+import { resolveMetrics } from "../protocol/messages.ts";
+import type { Hub } from "../ingest/hub.ts";
 
 /** What the REST layer reads. */
 export interface HttpDeps {
@@ -25,6 +27,8 @@ export interface HttpDeps {
   catalog: Catalog;
   metrics: Metrics;
   consolidator: Consolidator;
+  /** The per-symbol analytics (`/api/analytics`); without it that route answers 404. */
+  analytics?: Pick<Hub, "analytics" | "analyticsTime">;
   clientCount(): number;
   /** Client-buffer state: the memory budget's last sample and backlogged clients. */
   delivery?(): Record<string, unknown>;
@@ -72,6 +76,13 @@ const bookQuery = z.strictObject({
   exchange: exchangeParam,
   symbol: symbolParam,
   depth: z.coerce.number().int().min(1).max(MAX_VIEW_DEPTH).default(20),
+});
+
+const analyticsQuery = z.strictObject({
+  exchange: exchangeParam,
+  symbol: symbolParam,
+  /** Comma-separated figures; default all. */
+  metrics: z.string().max(256).optional(),
 });
 
 function parseQuery<T extends z.ZodType>(
@@ -135,6 +146,7 @@ export function createHttp(
           ready: "/ready",
           marketData: "/api/market_data",
           book: "/api/book",
+          analytics: "/api/analytics",
           symbols: "/api/symbols",
           metrics: "/metrics",
           ...HISTORY_ENDPOINTS,
@@ -202,6 +214,41 @@ export function createHttp(
       const snap = books.snapshot(exchange, resolveSymbol(exchange, symbol), depth);
       if (!snap) return httpError(404, "unknown_book", `no book for ${exchange} ${symbol}`);
       return json(snap, snap.synced ? 200 : 503);
+    },
+    "/api/analytics": (url) => {
+      const q = parseQuery(url, analyticsQuery);
+      if (!q.ok) return q.response;
+      const { exchange, symbol } = q.value;
+      const names = q.value.metrics?.split(",").map((m) => m.trim()).filter((m) => m !== "");
+      const metrics = resolveMetrics(names);
+      if (metrics.unknown.length > 0 || metrics.metrics.length === 0) {
+        return httpError(
+          400,
+          "bad_query",
+          `metrics: unknown metric(s): ${metrics.unknown.join(", ") || "(none named)"}; known: ${
+            resolveMetrics(undefined).metrics.join(", ")
+          }`,
+        );
+      }
+      if (!catalog.exchanges().includes(exchange)) {
+        return httpError(404, "unknown_exchange", `exchange "${exchange}" is not configured`);
+      }
+      const native = resolveSymbol(exchange, symbol);
+      const engine = deps.analytics?.analytics(exchange, native);
+      const time = deps.analytics?.analyticsTime(exchange, native);
+      if (!engine || time === undefined) {
+        return httpError(
+          404,
+          "unknown_symbol",
+          `no analytics for ${exchange} ${symbol}: no trade or book of it arrived`,
+        );
+      }
+      return json({
+        exchange,
+        symbol: native,
+        unified: catalog.unified(exchange, native),
+        ...engine.value(time, metrics.metrics),
+      });
     },
     "/api/symbols": () => json({ exchanges: catalog.listings() }),
     "/metrics": async () => {
