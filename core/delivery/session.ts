@@ -448,10 +448,11 @@ export function createSessions(deps: SessionDeps): Sessions {
   };
 
   const list = (client: Client, id?: string | number) => {
-    const subs = subscriptions.of(client).map(({ stream, raw, depth }) => ({
+    const subs = subscriptions.of(client).map(({ stream, raw, depth, metrics }) => ({
       ...stream,
       raw,
       depth,
+      metrics,
     }));
     delivery.send(client, subscriptionsFrame(id, subs));
   };

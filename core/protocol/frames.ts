@@ -106,6 +106,8 @@ export interface SubscriptionInfo {
   raw: boolean;
   /** Book channel only. */
   depth?: number;
+  /** Analytics channel only: the figures wanted. */
+  metrics?: readonly string[];
 }
 
 /**
@@ -129,6 +131,7 @@ export function subscriptionsFrame(
       channel: s.channel,
       raw: s.raw,
       depth: s.depth,
+      metrics: s.metrics,
     })),
   });
 }

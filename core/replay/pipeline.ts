@@ -20,7 +20,7 @@ import { createBooks } from "../books/books.ts";
 import { createMarketState } from "../market/state.ts";
 import { createConsolidator } from "../books/consolidated.ts";
 import { createSubscriptions, sourceStreams, type StreamKey } from "../delivery/subscriptions.ts";
-import { createHub } from "../ingest/hub.ts";
+import { createHub, type HubAnalyticsOptions } from "../ingest/hub.ts";
 import { createSessions, type SessionLimits, type Sessions } from "../delivery/session.ts";
 import {
   bookStatusFrame,
@@ -62,6 +62,8 @@ export interface PipelineDeps {
   /** The gateway's delivery (slow-consumer policy); status frames are marked on their way. */
   delivery: Delivery;
   limits: SessionLimits;
+  /** Analytics settings of the private hub (the live gateway's, so the figures agree). */
+  analytics?: HubAnalyticsOptions;
   /** Metrics the private hub may count into (never the live gateway's). */
   metrics: Metrics;
   disconnect(client: Client, code: number, reason: string): void;
@@ -130,6 +132,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // Gaps and resyncs were logged when they happened live; a replay does not log them again.
     log: { info() {}, warning() {} },
     now,
+    analytics: deps.analytics,
   });
   /** Feed states as the replayed `status` items leave them. */
   const feeds = new Map<string, FeedInfo>();

@@ -32,6 +32,7 @@ import { createMetrics, type Metrics } from "../server/metrics.ts";
 import { httpError } from "../server/rest.ts";
 import { batchFrame, errorFrame, liveStatusFrame, replayStatusFrame } from "../protocol/frames.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
+import type { HubAnalyticsOptions } from "../ingest/hub.ts";
 import { feedRecording, startAt } from "./recorded.ts";
 import { createPacer } from "./pacing.ts";
 import { createSpliceBuffer, type SpliceBuffer } from "./splice.ts";
@@ -86,6 +87,8 @@ export interface ReplayEndpointDeps {
   /** The live catalog (exchanges, configured symbols, instruments). */
   catalog: Catalog;
   limits: SessionLimits;
+  /** The live hub's analytics settings, so a replay computes and throttles the same figures. */
+  analytics?: HubAnalyticsOptions;
   /** Disconnects a client through the admission. */
   disconnect(client: Client, code: number, reason: string, detail?: string): void;
   /** Counts an error frame (`quant_client_errors_total`). */
@@ -155,6 +158,7 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
         catalog: deps.catalog,
         delivery: deps.delivery,
         limits: deps.limits,
+        analytics: deps.analytics,
         metrics: privateMetrics,
         disconnect: deps.disconnect,
         countError: deps.countError,

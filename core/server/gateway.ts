@@ -277,6 +277,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const recentSweep = setInterval(() => recent.sweep(), RECENT_SWEEP_MS);
   const epoch = () => source?.epoch() ?? "";
+  const analyticsOptions = {
+    intervalMs: config.analyticsIntervalMs,
+    vpinBucketVolume: config.analyticsVpinBucketVolume,
+  };
   const hub = createHub({
     subscriptions,
     books,
@@ -287,10 +291,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     consolidator,
     recent,
     epoch,
-    analytics: {
-      intervalMs: config.analyticsIntervalMs,
-      vpinBucketVolume: config.analyticsVpinBucketVolume,
-    },
+    analytics: analyticsOptions,
   });
   // Recording (RECORD_DIR): a tap on the hub; numbering continues after the folder's last item.
   const recording = config.recordDir === undefined ? undefined : startRecording({
@@ -427,6 +428,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     taps,
     catalog,
     limits: config,
+    analytics: analyticsOptions,
     disconnect,
     countError: (code) => metrics.clientErrors.inc({ code }),
     countFrame: () => metrics.clientFrames.inc(),

@@ -116,6 +116,24 @@ Deno.test("analytics channel: a bad metric is an invalid_request error and the c
     // Still open: a ping is answered, a good subscribe works and gets every metric by default.
     client.send({ action: "ping", id: "p" });
     await client.next((f) => f.type === "pong", 5000);
+    client.send({
+      action: "subscribe",
+      symbols: ["ETHUSDT"],
+      channels: ["analytics"],
+      metrics: ["vpin", "ofi", "vpin"],
+    });
+    await client.next((f) => f.type === "subscribed", 5000);
+    client.send({ action: "list", id: "l" });
+    const listed = await client.next((f) => f.type === "subscriptions", 5000);
+    assert.deepEqual(listed.subscriptions, [
+      {
+        exchange: "scripted",
+        symbol: "ETHUSDT",
+        channel: "analytics",
+        raw: false,
+        metrics: ["ofi", "vpin"],
+      },
+    ]);
     plain.send({ action: "subscribe", symbols: SYMBOLS, channels: ["trade", "quote"] });
     await plain.next((f) => f.type === "subscribed", 5000, 0);
     client.send({ action: "subscribe", symbols: ["BTCUSDT"], channels: ["analytics"] });
