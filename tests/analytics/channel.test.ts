@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { connect, gatewayWith, getJson, scriptedFeed } from "../helpers.ts";
+import { planSchema } from "../../core/access/keys.ts";
 
 type Frame = Record<string, unknown>;
 
@@ -221,4 +222,11 @@ Deno.test("GET /api/analytics: the latest values; 404 for an unknown exchange or
   } finally {
     await gateway.close();
   }
+});
+
+Deno.test("a plan may grant the analytics channel", () => {
+  assert.deepEqual(planSchema.parse({ channels: ["trade", "analytics"] }).channels, [
+    "trade",
+    "analytics",
+  ]);
 });
