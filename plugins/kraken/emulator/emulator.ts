@@ -177,7 +177,14 @@ export async function startKrakenEmulator(
         idleTimeoutMs: opts.idleTimeoutMs,
         market: (symbol) => markets.get(symbol),
         instrumentSnapshot: () => instrumentSnapshot,
-        system: () => system,
+        // The maintenance is over once its time is (the timer that announces it may run late
+        // on a busy machine; a connection accepted after the refusal ended must not see it).
+        system: () => {
+          if (system !== "online" && maintenanceUntil > 0 && Date.now() >= maintenanceUntil) {
+            endMaintenance();
+          }
+          return system;
+        },
         silenced: () => Date.now() < silentUntil,
         takeCorruption(symbol) {
           const n = corrupt.get(symbol) ?? 0;
