@@ -182,12 +182,16 @@ export function createOfi(options: OfiOptions = {}): Ofi {
     }
   }
 
-  /** Removes events with time ≤ cut from the committed sums of `w`. */
-  function evict(w: WindowState, cut: number): void {
-    let head = w.head;
-    if (head === tail || times[head & mask] > cut) return;
-    const sums = w.sums;
-    let depthSum = w.depthSum;
+  /**
+   * Subtracts the events from `head` on with time ≤ cut from `sums` (in place) and
+   * `depthSum`; returns the new head and depth sum (both exact 0 once the window is empty).
+   */
+  function drain(
+    head: number,
+    sums: Float64Array,
+    depthSum: number,
+    cut: number,
+  ): [number, number] {
     while (head < tail && times[head & mask] <= cut) {
       const at = (head & mask) * n;
       for (let m = 0; m < n; m++) sums[m] -= es[at + m];
@@ -198,8 +202,13 @@ export function createOfi(options: OfiOptions = {}): Ofi {
       sums.fill(0);
       depthSum = 0;
     }
-    w.head = head;
-    w.depthSum = depthSum;
+    return [head, depthSum];
+  }
+
+  /** Removes events with time ≤ cut from the committed sums of `w`. */
+  function evict(w: WindowState, cut: number): void {
+    if (w.head === tail || times[w.head & mask] > cut) return;
+    [w.head, w.depthSum] = drain(w.head, w.sums, w.depthSum, cut);
   }
 
   function onBook(top: BookTop): void {
@@ -261,22 +270,8 @@ export function createOfi(options: OfiOptions = {}): Ofi {
       w.vValid = true;
     }
     w.vCut = cut;
-    let head = w.vHead;
-    const sums = w.vSums;
-    let depthSum = w.vDepthSum;
-    while (head < tail && times[head & mask] <= cut) {
-      const at = (head & mask) * n;
-      for (let m = 0; m < n; m++) sums[m] -= es[at + m];
-      depthSum -= depths[head & mask];
-      head++;
-    }
-    if (head === tail) {
-      sums.fill(0);
-      depthSum = 0;
-    }
-    w.vHead = head;
-    w.vDepthSum = depthSum;
-    return [head, sums, depthSum];
+    [w.vHead, w.vDepthSum] = drain(w.vHead, w.vSums, w.vDepthSum, cut);
+    return [w.vHead, w.vSums, w.vDepthSum];
   }
 
   function value(now: number): OfiValue {
