@@ -173,6 +173,22 @@ function followed(edge: EdgeNode, subject: string): Promise<void> {
   );
 }
 
+/** Numbers and publishes trades `ids` of `symbol` on its subject; resolves with their envelopes. */
+async function publishTrades(ingest: Ingest, symbol: string, ids: number[]): Promise<MdEnvelope[]> {
+  const subject = tradeSubject(symbol);
+  const envs = ids.map((id) => ingest.next(subject, trade(symbol, id)));
+  await ingest.publish(...envs.map((env) => ({ subject, env })));
+  return envs;
+}
+
+/** A client subscribed to `symbol`'s trades, once the edge follows that subject (caught up). */
+async function watching(edge: EdgeNode, symbol: string): Promise<TestClient> {
+  const client = await connect(edge.gateway);
+  client.send({ action: "subscribe", symbols: [symbol], exchanges: [EX] });
+  await followed(edge, tradeSubject(symbol));
+  return client;
+}
+
 const isTrade = (id: number) => (f: Record<string, unknown>) =>
   f.type === "trade" && f.tradeId === id;
 
@@ -347,10 +363,7 @@ Deno.test({
       await client.close();
     }, {
       async before(ingest) {
-        for (let id = 1; id <= 5; id++) {
-          sent.push(ingest.next(tradeSubject("ETHUSDT"), trade("ETHUSDT", id)));
-        }
-        await ingest.publish(...sent.map((env) => ({ subject: tradeSubject("ETHUSDT"), env })));
+        sent.push(...await publishTrades(ingest, "ETHUSDT", [1, 2, 3, 4, 5]));
       },
     });
   },
@@ -365,9 +378,7 @@ Deno.test({
     await withEdge(async ({ ingest, edge }) => {
       const subject = tradeSubject("BTCUSDT");
       // Another client makes the edge follow the subject from now on.
-      const other = await connect(edge.gateway);
-      other.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
-      await followed(edge, subject);
+      const other = await watching(edge, "BTCUSDT");
       const live = [4, 5].map((id) => ingest.next(subject, trade("BTCUSDT", id)));
       await ingest.publish(...live.map((env) => ({ subject, env })));
       await other.next(isTrade(5), 5000, 0);
@@ -393,10 +404,7 @@ Deno.test({
       await client.close();
     }, {
       async before(ingest) {
-        for (let id = 1; id <= 3; id++) {
-          early.push(ingest.next(tradeSubject("BTCUSDT"), trade("BTCUSDT", id)));
-        }
-        await ingest.publish(...early.map((env) => ({ subject: tradeSubject("BTCUSDT"), env })));
+        early.push(...await publishTrades(ingest, "BTCUSDT", [1, 2, 3]));
       },
     });
   },
@@ -410,9 +418,7 @@ Deno.test({
     const early: MdEnvelope[] = [];
     await withEdge(async ({ ingest, edge }) => {
       const subject = tradeSubject("BTCUSDT");
-      const other = await connect(edge.gateway);
-      other.send({ action: "subscribe", symbols: ["BTCUSDT"], exchanges: [EX] });
-      await followed(edge, subject);
+      const other = await watching(edge, "BTCUSDT");
       const live = ingest.next(subject, trade("BTCUSDT", 4));
       await ingest.publish({ subject, env: live });
       await other.next(isTrade(4), 5000, 0);
@@ -443,10 +449,7 @@ Deno.test({
       for (const client of [other, ...clients]) await client.close();
     }, {
       async before(ingest) {
-        for (let id = 1; id <= 3; id++) {
-          early.push(ingest.next(tradeSubject("BTCUSDT"), trade("BTCUSDT", id)));
-        }
-        await ingest.publish(...early.map((env) => ({ subject: tradeSubject("BTCUSDT"), env })));
+        early.push(...await publishTrades(ingest, "BTCUSDT", [1, 2, 3]));
       },
     });
   },
