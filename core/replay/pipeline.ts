@@ -21,6 +21,7 @@ import { createMarketState } from "../market/state.ts";
 import { createConsolidator } from "../books/consolidated.ts";
 import { createSubscriptions, sourceStreams, type StreamKey } from "../delivery/subscriptions.ts";
 import { createHub, type HubAnalyticsOptions } from "../ingest/hub.ts";
+import type { SymbolAnalytics } from "../analytics/engine.ts";
 import { createSessions, type SessionLimits, type Sessions } from "../delivery/session.ts";
 import {
   bookStatusFrame,
@@ -93,6 +94,8 @@ export interface Pipeline {
   feed(entry: PipelineItem): void;
   /** From now on status frames are live ones (not marked `replay: true`). */
   goLive(): void;
+  /** The private hub's analytics of a symbol (see `Hub.analytics`). */
+  analytics(exchange: string, symbol: string): SymbolAnalytics | undefined;
 }
 
 /** Creates the private pipeline of one replay connection. */
@@ -310,6 +313,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     goLive() {
       live = true;
     },
+    analytics: hub.analytics,
   };
 }
 

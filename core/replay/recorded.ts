@@ -30,6 +30,21 @@ export async function startAt(
   await seedBooks(history, pipeline, selection, from);
 }
 
+/**
+ * Brings `pipeline` to the state at `from` with no client to tell: the feed states and
+ * instrument lists, then each book as it was just before `from` (what a recomputation
+ * from history, e.g. of the analytics, starts from).
+ */
+export async function prepareAt(
+  history: HistoryReader,
+  pipeline: Pipeline,
+  selection: ReplaySelection,
+  from: number,
+): Promise<void> {
+  await primeFeeds(history, pipeline, selection, from);
+  await seedBooks(history, pipeline, selection, from);
+}
+
 /** The window of a {@link feedRecording} read. */
 export interface RecordedWindow {
   /** Receive times, epoch ms, both inclusive. */

@@ -384,6 +384,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
     analytics: hub,
+    analyticsOptions,
     clientCount: () => clients.size,
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),
     symbols: config.symbols,

@@ -13,6 +13,9 @@ import type { HistoryCatalog, HistoryReader, RecordedTrade } from "../history/mo
 import { intervalMs } from "../history/mod.ts";
 import { streamEventFrame } from "../protocol/frames.ts";
 import type { Recording } from "./recording.ts";
+import type { HubAnalyticsOptions } from "../ingest/hub.ts";
+import { resolveMetrics } from "../protocol/messages.ts";
+import { analyticsSeries, utcDayStart } from "../replay/analytics_series.ts";
 
 /**
  * What the history endpoints read: a recording this process writes, or a folder another
@@ -29,6 +32,7 @@ export const HISTORY_ENDPOINTS = {
   historyTrades: "/api/history/trades",
   historyKlines: "/api/history/klines",
   historyBook: "/api/history/book",
+  historyAnalytics: "/api/history/analytics",
 } as const;
 
 /** The limits of the history endpoints. */
@@ -42,6 +46,10 @@ export const HISTORY_LIMITS = {
   maxBars: 10_000,
   /** Most book levels per side. */
   maxDepth: 1000,
+  /** Most points of one analytics series. */
+  maxPoints: 10_000,
+  /** Longest analytics range (`to - from` plus the warm-up), ms (1 day). */
+  maxAnalyticsRangeMs: 86_400_000,
 } as const;
 
 /** What the history routes read. */
@@ -49,6 +57,8 @@ export interface HistoryRouteDeps {
   recording?: HistorySource;
   /** The gateway's symbol catalog (unified names such as BTC/USDT). */
   catalog: Catalog;
+  /** The live analytics settings, which `/api/history/analytics` recomputes with. */
+  analytics?: HubAnalyticsOptions;
 }
 
 /** An epoch-ms number or an ISO 8601 date/time. */
@@ -92,6 +102,25 @@ const bookQuery = z.strictObject({
   symbol: symbolParam,
   at: timeParam,
   depth: z.coerce.number().int().min(1).max(HISTORY_LIMITS.maxDepth).default(20),
+});
+
+/** `250ms`, `1s`, `5m`, `1h` or plain milliseconds. */
+const durationParam = z.string().transform((s, ctx) => {
+  const m = /^(\d{1,9})(ms|s|m|h)?$/.exec(s);
+  if (!m) {
+    ctx.addIssue({ code: "custom", message: "expected a duration: 250ms, 1s, 5m, 1h or ms" });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] ?? "ms"]!;
+  return Number(m[1]) * unit;
+});
+
+const analyticsHistoryQuery = z.strictObject({
+  ...rangeFields,
+  step: durationParam.refine((ms) => ms >= 1, "step must be at least 1 ms"),
+  metrics: z.string().max(256).optional(),
+  /** How long before `from` the engine starts; `day` (default) = 00:00 UTC of from's day. */
+  warmup: z.union([z.literal("day"), durationParam]).default("day"),
 });
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
@@ -468,11 +497,76 @@ export function createHistoryRoutes(
     }
   };
 
+  const analyticsRoute = async (url: URL) => {
+    if (!recording) return unavailable();
+    const q = parse(url, analyticsHistoryQuery);
+    if (!q.ok) return q.response;
+    const { exchange, from, to, step, warmup } = q.value;
+    if (from > to) return httpError(400, "bad_query", "from is after to (reversed range)");
+    const names = q.value.metrics?.split(",").map((m) => m.trim()).filter((m) => m !== "");
+    const metrics = resolveMetrics(names);
+    if (metrics.unknown.length > 0 || metrics.metrics.length === 0) {
+      return httpError(
+        400,
+        "bad_query",
+        `metrics: unknown metric(s): ${metrics.unknown.join(", ") || "(none named)"}; known: ${
+          resolveMetrics(undefined).metrics.join(", ")
+        }`,
+      );
+    }
+    const warmupFrom = warmup === "day" ? utcDayStart(from) : from - warmup;
+    if (to - warmupFrom > HISTORY_LIMITS.maxAnalyticsRangeMs) {
+      return httpError(
+        400,
+        "range_too_large",
+        `from the warm-up start to \`to\` spans more than a day; narrow the range or the warm-up`,
+      );
+    }
+    const points = Math.floor((to - from) / step) + 1;
+    if (points > HISTORY_LIMITS.maxPoints) {
+      return httpError(
+        400,
+        "range_too_large",
+        `${points} points; at most ${HISTORY_LIMITS.maxPoints} per request (widen the step)`,
+      );
+    }
+    const r = resolve(exchange, q.value.symbol);
+    if (!r.ok) return r.response;
+    const reader = recording.history();
+    if (!reader) return unavailable();
+    try {
+      const series = await analyticsSeries(
+        { history: reader, catalog, analytics: deps.analytics },
+        { exchange, symbol: r.symbol, from, to, step, warmupFrom, metrics: metrics.metrics },
+      );
+      const cat = recorded();
+      const sources = cat ? await feedSources(recording, cat) : new Map<string, string>();
+      return json({
+        exchange,
+        symbol: r.symbol,
+        unified: r.unified,
+        source: sources.get(exchange) ?? "unknown",
+        emulator: sources.get(exchange) === "emulator",
+        from: iso(from),
+        to: iso(to),
+        step,
+        warmupFrom: iso(series.warmupFrom),
+        metrics: metrics.metrics,
+        items: series.items,
+        gaps: series.gaps.map((g) => ({ from: iso(g.fromTime), to: iso(g.toTime) })),
+        points: series.points,
+      });
+    } finally {
+      reader.close();
+    }
+  };
+
   const routes: Record<string, (url: URL) => Response | Promise<Response>> = {
     [HISTORY_ENDPOINTS.history]: catalogRoute,
     [HISTORY_ENDPOINTS.historyTrades]: tradesRoute,
     [HISTORY_ENDPOINTS.historyKlines]: klinesRoute,
     [HISTORY_ENDPOINTS.historyBook]: bookRoute,
+    [HISTORY_ENDPOINTS.historyAnalytics]: analyticsRoute,
   };
   return (pathname) => {
     const route = routes[pathname];

@@ -14,7 +14,10 @@ import { MAX_VIEW_DEPTH } from "../books/view.ts";
 import type { Recording } from "./recording.ts";
 import { createHistoryRoutes, HISTORY_ENDPOINTS, type HistorySource } from "./history_routes.ts";
 import { resolveMetrics } from "../protocol/messages.ts";
-import type { Hub } from "../ingest/hub.ts";
+import type { AnalyticsValue, Metric } from "../analytics/engine.ts";
+import { consolidatedMicroprice, unifiedFlow } from "../analytics/unified.ts";
+import { bestAsk, bestBid } from "../books/book.ts";
+import type { Hub, HubAnalyticsOptions } from "../ingest/hub.ts";
 
 /** What the REST layer reads. */
 export interface HttpDeps {
@@ -29,6 +32,8 @@ export interface HttpDeps {
   consolidator: Consolidator;
   /** The per-symbol analytics (`/api/analytics`); without it that route answers 404. */
   analytics?: Pick<Hub, "analytics" | "analyticsTime">;
+  /** The hub's analytics settings, which `/api/history/analytics` recomputes with. */
+  analyticsOptions?: HubAnalyticsOptions;
   clientCount(): number;
   /** Client-buffer state: the memory budget's last sample and backlogged clients. */
   delivery?(): Record<string, unknown>;
@@ -79,7 +84,8 @@ const bookQuery = z.strictObject({
 });
 
 const analyticsQuery = z.strictObject({
-  exchange: exchangeParam,
+  /** Omitted with a unified symbol (`BTC/USD`): every venue listing it, and their sum. */
+  exchange: exchangeParam.optional(),
   symbol: symbolParam,
   /** Comma-separated figures; default all. */
   metrics: z.string().max(256).optional(),
@@ -126,6 +132,50 @@ export function createHttp(
 
   const resolveSymbol = (exchange: string, name: string) =>
     catalog.resolve(exchange, name) ?? name.toUpperCase();
+
+  /** `/api/analytics` of a unified symbol: each venue's figures, and the flow and top of book across them. */
+  const unifiedAnalytics = (unified: string, wanted: readonly Metric[]) => {
+    if (!unified.includes("/")) {
+      return httpError(
+        400,
+        "bad_query",
+        "exchange: required unless symbol is a unified name such as BTC/USD",
+      );
+    }
+    const venues: { exchange: string; symbol: string; value: AnalyticsValue }[] = [];
+    for (const exchange of catalog.exchanges()) {
+      const native = catalog.resolve(exchange, unified);
+      if (native === undefined) continue;
+      const engine = deps.analytics?.analytics(exchange, native);
+      const time = deps.analytics?.analyticsTime(exchange, native);
+      if (!engine || time === undefined) continue;
+      venues.push({ exchange, symbol: native, value: engine.value(time, wanted) });
+    }
+    if (venues.length === 0) {
+      return httpError(
+        404,
+        "unknown_symbol",
+        `no analytics for ${unified}: no venue lists it or none sent a trade or book of it`,
+      );
+    }
+    const flows = venues.flatMap((v) =>
+      v.value.flow ? [{ exchange: v.exchange, flow: v.value.flow }] : []
+    );
+    const tops = venues.flatMap((v) => {
+      const entry = books.get(v.exchange, v.symbol);
+      if (!entry?.synced) return [];
+      return [{ exchange: v.exchange, bid: bestBid(entry.book), ask: bestAsk(entry.book) }];
+    });
+    return json({
+      symbol: unified,
+      time: Math.max(...venues.map((v) => v.value.time)),
+      venues: venues.map((v) => ({ exchange: v.exchange, symbol: v.symbol, ...v.value })),
+      consolidated: {
+        ...(wanted.includes("flow") ? { flow: unifiedFlow(flows) } : {}),
+        ...(wanted.includes("microprice") ? { microprice: consolidatedMicroprice(tops) } : {}),
+      },
+    });
+  };
 
   const routes: Record<string, (url: URL) => Response | Promise<Response>> = {
     "/": () =>
@@ -230,6 +280,7 @@ export function createHttp(
           }`,
         );
       }
+      if (exchange === undefined) return unifiedAnalytics(symbol, metrics.metrics);
       if (!catalog.exchanges().includes(exchange)) {
         return httpError(404, "unknown_exchange", `exchange "${exchange}" is not configured`);
       }
@@ -264,7 +315,11 @@ export function createHttp(
     },
   };
 
-  const history = createHistoryRoutes({ recording: deps.history ?? deps.recording, catalog });
+  const history = createHistoryRoutes({
+    recording: deps.history ?? deps.recording,
+    catalog,
+    analytics: deps.analyticsOptions,
+  });
   return (req, url) => {
     const route = routes[url.pathname] ?? history(url.pathname);
     if (!route) {

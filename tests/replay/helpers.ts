@@ -64,6 +64,8 @@ export async function recordingGateway(
     config: testConfig(options.config),
     feeds,
     replaySource: options.wrapSource?.(source) ?? source,
+    // `/api/history/*` reads the same folder.
+    historySource: { dir, history: () => openHistory(dir), health: () => ({ healthy: true }) },
     replaySpliceBufferItems: options.spliceBufferItems,
   });
   gateway.taps.add((entry) => {
