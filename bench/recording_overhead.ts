@@ -1,10 +1,15 @@
 /**
- * Recording overhead on live fan-out: the same cell (Binance emulator + gateway +
+ * Recording (or analytics) overhead on live fan-out: the same cell (Binance emulator + gateway +
  * load generator, as bench/run.ts builds it) with recording off and on, in ONE run,
  * alternating off/on/off/on... so drift on the shared machine cancels out. Each run
  * starts fresh processes; the "on" runs give the gateway `RECORD_DIR=<tmp folder>`.
  *
- *   deno run -A bench/recording_overhead.ts [--rounds 3] [--clients 200] [--rate 500]
+ * `--feature analytics` compares instead the gateway computing the order-flow analytics
+ * (the default) with `ANALYTICS_ENABLED=false`; both sides then stream trades and books
+ * from the emulator (`CHANNELS=trade,book`), so every book update and trade goes through
+ * the analytics in the "on" runs.
+ *
+ *   deno run -A bench/recording_overhead.ts [--feature recording|analytics] [--rounds 3] [--clients 200] [--rate 500]
  *     [--windows 3] [--window-ms 3000] [--warmup-ms 1500] [--no-pin] [--out bench/results/recording-<date>.md]
  *
  * `--rate` is the emulator's trades/s over the 4 symbols; every client subscribes to
@@ -29,6 +34,7 @@ import { startStack } from "./stack.ts";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
+    feature: { type: "string", default: "recording" },
     rounds: { type: "string", default: "3" },
     clients: { type: "string", default: "200" },
     rate: { type: "string", default: "500" },
@@ -39,6 +45,7 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
+const FEATURE = values.feature === "analytics" ? "analytics" : "recording";
 const ROUNDS = Number(values.rounds);
 const CLIENTS = Number(values.clients);
 const RATE = Number(values.rate);
@@ -87,14 +94,19 @@ async function recordingHealth(port: number): Promise<unknown> {
 }
 
 async function measure(mode: "off" | "on", round: number): Promise<Run> {
-  const recordDir = mode === "on" ? await Deno.makeTempDir({ prefix: "rec-overhead-" }) : "";
+  const recordDir = mode === "on" && FEATURE === "recording"
+    ? await Deno.makeTempDir({ prefix: "rec-overhead-" })
+    : "";
+  const env: Record<string, string> = FEATURE === "analytics"
+    ? { CHANNELS: "trade,book", ...(mode === "off" ? { ANALYTICS_ENABLED: "false" } : {}) }
+    : { CHANNELS: "trade", ...(recordDir ? { RECORD_DIR: recordDir } : {}) };
   const stack = await startStack({
     symbols: SYMBOLS,
     emulatorArgs: [
       ...["--trades-per-second", "0", "--stamp-field", "benchTs"],
       ...["--bench-trades-per-second", String(RATE)],
     ],
-    env: { CHANNELS: "trade", ...(recordDir ? { RECORD_DIR: recordDir } : {}) },
+    env,
     gatewayCpus: PIN ? "0" : undefined,
     emulatorCpus: PIN ? "1" : undefined,
   });
@@ -170,7 +182,7 @@ try {
         `round ${round} ${mode}: ${fmt(run.deliveriesPerSec)} deliveries/s, server CPU ${
           fmt(run.serverCpuPct, 1)
         }%, ${fmt(run.cpuUsPerDelivery, 3)} µs/delivery` +
-          (mode === "on"
+          (mode === "on" && FEATURE === "recording"
             ? `, recorded ${run.recordedFiles} files / ${
               fmt(run.recordedBytes ?? 0)
             } B, /health recording: ${JSON.stringify(run.health) ?? "(no field)"}`
@@ -186,7 +198,7 @@ const side = (mode: "off" | "on") => runs.filter((r) => r.mode === mode);
 const off = side("off"), on = side("on");
 const m = (rs: Run[], f: (r: Run) => number) => median(rs.map(f));
 /** The gateway recorded: `/health` says `recording.enabled` or day files were written. */
-const recorded = on.some((r) =>
+const recorded = FEATURE === "analytics" || on.some((r) =>
   (r.recordedFiles ?? 0) > 0 ||
   (typeof r.health === "object" && r.health !== null && "enabled" in r.health &&
     r.health.enabled === true)
@@ -197,20 +209,22 @@ const capacityDrop = 1 - m(off, (r) => r.cpuUsPerDelivery) / m(on, (r) => r.cpuU
 const pairRatios = off.map((o, i) => on[i] ? on[i].cpuUsPerDelivery / o.cpuUsPerDelivery - 1 : NaN);
 const date = new Date().toISOString().slice(0, 10);
 const lines = [
-  `# Recording overhead on live fan-out (${date})`,
+  `# ${FEATURE === "recording" ? "Recording" : "Analytics"} overhead on live fan-out (${date})`,
   "",
   `${CLIENTS} clients × 4 symbols' trades (raw), emulator ${RATE} trades/s ` +
   `(${fmt(RATE * CLIENTS)} deliveries/s offered), ${ROUNDS} rounds off/on alternating, ` +
   `${WINDOWS} × ${WINDOW_MS} ms windows after ${WARMUP_MS} ms; ` +
   (PIN ? "gateway on CPU 0, emulator and clients on CPU 1." : "unpinned."),
   "",
-  recorded
+  FEATURE === "analytics"
+    ? 'Analytics computed in the "on" runs (the default), `ANALYTICS_ENABLED=false` in the "off" runs; `CHANNELS=trade,book` in both.'
+    : recorded
     ? 'Recording was active in the "on" runs (day files written).'
     : '**Note: the gateway did not record in the "on" runs** (`/health` has no enabled `recording`, no ' +
       "files in RECORD_DIR): this gateway has no recording wiring yet, so both sides measure " +
       "the same thing. Run again on a gateway that records.",
   "",
-  "| run | recording | deliveries/s | gateway CPU % | CPU µs / delivery | p99 ms | recorded bytes |",
+  `| run | ${FEATURE} | deliveries/s | gateway CPU % | CPU µs / delivery | p99 ms | recorded bytes |`,
   "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
   ...runs.map((r) =>
     `| ${r.round} | ${r.mode} | ${fmt(r.deliveriesPerSec)} | ${fmt(r.serverCpuPct, 1)} | ${
@@ -224,11 +238,11 @@ const lines = [
     fmt(m(on, (r) => r.serverCpuPct), 1)
   } | ${fmt(m(on, (r) => r.cpuUsPerDelivery), 3)} | | |`,
   "",
-  `Deliveries/s with recording on vs off: ${deliveriesDrop > 0 ? "−" : "+"}${
+  `Deliveries/s with ${FEATURE} on vs off: ${deliveriesDrop > 0 ? "−" : "+"}${
     fmt(Math.abs(deliveriesDrop) * 100, 1)
   }% ` +
   `(at a paced load both sides get the offered rate). ` +
-  `Capacity lost to recording (1 − CPU per delivery off / on): **${
+  `Capacity lost to ${FEATURE} (1 − CPU per delivery off / on): **${
     fmt(capacityDrop * 100, 1)
   }%** (target ≤ 5%). Per round, CPU per delivery on vs off: ${
     pairRatios.map((r) => `${r >= 0 ? "+" : "−"}${fmt(Math.abs(r) * 100, 1)}%`).join(", ")

@@ -136,6 +136,15 @@ export function createSessions(deps: SessionDeps): Sessions {
       );
       return undefined;
     }
+    if (analytics && !deps.analyticsFrame) {
+      fail(
+        client,
+        "unknown_channel",
+        "analytics: this gateway computes no analytics (ANALYTICS_ENABLED=false)",
+        frame.id,
+      );
+      return undefined;
+    }
     if (frame.metrics !== undefined && !analytics) {
       fail(
         client,

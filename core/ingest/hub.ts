@@ -43,6 +43,8 @@ const ANALYTICS_BOOK_LEVELS = 10;
 
 /** Settings of the per-symbol analytics the hub computes. */
 export interface HubAnalyticsOptions {
+  /** False: no analytics are computed (no cost per event); default true. */
+  enabled?: boolean;
   /** Least event time between two `analytics` frames of one symbol, ms; default 100. */
   intervalMs?: number;
   /** VPIN bucket volume (the same for every symbol); unset: VPIN reads `null`. */
@@ -161,23 +163,27 @@ export function createHub(deps: HubDeps): Hub {
     for (const client of audience.plain) delivery.send(client, text, key);
     for (const client of audience.raw) delivery.send(client, text, key);
   };
+  const analyticsOn = deps.analytics?.enabled ?? true;
   const analyticsInterval = deps.analytics?.intervalMs ?? DEFAULT_ANALYTICS_INTERVAL_MS;
   const vpinBucketVolume = deps.analytics?.vpinBucketVolume;
   const engineOptions: SymbolAnalyticsOptions = vpinBucketVolume === undefined
     ? {}
     : { vpin: { bucketVolume: vpinBucketVolume } };
-  /** Per `exchange|symbol`: its analytics, created at its first trade or book. */
-  const analyticsBySymbol = new Map<string, AnalyticsState>();
+  /** Per exchange, per symbol: its analytics, created at its first trade or book. */
+  const analyticsByExchange = new Map<string, Map<string, AnalyticsState>>();
+  const analyticsOf = (exchange: string, symbol: string) =>
+    analyticsByExchange.get(exchange)?.get(symbol);
   const analyticsFor = (exchange: string, symbol: string): AnalyticsState => {
-    const key = `${exchange}|${symbol}`;
-    let state = analyticsBySymbol.get(key);
+    let bySymbol = analyticsByExchange.get(exchange);
+    if (!bySymbol) analyticsByExchange.set(exchange, bySymbol = new Map());
+    let state = bySymbol.get(symbol);
     if (!state) {
       state = {
         engine: createSymbolAnalytics(engineOptions),
         time: -Infinity,
         lastEmit: -Infinity,
       };
-      analyticsBySymbol.set(key, state);
+      bySymbol.set(symbol, state);
     }
     return state;
   };
@@ -253,13 +259,13 @@ export function createHub(deps: HubDeps): Hub {
 
   return {
     statusFrame,
-    analytics: (exchange, symbol) => analyticsBySymbol.get(`${exchange}|${symbol}`)?.engine,
+    analytics: (exchange, symbol) => analyticsOf(exchange, symbol)?.engine,
     analyticsTime(exchange, symbol) {
-      const state = analyticsBySymbol.get(`${exchange}|${symbol}`);
+      const state = analyticsOf(exchange, symbol);
       return state && state.time !== -Infinity ? state.time : undefined;
     },
     analyticsFrame(exchange, symbol, metrics) {
-      const state = analyticsBySymbol.get(`${exchange}|${symbol}`);
+      const state = analyticsOf(exchange, symbol);
       if (!state || state.time === -Infinity) return undefined;
       return analyticsText(exchange, symbol, state, metrics);
     },
@@ -285,6 +291,7 @@ export function createHub(deps: HubDeps): Hub {
           setLag(exchange, item.receiveTime - item.eventTime);
           const key = streamId("trade", exchange, item.symbol);
           fanout(key, item, place(key, item, seq, prev));
+          if (!analyticsOn) break;
           const state = analyticsFor(exchange, item.symbol);
           state.engine.onTrade(item);
           emitAnalytics(exchange, item.symbol, state, item.eventTime);
@@ -316,7 +323,7 @@ export function createHub(deps: HubDeps): Hub {
           if (!books.apply(item)) break;
           consolidate(exchange, item.symbol);
           const entry = books.get(exchange, item.symbol);
-          if (entry) {
+          if (entry && analyticsOn) {
             const state = analyticsFor(exchange, item.symbol);
             const top = topN(entry.book, ANALYTICS_BOOK_LEVELS);
             state.engine.onBook({ bids: top.bids, asks: top.asks, time: item.eventTime });
@@ -353,7 +360,7 @@ export function createHub(deps: HubDeps): Hub {
         case "book_status": {
           if (item.state === "resyncing") {
             books.markUnsynced(exchange, item.symbol);
-            analyticsBySymbol.get(`${exchange}|${item.symbol}`)?.engine.onResync();
+            analyticsOf(exchange, item.symbol)?.engine.onResync();
             metrics.bookResyncs.inc({ exchange, symbol: item.symbol });
             log.warning("book {exchange} {symbol} resynchronizing: {reason}", {
               exchange,

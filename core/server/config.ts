@@ -107,6 +107,8 @@ export const coreConfigSchema = z.object({
   recoverySeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Most items kept per stream for recovery (oldest dropped first). */
   recoveryMaxPerStream: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  /** Computes the order-flow analytics (`analytics` channel, `/api/analytics`); `false` turns them off. */
+  analyticsEnabled: boolish.default(true),
   /** Least event time between two `analytics` frames of one symbol, ms (100: 10 frames/s). */
   analyticsIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(100),
   /** VPIN bucket volume, in base units, the same for every symbol; unset: VPIN reads null. */
@@ -183,6 +185,7 @@ const ENV: Record<keyof CoreConfig, string> = {
   recordMaxBytes: "RECORD_MAX_BYTES",
   recoverySeconds: "RECOVERY_SECONDS",
   recoveryMaxPerStream: "RECOVERY_MAX_PER_STREAM",
+  analyticsEnabled: "ANALYTICS_ENABLED",
   analyticsIntervalMs: "ANALYTICS_INTERVAL_MS",
   analyticsVpinBucketVolume: "ANALYTICS_VPIN_BUCKET_VOLUME",
   role: "ROLE",

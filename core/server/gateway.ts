@@ -278,6 +278,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const recentSweep = setInterval(() => recent.sweep(), RECENT_SWEEP_MS);
   const epoch = () => source?.epoch() ?? "";
   const analyticsOptions = {
+    enabled: config.analyticsEnabled,
     intervalMs: config.analyticsIntervalMs,
     vpinBucketVolume: config.analyticsVpinBucketVolume,
   };
@@ -349,7 +350,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const quote = consolidator.get(unified);
       return quote ? consolidatedFrame(quote) : undefined;
     },
-    analyticsFrame: hub.analyticsFrame,
+    analyticsFrame: config.analyticsEnabled ? hub.analyticsFrame : undefined,
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? hub.statusFrame(info) : undefined;
@@ -383,7 +384,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     catalog,
     metrics,
     consolidator,
-    analytics: hub,
+    analytics: config.analyticsEnabled ? hub : undefined,
     analyticsOptions,
     clientCount: () => clients.size,
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),

@@ -266,6 +266,13 @@ export function createHttp(
       return json(snap, snap.synced ? 200 : 503);
     },
     "/api/analytics": (url) => {
+      if (!deps.analytics) {
+        return httpError(
+          404,
+          "analytics_off",
+          "this gateway computes no analytics (ANALYTICS_ENABLED=false)",
+        );
+      }
       const q = parseQuery(url, analyticsQuery);
       if (!q.ok) return q.response;
       const { exchange, symbol } = q.value;

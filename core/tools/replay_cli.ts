@@ -30,17 +30,25 @@ import {
 import { bufferedSink } from "./output.ts";
 import { createProgress } from "./progress.ts";
 import { filterOf } from "./selection.ts";
+import { type Metric, METRICS } from "../analytics/engine.ts";
+import { resolveMetrics } from "../protocol/messages.ts";
+import type { HubAnalyticsOptions } from "../ingest/hub.ts";
 
 const USAGE = `usage: deno task replay -- --dir <recording folder> --from <time> [--to <time>]
          [--exchanges binance,kraken] [--symbols BTCUSDT,BTC/USDT] [--channels trade,quote,kline,book]
-         [--raw] [--depth 20]
+         [--raw] [--depth 20] [--analytics ofi,vpin,flow|all] [--analytics-interval-ms 100]
+         [--vpin-bucket-volume V]
 
 Writes the recorded frames as NDJSON on stdout, as a client of ws://…/replay?speed=max
 subscribed to that selection gets them (the frames live clients got, in their order).
 Times: ISO 8601 (2026-12-07T10:00:00Z) or epoch milliseconds; both ends inclusive;
 without --to, up to now.
 --raw      include each event's raw exchange payload (as a live client with raw: true)
---depth N  book depth of the replayed book frames (1..${MAX_VIEW_DEPTH}, default 20)`;
+--depth N  book depth of the replayed book frames (1..${MAX_VIEW_DEPTH}, default 20)
+--analytics M  also the \`analytics\` frames of each symbol (figures M, comma-separated, or
+           all), computed from the recorded trades and books as the live gateway does;
+           --analytics-interval-ms and --vpin-bucket-volume as ANALYTICS_INTERVAL_MS and
+           ANALYTICS_VPIN_BUCKET_VOLUME (use the live gateway's values to get its frames)`;
 
 /** Most symbols in one subscribe frame (the `/ws` protocol's bound). */
 const SYMBOLS_PER_FRAME = 1000;
@@ -60,6 +68,9 @@ export async function replay(
     ...SELECTION_OPTIONS,
     raw: { type: "boolean" },
     depth: { type: "string" },
+    analytics: { type: "string" },
+    "analytics-interval-ms": { type: "string" },
+    "vpin-bucket-volume": { type: "string" },
   });
   if (values.help) {
     console.log(USAGE);
@@ -72,11 +83,12 @@ export async function replay(
     throw new UsageError(`--depth must be an integer 1..${MAX_VIEW_DEPTH}, got "${depthText}"`);
   }
   const raw = values.raw === true;
+  const analytics = analyticsOf(values);
   const history = openHistory(sel.dir);
   try {
     // Validates the exchanges and resolves the symbols against the recording.
     const { symbols } = filterOf(history, sel, raw);
-    await writeReplay(history, sel, { symbols, raw, depth }, out);
+    await writeReplay(history, sel, { symbols, raw, depth, analytics }, out);
     const problems = history.problems();
     if (Object.values(problems).some((n) => typeof n === "number" && n > 0)) {
       console.error(
@@ -88,12 +100,56 @@ export async function replay(
   }
 }
 
+/** The `--analytics` options: figures and the hub's analytics settings. */
+interface AnalyticsArgs {
+  metrics: Metric[];
+  options: HubAnalyticsOptions;
+}
+
+/** Reads `--analytics`, `--analytics-interval-ms` and `--vpin-bucket-volume`. */
+function analyticsOf(values: Record<string, unknown>): AnalyticsArgs | undefined {
+  const text = (name: string) =>
+    typeof values[name] === "string" ? values[name] as string : undefined;
+  const interval = text("analytics-interval-ms");
+  const bucket = text("vpin-bucket-volume");
+  if (text("analytics") === undefined) {
+    if (interval !== undefined || bucket !== undefined) {
+      throw new UsageError("--analytics-interval-ms and --vpin-bucket-volume go with --analytics");
+    }
+    return undefined;
+  }
+  const names = text("analytics")!.split(",").map((m) => m.trim()).filter((m) => m !== "");
+  const resolved = resolveMetrics(names.includes("all") ? undefined : names);
+  if (resolved.unknown.length > 0 || resolved.metrics.length === 0) {
+    throw new UsageError(
+      `--analytics: unknown figure(s) ${resolved.unknown.join(", ") || "(none named)"}; known: ${
+        METRICS.join(", ")
+      } or all`,
+    );
+  }
+  const intervalMs = interval === undefined ? undefined : Number(interval);
+  if (intervalMs !== undefined && !(/^\d+$/.test(interval!) && intervalMs <= 3_600_000)) {
+    throw new UsageError(
+      `--analytics-interval-ms must be an integer 0..3600000, got "${interval}"`,
+    );
+  }
+  const vpinBucketVolume = bucket === undefined ? undefined : Number(bucket);
+  if (
+    vpinBucketVolume !== undefined && !(vpinBucketVolume > 0 && Number.isFinite(vpinBucketVolume))
+  ) {
+    throw new UsageError(`--vpin-bucket-volume must be a positive number, got "${bucket}"`);
+  }
+  return { metrics: resolved.metrics, options: { intervalMs, vpinBucketVolume } };
+}
+
 /** What the replay's one client subscribes to. */
 interface Subscription {
   /** Recorded native symbols; all recorded on the selected exchanges when undefined. */
   symbols?: readonly string[];
   raw: boolean;
   depth: number;
+  /** Also the `analytics` channel, with these figures and settings. */
+  analytics?: AnalyticsArgs;
 }
 
 /**
@@ -131,6 +187,7 @@ async function writeReplay(
       maxClientMessagesPerSecond: Number.MAX_SAFE_INTEGER,
     },
     metrics: createMetrics(),
+    analytics: sub.analytics?.options,
     disconnect(_client, _code, reason) {
       throw new Error(`the replay pipeline closed the connection: ${reason}`);
     },
@@ -147,7 +204,8 @@ async function writeReplay(
         action: "subscribe",
         exchanges,
         symbols: symbols.slice(i, i + SYMBOLS_PER_FRAME),
-        channels: sel.channels ?? CHANNELS,
+        channels: [...sel.channels ?? CHANNELS, ...sub.analytics ? ["analytics"] : []],
+        ...sub.analytics ? { metrics: sub.analytics.metrics } : {},
         raw: sub.raw,
         depth: sub.depth,
       }),

@@ -230,3 +230,33 @@ Deno.test("a plan may grant the analytics channel", () => {
     "analytics",
   ]);
 });
+
+Deno.test("ANALYTICS_ENABLED=false: nothing is computed; the channel and /api/analytics say the analytics are off", async () => {
+  const gateway = await gatewayWith([scriptedFeed(SYMBOLS, { tickMs: 10 })], {
+    analyticsEnabled: "false",
+  });
+  const client = await connect(gateway);
+  try {
+    client.send({
+      action: "subscribe",
+      id: 7,
+      symbols: ["BTCUSDT"],
+      channels: ["trade", "analytics"],
+    });
+    const error = await client.next((f) => f.type === "error", 5000, 0, "the error frame");
+    assert.equal(error.code, "unknown_channel");
+    assert.match(error.message as string, /ANALYTICS_ENABLED=false/);
+    // Trades still flow on the same connection.
+    client.send({ action: "subscribe", id: 8, symbols: ["BTCUSDT"], channels: ["trade"] });
+    await client.next((f) => f.type === "trade", 5000, 0, "a trade");
+    const { status, body } = await getJson(
+      gateway,
+      "/api/analytics?exchange=scripted&symbol=BTCUSDT",
+    );
+    assert.equal(status, 404);
+    assert.equal(body.error.code, "analytics_off");
+  } finally {
+    await client.close();
+    await gateway.close();
+  }
+});

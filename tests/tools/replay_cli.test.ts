@@ -216,6 +216,45 @@ Deno.test("replay: a window in the middle starts each book with its snapshot at 
   }
 });
 
+Deno.test("replay --analytics: the analytics frames a live client of those figures gets, from the recorded trades and books", async () => {
+  const rec = await makeRecording(6);
+  try {
+    const { code, stdout, stderr } = await runTask("replay", [
+      ...["--dir", rec.dir, "--from", iso(START), "--to", iso(START + 6_000)],
+      ...["--symbols", "BTCUSDT", "--channels", "trade", "--analytics", "flow,vpin"],
+      ...["--analytics-interval-ms", "500", "--vpin-bucket-volume", "0.5"],
+    ]);
+    equal(code, 0, stderr);
+    const frames = stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const analytics = frames.filter((f) => f.type === "analytics");
+    assert(analytics.length >= 5, `analytics frames over 6 s at ≤ 2/s: ${analytics.length}`);
+    for (let i = 0; i < analytics.length; i++) {
+      const f = analytics[i];
+      deepStrictEqual(Object.keys(f), [
+        "type",
+        "exchange",
+        "symbol",
+        "unified",
+        "time",
+        "vpin",
+        "flow",
+      ]);
+      if (i > 0) assert(f.time - analytics[i - 1].time >= 500, "at most one frame per 500 ms");
+      assert(f.vpin !== null, "VPIN computed with --vpin-bucket-volume");
+    }
+    // The 1 s VWAP of each frame is that of the replayed trades in (time − 1000, time].
+    const last = analytics.at(-1);
+    const trades = frames.filter((f) =>
+      f.type === "trade" && f.eventTime > last.time - 1000 && f.eventTime <= last.time
+    );
+    const volume = trades.reduce((s, t) => s + t.quantity, 0);
+    const vwap = trades.reduce((s, t) => s + t.price * t.quantity, 0) / volume;
+    assert(Math.abs(last.flow.windows[0].vwap - vwap) < 1e-9 * vwap, "VWAP of the replayed trades");
+  } finally {
+    await rec.cleanup();
+  }
+});
+
 Deno.test("replay: bad arguments exit with code 2 and say what is wrong", async () => {
   const rec = await makeRecording(2);
   try {
@@ -235,6 +274,9 @@ Deno.test("replay: bad arguments exit with code 2 and say what is wrong", async 
       [[...base, "--depth", "0"], /--depth must be an integer 1\.\.1000/],
       [["--dir", rec.dir, "--from", iso(Date.now() + 3_600_000)], /--from .* is in the future/],
       [[...base, "--speed", "2"], /Unknown option '--speed'/],
+      [[...base, "--analytics", "ofi,magic"], /--analytics: unknown figure\(s\) magic/],
+      [[...base, "--vpin-bucket-volume", "5"], /go with --analytics/],
+      [[...base, "--analytics", "vpin", "--vpin-bucket-volume=-1"], /positive number/],
     ];
     for (const [args, message] of cases) {
       const { code, stdout, stderr } = await runTask("replay", args);
