@@ -16,7 +16,8 @@
  * - Connection helpers: {@link createReconnectingSocket} (backoff with full jitter,
  *   stale detection, make-before-break), {@link openSocket}, {@link startStaleCheck},
  *   {@link backoffDelay}, {@link createSendLimiter}, {@link sleep}.
- * - Parsing and formatting: {@link isoTime}, {@link parseDecimal}, {@link decimalPlaces}.
+ * - Parsing and formatting: {@link isoTime}, {@link parseDecimal}, {@link decimalPlaces},
+ *   {@link positiveDecimal}, {@link instrumentRules}.
  *
  * ```ts
  * import { defineFeed, hostOf } from "@quant-saas/gateway";
@@ -107,7 +108,9 @@ export { sleep } from "./core/feed/sleep.ts";
 
 // Parsing and formatting
 export { isoTime } from "./core/feed/iso_time.ts";
-export { decimalPlaces, parseDecimal } from "./core/feed/decimals.ts";
+export { decimalPlaces, parseDecimal, positiveDecimal } from "./core/feed/decimals.ts";
+export { instrumentRules } from "./core/feed/instrument_rules.ts";
+export type { InstrumentRules, RawInstrumentRules } from "./core/feed/instrument_rules.ts";
 
 // Plugin entries and out-of-tree loading (PLUGINS / --plugin): an entry module exports
 // `entry: PluginEntry`; the gateway loads it with `PLUGINS=<path or URL>`

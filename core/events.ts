@@ -302,6 +302,11 @@ export interface GapEvent {
  *   quote: "USD",
  *   unified: unifiedName("BTC", "USD"),
  *   pricePrecision: 2,
+ *   tickSize: 0.01,
+ *   stepSize: 0.00000001,
+ *   minQuantity: 0.00000001,
+ *   maxQuantity: 3400,
+ *   minNotional: 1,
  * };
  * ```
  */
@@ -318,6 +323,36 @@ export interface Instrument {
   pricePrecision?: number;
   /** Quantity decimals, where known. */
   quantityPrecision?: number;
+  /**
+   * Price increment: an order price must be a multiple of it. Binance
+   * `PRICE_FILTER.tickSize`; Coinbase `price_increment` (else `quote_increment`);
+   * Kraken `price_increment` (else the deprecated `tick_size`). Absent when the
+   * exchange does not say, or says something that is not a positive number.
+   */
+  tickSize?: number;
+  /**
+   * Quantity increment: an order quantity must be a multiple of it. Binance
+   * `LOT_SIZE.stepSize`; Coinbase `base_increment`; Kraken `qty_increment`
+   * (10^-`lot_decimals` in REST `AssetPairs`).
+   */
+  stepSize?: number;
+  /**
+   * Smallest order quantity, in base units. Binance `LOT_SIZE.minQty`; Coinbase
+   * `base_min_size`; Kraken `qty_min` (REST `ordermin`).
+   */
+  minQuantity?: number;
+  /**
+   * Largest order quantity, in base units. Binance `LOT_SIZE.maxQty`; Coinbase
+   * `base_max_size`; Kraken lists none.
+   */
+  maxQuantity?: number;
+  /**
+   * Smallest order value (price × quantity), in quote units. Binance
+   * `NOTIONAL.minNotional` (else the legacy `MIN_NOTIONAL.minNotional`);
+   * Coinbase `quote_min_size` (Exchange API: `min_market_funds`); Kraken
+   * `cost_min` (REST `costmin`).
+   */
+  minNotional?: number;
 }
 
 /**

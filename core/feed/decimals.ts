@@ -68,3 +68,25 @@ export function decimalPlaces(step: unknown): number | undefined {
   while (end > dot + 1 && step.charCodeAt(end - 1) === 48) end--;
   return end - dot - 1;
 }
+
+/**
+ * A positive finite amount from exchange metadata, sent either as a decimal
+ * string (`"0.01000000"`, Binance and Coinbase) or as a JSON number (`0.1`,
+ * Kraken); `undefined` for anything else: zero, negative, non-numeric text,
+ * `NaN`, infinities. Exchanges use 0 for "no such rule" (Binance disables a
+ * filter field set to 0), so 0 is no value either.
+ *
+ * @example Minimum quantity of an instrument
+ * ```ts
+ * import { positiveDecimal } from "@quant-saas/gateway";
+ *
+ * positiveDecimal("0.00001000"); // 0.00001
+ * positiveDecimal(0.5); // 0.5
+ * positiveDecimal("0.00000000"); // undefined: 0 means "no rule"
+ * positiveDecimal("-1"); // undefined
+ * ```
+ */
+export function positiveDecimal(value: unknown): number | undefined {
+  const n = typeof value === "number" ? value : parseDecimal(value);
+  return n > 0 && n < Infinity ? n : undefined;
+}

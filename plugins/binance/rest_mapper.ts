@@ -3,7 +3,14 @@
  * (backfill), depth snapshots and exchangeInfo. Each validates what it maps.
  * @module
  */
-import { type Instrument, isoTime, type Level, type TradeEvent } from "../../mod.ts";
+import {
+  type Instrument,
+  instrumentRules,
+  isoTime,
+  type Level,
+  positiveDecimal,
+  type TradeEvent,
+} from "../../mod.ts";
 import { decimal, isId, isRecord, isTime, stepDecimals } from "./checks.ts";
 import { EXCHANGE, mapLevels } from "./mapper.ts";
 
@@ -83,8 +90,11 @@ export interface ExchangeInfoResult {
 
 /**
  * Reads a `GET /api/v3/exchangeInfo` response and splits `wanted` (uppercase)
- * into listed and unknown symbols. Precisions come from `PRICE_FILTER.tickSize`
- * and `LOT_SIZE.stepSize`.
+ * into listed and unknown symbols. Precisions and the tick size come from
+ * `PRICE_FILTER.tickSize`; the step size, minimum and maximum quantity from
+ * `LOT_SIZE.stepSize/minQty/maxQty`; the minimum notional from
+ * `NOTIONAL.minNotional` (else the legacy `MIN_NOTIONAL.minNotional`). A rule
+ * that is missing, zero (Binance's "disabled") or malformed is left out.
  */
 export function mapExchangeInfo(
   body: unknown,
@@ -117,7 +127,8 @@ function mapInstrument(s: unknown): Instrument | undefined {
   const filter = (type: string) =>
     filters.find((f): f is Record<string, unknown> => isRecord(f) && f.filterType === type);
   const tick = filter("PRICE_FILTER")?.tickSize;
-  const step = filter("LOT_SIZE")?.stepSize;
+  const lot = filter("LOT_SIZE");
+  const step = lot?.stepSize;
   return {
     symbol: s.symbol,
     base: s.baseAsset,
@@ -125,6 +136,15 @@ function mapInstrument(s: unknown): Instrument | undefined {
     unified: `${s.baseAsset}/${s.quoteAsset}`,
     pricePrecision: typeof tick === "string" ? stepDecimals(tick) : undefined,
     quantityPrecision: typeof step === "string" ? stepDecimals(step) : undefined,
+    ...instrumentRules({
+      tickSize: tick,
+      stepSize: step,
+      minQuantity: lot?.minQty,
+      maxQuantity: lot?.maxQty,
+      // NOTIONAL replaced MIN_NOTIONAL on spot; a symbol may still carry the legacy one.
+      minNotional: positiveDecimal(filter("NOTIONAL")?.minNotional) ??
+        filter("MIN_NOTIONAL")?.minNotional,
+    }),
   };
 }
 

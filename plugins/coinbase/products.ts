@@ -3,7 +3,7 @@
  * mapping of the response, and the choice of the products to stream.
  * @module
  */
-import { type Instrument, matchSymbols } from "../../mod.ts";
+import { type Instrument, instrumentRules, matchSymbols, positiveDecimal } from "../../mod.ts";
 import { incrementDecimals, isRecord } from "./checks.ts";
 
 /** Path of the public product list. */
@@ -15,8 +15,11 @@ export type RestResult<T> = { ok: true; value: T } | { ok: false; reason: string
 /**
  * Maps a products response to instruments. Products without a product id, base
  * or quote are skipped (Coinbase also lists futures with other fields); the
- * price precision comes from `price_increment` (or `quote_increment`), the
- * quantity precision from `base_increment`.
+ * price precision and tick size come from `price_increment` (or
+ * `quote_increment`), the quantity precision and step size from
+ * `base_increment`, the quantity bounds from `base_min_size`/`base_max_size`,
+ * the minimum notional from `quote_min_size` (or `min_market_funds`). A rule
+ * that is missing, zero or malformed is left out.
  */
 export function mapProducts(body: unknown): RestResult<Instrument[]> {
   if (!isRecord(body) || !Array.isArray(body.products)) {
@@ -46,6 +49,14 @@ function mapProduct(p: unknown): Instrument | undefined {
     unified: `${base.toUpperCase()}/${quote.toUpperCase()}`,
     pricePrecision: incrementDecimals(p.price_increment) ?? incrementDecimals(p.quote_increment),
     quantityPrecision: incrementDecimals(p.base_increment),
+    ...instrumentRules({
+      tickSize: positiveDecimal(p.price_increment) ?? p.quote_increment,
+      stepSize: p.base_increment,
+      minQuantity: p.base_min_size,
+      maxQuantity: p.base_max_size,
+      // Advanced Trade says quote_min_size; the Exchange API's products say min_market_funds.
+      minNotional: positiveDecimal(p.quote_min_size) ?? p.min_market_funds,
+    }),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type FeedContext,
   type FeedDeps,
   type Instrument,
+  instrumentRules,
   matchSymbols,
   unifiedName,
 } from "../../mod.ts";
@@ -177,6 +178,12 @@ function createRouter(ctx: FeedContext<KrakenConfig>, o: RouterOptions): Router 
       unified: unifiedName(p.base, p.quote),
       pricePrecision: p.pricePrecision,
       quantityPrecision: p.qtyPrecision,
+      ...instrumentRules({
+        tickSize: p.priceIncrement,
+        stepSize: p.qtyIncrement,
+        minQuantity: p.qtyMin,
+        minNotional: p.costMin,
+      }),
     }));
     const match = matchSymbols(ctx.symbols, instruments);
     if (match.unknown.length > 0) {

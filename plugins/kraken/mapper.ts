@@ -37,8 +37,14 @@ export interface KrakenPair {
   status: string;
   pricePrecision: number;
   qtyPrecision: number;
+  /** `price_increment` (else the deprecated `tick_size`), when a positive number. */
   priceIncrement?: number;
+  /** `qty_increment`, when a positive number. */
   qtyIncrement?: number;
+  /** `qty_min`: smallest order quantity in base units, when a positive number. */
+  qtyMin?: number;
+  /** `cost_min`: smallest order value in quote units, when a positive number. */
+  costMin?: number;
 }
 
 /** One `book` data entry, validated but not yet checked against its checksum. */
@@ -361,17 +367,23 @@ function mapPair(p: unknown): KrakenPair | string {
   if (typeof base !== "string" || typeof quote !== "string") return `${what}: bad base/quote`;
   if (!(isInt(pp) && pp >= 0 && pp <= 18)) return `${what}: bad price_precision`;
   if (!(isInt(qp) && qp >= 0 && qp <= 18)) return `${what}: bad qty_precision`;
-  const pi = p.price_increment, qi = p.qty_increment;
-  return {
+  const pair: KrakenPair = {
     symbol,
     base,
     quote,
     status: typeof status === "string" ? status : "unknown",
     pricePrecision: pp,
     qtyPrecision: qp,
-    priceIncrement: isPrice(pi) ? pi : undefined,
-    qtyIncrement: isPrice(qi) ? qi : undefined,
   };
+  // Optional rules: kept when they are positive numbers, left out otherwise.
+  const priceIncrement = positive(p.price_increment) ?? positive(p.tick_size);
+  const qtyIncrement = positive(p.qty_increment);
+  const qtyMin = positive(p.qty_min), costMin = positive(p.cost_min);
+  if (priceIncrement !== undefined) pair.priceIncrement = priceIncrement;
+  if (qtyIncrement !== undefined) pair.qtyIncrement = qtyIncrement;
+  if (qtyMin !== undefined) pair.qtyMin = qtyMin;
+  if (costMin !== undefined) pair.costMin = costMin;
+  return pair;
 }
 
 function mapStatus(msg: Json, text: string): KrakenFrame {
@@ -438,6 +450,11 @@ function isInt(value: unknown): value is number {
 
 function isPrice(value: unknown): value is number {
   return typeof value === "number" && value > 0 && value < Infinity;
+}
+
+/** A positive finite number (Kraken sends the instrument rules as JSON numbers), else `undefined`. */
+function positive(value: unknown): number | undefined {
+  return isPrice(value) ? value : undefined;
 }
 
 function isQty(value: unknown): value is number {

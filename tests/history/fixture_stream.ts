@@ -125,12 +125,23 @@ export function generateStream(spec: StreamSpec): { items: HubItem[]; frames: st
     push("binance", {
       type: "instruments",
       exchange: "binance",
-      instruments: symbols.map((s) => ({
+      // The first instrument carries the trading rules, the others the older shape
+      // without them: both must come back as they were.
+      instruments: symbols.map((s, i) => ({
         symbol: s,
         base: s.slice(0, -4),
         quote: "USDT",
         unified: `${s.slice(0, -4)}/USDT`,
         pricePrecision: symbolSpec(s).priceDecimals,
+        ...(i === 0
+          ? {
+            tickSize: Number(symbolSpec(s).tickSize),
+            stepSize: Number(symbolSpec(s).stepSize),
+            minQuantity: Number(symbolSpec(s).stepSize),
+            maxQuantity: Number(symbolSpec(s).maxQty),
+            minNotional: Number(symbolSpec(s).minNotional),
+          }
+          : {}),
       })),
       streamed: symbols,
     }, now);

@@ -16,6 +16,24 @@ Deno.test("history round trip: every item comes back equal, field for field, in 
     equal(back.length, recorded.length, "same number of items");
     for (let i = 0; i < back.length; i++) deepStrictEqual(back[i], recorded[i], `item ${i}`);
     for (let i = 1; i < back.length; i++) assert(back[i].seq > back[i - 1].seq);
+    // Instruments with and without trading rules sit in one recording and read back as written.
+    const listed = back.find((r) => r.item.type === "instruments")?.item;
+    assert(listed?.type === "instruments");
+    deepStrictEqual(listed.instruments.slice(0, 2), [
+      {
+        symbol: "BTCUSDT",
+        base: "BTC",
+        quote: "USDT",
+        unified: "BTC/USDT",
+        pricePrecision: 2,
+        tickSize: 0.01,
+        stepSize: 0.00001,
+        minQuantity: 0.00001,
+        maxQuantity: 9000,
+        minNotional: 5,
+      },
+      { symbol: "ETHUSDT", base: "ETH", quote: "USDT", unified: "ETH/USDT", pricePrecision: 2 },
+    ]);
     const exchanges = new Set(back.slice(0, 2000).map((r) => r.exchange));
     assert(exchanges.has("binance") && exchanges.has("kraken"), "exchanges interleave");
     const catalog = history.catalog();

@@ -74,6 +74,35 @@ Deno.test("the kit's event validator names each problem of a bad event", () => {
   }
   assert.ok(eventProblems({ ...good, price: -1 }, "myex").some((p) => p.startsWith("price:")));
   assert.ok(eventProblems({ type: "nonsense" }, "myex").length > 0);
+  const btc = {
+    symbol: "BTCUSD",
+    base: "BTC",
+    quote: "USD",
+    unified: "BTC/USD",
+    tickSize: 0.01,
+    stepSize: 0.00001,
+    minQuantity: 0.00001,
+    maxQuantity: 9000,
+    minNotional: 5,
+  };
+  const listing = (instrument: object) => ({
+    type: "instruments",
+    exchange: "myex",
+    instruments: [instrument],
+    streamed: ["BTCUSD"],
+  });
+  assert.deepEqual(
+    eventProblems(listing(btc), "myex"),
+    [],
+    "instrument rules are optional numbers",
+  );
+  assert.deepEqual(
+    eventProblems(listing({ ...btc, tickSize: 0, minNotional: "5" }), "myex").map((p) =>
+      p.split(":")[0]
+    ),
+    ["instruments.0.tickSize", "instruments.0.minNotional"],
+    "a plugin may leave a rule out, never send a zero or a string",
+  );
 });
 
 /** Runs a kit with a recording stand-in for Deno's TestContext: each step's outcome by name. */

@@ -53,7 +53,17 @@ const instruments: InstrumentsEvent = {
   type: "instruments",
   exchange: EX,
   instruments: [
-    { symbol: "BTCUSDT", base: "BTC", quote: "USDT", unified: "BTC/USDT" },
+    {
+      symbol: "BTCUSDT",
+      base: "BTC",
+      quote: "USDT",
+      unified: "BTC/USDT",
+      tickSize: 0.01,
+      stepSize: 0.00001,
+      minQuantity: 0.00001,
+      maxQuantity: 9000,
+      minNotional: 5,
+    },
     { symbol: "ETHUSDT", base: "ETH", quote: "USDT", unified: "ETH/USDT" },
   ],
   streamed: ["BTCUSDT", "ETHUSDT"],
@@ -257,6 +267,11 @@ Deno.test({
         [bookSubject, tradeSubject("BTCUSDT")],
       );
       assert.equal(health.feeds[0].emulator, true);
+      // The instruments crossed NATS whole: the trading rules included.
+      const symbols = (await getJson(edge.gateway, "/api/symbols")).body as unknown as {
+        exchanges: { instruments: unknown[] }[];
+      };
+      assert.deepEqual(symbols.exchanges[0].instruments, instruments.instruments);
 
       // Status messages take no position: several sit at the last seq given out. The newest
       // wins — a later one at the same seq too; one at an older seq is dropped.

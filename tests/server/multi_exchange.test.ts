@@ -3,7 +3,7 @@
  * once, behind one gateway and one symbol space.
  */
 import assert from "node:assert/strict";
-import type { Level } from "../../core/events.ts";
+import type { Instrument, Level } from "../../core/events.ts";
 import { connect, getJson, waitFor } from "../helpers.ts";
 import { startThreeExchanges } from "./three_exchanges.ts";
 
@@ -19,7 +19,7 @@ Deno.test("one symbol space across Binance, Coinbase and Kraken, with a consolid
         const listings = body.exchanges as {
           exchange: string;
           streamed: string[];
-          instruments: { unified: string }[];
+          instruments: Instrument[];
         }[];
         const streamed = Object.fromEntries(listings.map((l) => [l.exchange, l.streamed]));
         assert.deepEqual(streamed, {
@@ -28,6 +28,23 @@ Deno.test("one symbol space across Binance, Coinbase and Kraken, with a consolid
           kraken: ["BTC/USDT", "ETH/USDT"],
         });
         for (const l of listings) assert.ok(l.instruments.some((i) => i.unified === "BTC/USDT"));
+        // Each exchange's own trading rules for BTC/USDT: tick, step, min and max quantity,
+        // min notional (Kraken lists no maximum quantity).
+        const rules = Object.fromEntries(listings.map((l) => {
+          const i = l.instruments.find((i) => i.unified === "BTC/USDT")!;
+          return [l.exchange, [
+            i.tickSize,
+            i.stepSize,
+            i.minQuantity,
+            i.maxQuantity,
+            i.minNotional,
+          ]];
+        }));
+        assert.deepEqual(rules, {
+          binance: [0.01, 0.00001, 0.00001, 9000, 5],
+          coinbase: [0.01, 0.00000001, 0.00000001, 3400, 1],
+          kraken: [0.1, 0.00000001, 0.00005, undefined, 0.5],
+        });
       },
     );
 

@@ -22,8 +22,12 @@ export interface SymbolSpec {
   qtyDecimals: number;
   /** `PRICE_FILTER.tickSize`, e.g. `"0.01000000"`. */
   tickSize: string;
-  /** `LOT_SIZE.stepSize`, e.g. `"0.00001000"`. */
+  /** `LOT_SIZE.stepSize`, e.g. `"0.00001000"` (also `LOT_SIZE.minQty`: Binance sets them equal). */
   stepSize: string;
+  /** `LOT_SIZE.maxQty`, e.g. `"9000.00000000"`. */
+  maxQty: string;
+  /** `NOTIONAL.minNotional`, e.g. `"5.00000000"` (in the quote asset). */
+  minNotional: string;
   /** Starting mid price in ticks. */
   startTicks: number;
 }
@@ -34,19 +38,43 @@ interface KnownSymbol {
   price: number;
   priceDecimals: number;
   qtyDecimals: number;
+  /** `LOT_SIZE.maxQty` in whole base units. */
+  maxQty: number;
 }
 
 const KNOWN: Readonly<Record<string, KnownSymbol>> = {
-  BTCUSDT: { base: "BTC", quote: "USDT", price: 60000, priceDecimals: 2, qtyDecimals: 5 },
-  ETHUSDT: { base: "ETH", quote: "USDT", price: 3000, priceDecimals: 2, qtyDecimals: 4 },
-  SOLUSDT: { base: "SOL", quote: "USDT", price: 150, priceDecimals: 2, qtyDecimals: 3 },
-  ADAUSDT: { base: "ADA", quote: "USDT", price: 0.45, priceDecimals: 4, qtyDecimals: 1 },
-  BNBUSDT: { base: "BNB", quote: "USDT", price: 600, priceDecimals: 2, qtyDecimals: 3 },
-  XRPUSDT: { base: "XRP", quote: "USDT", price: 0.6, priceDecimals: 4, qtyDecimals: 0 },
-  DOGEUSDT: { base: "DOGE", quote: "USDT", price: 0.15, priceDecimals: 5, qtyDecimals: 0 },
-  ETHBTC: { base: "ETH", quote: "BTC", price: 0.05, priceDecimals: 5, qtyDecimals: 4 },
-  BNBBTC: { base: "BNB", quote: "BTC", price: 0.0095, priceDecimals: 6, qtyDecimals: 3 },
+  BTCUSDT: known("BTC", "USDT", 60000, 2, 5, 9000),
+  ETHUSDT: known("ETH", "USDT", 3000, 2, 4, 9000),
+  SOLUSDT: known("SOL", "USDT", 150, 2, 3, 9000),
+  ADAUSDT: known("ADA", "USDT", 0.45, 4, 1, 900_000),
+  BNBUSDT: known("BNB", "USDT", 600, 2, 3, 9000),
+  XRPUSDT: known("XRP", "USDT", 0.6, 4, 0, 9_222_449),
+  DOGEUSDT: known("DOGE", "USDT", 0.15, 5, 0, 9_000_000),
+  ETHBTC: known("ETH", "BTC", 0.05, 5, 4, 100_000),
+  BNBBTC: known("BNB", "BTC", 0.0095, 6, 3, 100_000),
 };
+
+function known(
+  base: string,
+  quote: string,
+  price: number,
+  priceDecimals: number,
+  qtyDecimals: number,
+  maxQty: number,
+): KnownSymbol {
+  return { base, quote, price, priceDecimals, qtyDecimals, maxQty };
+}
+
+/**
+ * `NOTIONAL.minNotional` by quote asset, as `[units, decimals]` (`[1, 4]` is
+ * 0.0001): Binance asks 5 of a dollar-like quote, 0.0001 BTC, 0.001 ETH, 0.01 BNB.
+ */
+const MIN_NOTIONAL: Readonly<Record<string, [number, number]>> = {
+  BTC: [1, 4],
+  ETH: [1, 3],
+  BNB: [1, 2],
+};
+const DEFAULT_MIN_NOTIONAL: [number, number] = [5, 0];
 
 const QUOTES = [
   "FDUSD",
@@ -102,8 +130,10 @@ export function symbolSpec(symbol: string): SymbolSpec {
       price,
       priceDecimals: clamp(4 - magnitude, 0, 8),
       qtyDecimals: clamp(magnitude + 3, 0, 8),
+      maxQty: 9_000_000,
     };
   }
+  const [notional, notionalDecimals] = MIN_NOTIONAL[info.quote] ?? DEFAULT_MIN_NOTIONAL;
   return {
     symbol,
     baseAsset: info.base,
@@ -112,6 +142,8 @@ export function symbolSpec(symbol: string): SymbolSpec {
     qtyDecimals: info.qtyDecimals,
     tickSize: formatUnits(1, info.priceDecimals, WIRE_DECIMALS),
     stepSize: formatUnits(1, info.qtyDecimals, WIRE_DECIMALS),
+    maxQty: formatUnits(info.maxQty, 0, WIRE_DECIMALS),
+    minNotional: formatUnits(notional, notionalDecimals, WIRE_DECIMALS),
     startTicks: Math.round(info.price * Math.pow(10, info.priceDecimals)),
   };
 }

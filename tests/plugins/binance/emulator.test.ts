@@ -640,6 +640,24 @@ Deno.test("REST endpoints, errors and rate limits", async (t) => {
       assert.deepEqual(all.body.symbols.map((s: Json) => s.symbol), ["BTCUSDT", "ADAUSDT"]);
       const btc = all.body.symbols[0].filters;
       assert.deepEqual([btc[0].tickSize, btc[1].stepSize], ["0.01000000", "0.00001000"]);
+      assert.deepEqual(btc[1], {
+        filterType: "LOT_SIZE",
+        minQty: "0.00001000",
+        maxQty: "9000.00000000",
+        stepSize: "0.00001000",
+      });
+      assert.deepEqual(btc.find((f: Json) => f.filterType === "NOTIONAL"), {
+        filterType: "NOTIONAL",
+        minNotional: "5.00000000",
+        applyMinToMarket: true,
+        maxNotional: "9000000.00000000",
+        applyMaxToMarket: false,
+        avgPriceMins: 5,
+      });
+      assert.deepEqual(
+        [filter("LOT_SIZE").maxQty, filter("NOTIONAL").minNotional],
+        ["900000.00000000", "5.00000000"],
+      );
     });
 
     await t.step("errors have Binance's shape", async () => {

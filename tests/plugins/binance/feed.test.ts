@@ -471,6 +471,11 @@ Deno.test("the feed delivers exactly what the emulator sends, normalized", async
     const btc = instruments.instruments.find((i) => i.symbol === "BTCUSDT")!;
     assert.equal(btc.unified, "BTC/USDT");
     assert.equal(btc.pricePrecision, tick.replace(/0+$/, "").split(".")[1]?.length ?? 0);
+    // PRICE_FILTER.tickSize, LOT_SIZE.stepSize/minQty/maxQty and NOTIONAL.minNotional.
+    assert.deepEqual(
+      [btc.tickSize, btc.stepSize, btc.minQuantity, btc.maxQuantity, btc.minNotional],
+      [0.01, 0.00001, 0.00001, 9000, 5],
+    );
 
     const rawTrades = new Map((raw.get("btcusdt@trade") ?? []).map((d) => [d.t, d]));
     let compared = 0;

@@ -728,7 +728,7 @@ Deno.test("REST payload mappers", async (t) => {
   });
 
   await t.step(
-    "exchangeInfo yields the trading instruments with precisions, and splits the wanted symbols",
+    "exchangeInfo yields the trading instruments with precisions and filters, and splits the wanted symbols",
     () => {
       const body = {
         symbols: [
@@ -737,9 +737,29 @@ Deno.test("REST payload mappers", async (t) => {
             status: "TRADING",
             baseAsset: "BTC",
             quoteAsset: "USDT",
+            // BTCUSDT's filters as Binance lists them (strings, 8 decimals).
             filters: [
-              { filterType: "PRICE_FILTER", tickSize: "0.01000000" },
-              { filterType: "LOT_SIZE", stepSize: "0.00001000" },
+              {
+                filterType: "PRICE_FILTER",
+                minPrice: "0.01000000",
+                maxPrice: "1000000.00000000",
+                tickSize: "0.01000000",
+              },
+              {
+                filterType: "LOT_SIZE",
+                minQty: "0.00001000",
+                maxQty: "9000.00000000",
+                stepSize: "0.00001000",
+              },
+              { filterType: "ICEBERG_PARTS", limit: 10 },
+              {
+                filterType: "NOTIONAL",
+                minNotional: "5.00000000",
+                applyMinToMarket: true,
+                maxNotional: "9000000.00000000",
+                applyMaxToMarket: false,
+                avgPriceMins: 5,
+              },
             ],
           },
           { symbol: "OLDCOIN", status: "BREAK", baseAsset: "OLD", quoteAsset: "COIN" },
@@ -755,9 +775,74 @@ Deno.test("REST payload mappers", async (t) => {
             unified: "BTC/USDT",
             pricePrecision: 2,
             quantityPrecision: 5,
+            tickSize: 0.01,
+            stepSize: 0.00001,
+            minQuantity: 0.00001,
+            maxQuantity: 9000,
+            minNotional: 5,
           }],
           streamed: ["BTCUSDT"],
           unknown: ["OLDCOIN", "NOPE"],
+        },
+      });
+    },
+  );
+
+  await t.step(
+    "exchangeInfo: a symbol with only the legacy MIN_NOTIONAL filter takes its minNotional",
+    () => {
+      const body = {
+        symbols: [{
+          symbol: "BNBBTC",
+          status: "TRADING",
+          baseAsset: "BNB",
+          quoteAsset: "BTC",
+          filters: [
+            { filterType: "MIN_NOTIONAL", minNotional: "0.00010000", applyToMarket: true },
+          ],
+        }],
+      };
+      const result = mapExchangeInfo(body, ["BNBBTC"]);
+      assert.ok(result.ok);
+      assert.equal(result.value.instruments[0].minNotional, 0.0001);
+      assert.equal(result.value.instruments[0].tickSize, undefined);
+    },
+  );
+
+  await t.step(
+    "exchangeInfo: non-numeric, negative and zero filter values are left out, the symbol is kept",
+    () => {
+      const body = {
+        symbols: [{
+          symbol: "ETHUSDT",
+          status: "TRADING",
+          baseAsset: "ETH",
+          quoteAsset: "USDT",
+          filters: [
+            { filterType: "PRICE_FILTER", tickSize: "abc" },
+            // Binance disables a LOT_SIZE field set to 0.
+            { filterType: "LOT_SIZE", minQty: "-0.0001", maxQty: "0.00000000", stepSize: 1e-4 },
+            { filterType: "NOTIONAL", minNotional: null },
+            { filterType: "MIN_NOTIONAL", minNotional: "1e1" },
+            "not a filter",
+          ],
+        }],
+      };
+      assert.deepEqual(mapExchangeInfo(body, ["ETHUSDT"]), {
+        ok: true,
+        value: {
+          instruments: [{
+            symbol: "ETHUSDT",
+            base: "ETH",
+            quote: "USDT",
+            unified: "ETH/USDT",
+            pricePrecision: undefined,
+            quantityPrecision: undefined,
+            // A JSON number is not Binance's format for the precision, but is a usable step.
+            stepSize: 0.0001,
+          }],
+          streamed: ["ETHUSDT"],
+          unknown: [],
         },
       });
     },

@@ -85,6 +85,10 @@ Deno.test("REST: public market endpoints, each marked as the emulator", async (t
       assert.equal(btc.quote_currency_id, "USD");
       assert.equal(btc.quote_increment, "0.01");
       assert.equal(btc.base_increment, "0.00000001");
+      assert.deepEqual(
+        [btc.price_increment, btc.base_min_size, btc.base_max_size, btc.quote_min_size],
+        ["0.01", "0.00000001", "3400", "1"],
+      );
       assert.equal(btc.product_type, "SPOT");
     });
 

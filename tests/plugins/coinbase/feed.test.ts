@@ -409,6 +409,12 @@ Deno.test("the feed delivers exactly what the emulator sends, normalized", async
       unified: "SOL/USD",
       pricePrecision: 2,
       quantityPrecision: 8,
+      // price_increment, base_increment, base_min_size, base_max_size, quote_min_size.
+      tickSize: 0.01,
+      stepSize: 0.00000001,
+      minQuantity: 0.00000001,
+      maxQuantity: 3400,
+      minNotional: 1,
     });
 
     await assertEveryTradeOnce(h, "BTC-USD");

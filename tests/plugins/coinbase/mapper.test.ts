@@ -465,39 +465,101 @@ Deno.test("REST products become instruments; configured names choose what to str
     };
   };
 
-  await t.step("precisions come from the increments; unusable entries are skipped", () => {
+  await t.step(
+    "precisions and rules come from the increments and sizes; unusable entries are skipped",
+    () => {
+      const out = mapProducts({
+        products: [
+          // BTC-USD's sizes as Advanced Trade lists them (decimal strings).
+          product("BTC-USD", {
+            base_min_size: "0.00000001",
+            base_max_size: "3400",
+            quote_min_size: "1",
+            quote_max_size: "150000000",
+          }),
+          product("SHIB-USD", { base_increment: "1", price_increment: "0.00000001" }),
+          { product_id: "BIT-28JUN24-CDE", base_currency_id: "", quote_currency_id: "" },
+        ],
+        num_products: 3,
+      });
+      assert.deepEqual(out, {
+        ok: true,
+        value: [
+          {
+            symbol: "BTC-USD",
+            base: "BTC",
+            quote: "USD",
+            unified: "BTC/USD",
+            pricePrecision: 2,
+            quantityPrecision: 8,
+            tickSize: 0.01,
+            stepSize: 0.00000001,
+            minQuantity: 0.00000001,
+            maxQuantity: 3400,
+            minNotional: 1,
+          },
+          {
+            symbol: "SHIB-USD",
+            base: "SHIB",
+            quote: "USD",
+            unified: "SHIB/USD",
+            pricePrecision: 8,
+            quantityPrecision: 0,
+            tickSize: 0.00000001,
+            stepSize: 1,
+          },
+        ],
+      });
+      assert.deepEqual(mapProducts({ nope: [] }), {
+        ok: false,
+        reason: "products: no products array",
+      });
+    },
+  );
+
+  await t.step(
+    "an Exchange-API product: quote_increment is the tick, min_market_funds the minimum notional",
+    () => {
+      const out = mapProducts({
+        products: [{
+          product_id: "ETH-EUR",
+          base_currency_id: "ETH",
+          quote_currency_id: "EUR",
+          quote_increment: "0.01",
+          base_increment: "0.00000001",
+          min_market_funds: "1",
+        }],
+      });
+      assert.ok(out.ok);
+      assert.deepEqual(
+        [out.value[0].tickSize, out.value[0].stepSize, out.value[0].minNotional],
+        [0.01, 0.00000001, 1],
+      );
+    },
+  );
+
+  await t.step("non-numeric, negative and zero sizes are left out; the product is kept", () => {
     const out = mapProducts({
-      products: [
-        product("BTC-USD"),
-        product("SHIB-USD", { base_increment: "1", price_increment: "0.00000001" }),
-        { product_id: "BIT-28JUN24-CDE", base_currency_id: "", quote_currency_id: "" },
-      ],
-      num_products: 3,
+      products: [product("SOL-USD", {
+        price_increment: "0",
+        quote_increment: "x",
+        base_increment: "-0.001",
+        base_min_size: "",
+        base_max_size: "1e9",
+        quote_min_size: "0.00",
+        min_market_funds: null,
+      })],
     });
     assert.deepEqual(out, {
       ok: true,
-      value: [
-        {
-          symbol: "BTC-USD",
-          base: "BTC",
-          quote: "USD",
-          unified: "BTC/USD",
-          pricePrecision: 2,
-          quantityPrecision: 8,
-        },
-        {
-          symbol: "SHIB-USD",
-          base: "SHIB",
-          quote: "USD",
-          unified: "SHIB/USD",
-          pricePrecision: 8,
-          quantityPrecision: 0,
-        },
-      ],
-    });
-    assert.deepEqual(mapProducts({ nope: [] }), {
-      ok: false,
-      reason: "products: no products array",
+      value: [{
+        symbol: "SOL-USD",
+        base: "SOL",
+        quote: "USD",
+        unified: "SOL/USD",
+        pricePrecision: undefined,
+        quantityPrecision: undefined,
+      }],
     });
   });
 

@@ -119,6 +119,10 @@ Deno.test("requests and acknowledgements", async (t) => {
         ],
       );
       assert.equal(pairs[0].price_increment, 0.1);
+      assert.deepEqual(
+        [pairs[0].qty_increment, pairs[0].qty_min, pairs[0].cost_min, pairs[0].tick_size],
+        [1e-8, 0.00005, 0.5, 0.1],
+      );
       assert.equal(pairs[0].status, "online");
       assert.ok(snap.data.assets.some((a: Json) => a.id === "BTC"));
     });

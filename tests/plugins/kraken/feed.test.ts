@@ -216,6 +216,11 @@ Deno.test("the feed delivers trades, quotes, klines and verified books with the 
         unified: "ADA/USD",
         pricePrecision: 6,
         quantityPrecision: 8,
+        // price_increment, qty_increment, qty_min and cost_min of the instrument channel.
+        tickSize: 0.000001,
+        stepSize: 0.00000001,
+        minQuantity: 5,
+        minNotional: 0.5,
       },
     );
     assert.equal(h.logs(/unknown Kraken symbols skipped: XBT\/USD/).length, 1);

@@ -189,7 +189,7 @@ Deno.test("data channels", async (t) => {
 });
 
 Deno.test("instrument, status, heartbeat, pong and acknowledgements", async (t) => {
-  await t.step("instrument snapshot → pairs with their precisions", () => {
+  await t.step("instrument snapshot → pairs with their precisions, increments and minimums", () => {
     const f = expectKind(
       map({
         channel: "instrument",
@@ -197,6 +197,7 @@ Deno.test("instrument, status, heartbeat, pong and acknowledgements", async (t) 
         data: {
           assets: [{ id: "BTC", status: "enabled" }],
           pairs: [
+            // BTC/USD as the v2 docs list it (JSON numbers).
             {
               symbol: "BTC/USD",
               base: "BTC",
@@ -205,8 +206,16 @@ Deno.test("instrument, status, heartbeat, pong and acknowledgements", async (t) 
               qty_precision: 8,
               qty_increment: 1e-8,
               price_precision: 1,
-              price_increment: 0.1,
               cost_precision: 5,
+              marginable: true,
+              has_index: true,
+              cost_min: 0.5,
+              margin_initial: 0.2,
+              position_limit_long: 250,
+              position_limit_short: 200,
+              tick_size: 0.1,
+              price_increment: 0.1,
+              qty_min: 0.0001,
             },
             {
               symbol: "BAD/USD",
@@ -230,6 +239,8 @@ Deno.test("instrument, status, heartbeat, pong and acknowledgements", async (t) 
       qtyPrecision: 8,
       priceIncrement: 0.1,
       qtyIncrement: 1e-8,
+      qtyMin: 0.0001,
+      costMin: 0.5,
     }]);
     assert.deepEqual(
       f.invalid,
@@ -237,6 +248,61 @@ Deno.test("instrument, status, heartbeat, pong and acknowledgements", async (t) 
       "a bad pair is reported, not fatal",
     );
   });
+
+  await t.step(
+    "instrument: non-numeric, negative and zero rules are left out, the pair is kept",
+    () => {
+      const pair = {
+        symbol: "ADA/USD",
+        base: "ADA",
+        quote: "USD",
+        status: "online",
+        qty_precision: 8,
+        price_precision: 6,
+      };
+      const f = expectKind(
+        map({
+          channel: "instrument",
+          type: "update",
+          data: {
+            pairs: [
+              {
+                ...pair,
+                price_increment: "0.000001",
+                tick_size: -1,
+                qty_increment: 0,
+                qty_min: null,
+                cost_min: "abc",
+              },
+              // Only the deprecated tick_size: it stands in for price_increment.
+              { ...pair, symbol: "DOT/USD", base: "DOT", tick_size: 0.0001 },
+            ],
+          },
+        }),
+        "instrument",
+      );
+      assert.deepEqual(f.pairs, [
+        {
+          symbol: "ADA/USD",
+          base: "ADA",
+          quote: "USD",
+          status: "online",
+          pricePrecision: 6,
+          qtyPrecision: 8,
+        },
+        {
+          symbol: "DOT/USD",
+          base: "DOT",
+          quote: "USD",
+          status: "online",
+          pricePrecision: 6,
+          qtyPrecision: 8,
+          priceIncrement: 0.0001,
+        },
+      ]);
+      assert.deepEqual(f.invalid, []);
+    },
+  );
 
   await t.step("status: connection_id exceeds 2^53 and is kept as its digits", () => {
     const text =
