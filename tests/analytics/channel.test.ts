@@ -254,7 +254,7 @@ Deno.test("ANALYTICS_ENABLED=false: nothing is computed; the channel and /api/an
       "/api/analytics?exchange=scripted&symbol=BTCUSDT",
     );
     assert.equal(status, 404);
-    assert.equal(body.error.code, "analytics_off");
+    assert.equal((body.error as { code: string }).code, "analytics_off");
   } finally {
     await client.close();
     await gateway.close();

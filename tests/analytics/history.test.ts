@@ -13,6 +13,21 @@ import { binanceFeed, recordingGateway } from "../replay/helpers.ts";
 
 const SYMBOL = "BTCUSDT";
 
+/** What `GET /api/history/analytics` answers. */
+interface SeriesBody {
+  points: { time: number; flow: { windows: { to: number }[] } }[];
+  items: number;
+  emulator: boolean;
+  metrics: string[];
+  error: { code: string; message: string };
+}
+
+/** GET a path as a series body. */
+async function getSeries(gateway: Parameters<typeof getJson>[0], path: string) {
+  const { status, body } = await getJson(gateway, path);
+  return { status, body: body as unknown as SeriesBody };
+}
+
 Deno.test("history analytics: the figures recomputed from the recording equal the live ones at three checkpoints", async () => {
   const emu = await startBinanceEmulator({ symbols: [SYMBOL], seed: 7, autoStart: false });
   const rec = await recordingGateway([binanceFeed(emu, [SYMBOL])], {
@@ -56,7 +71,7 @@ Deno.test("history analytics: the figures recomputed from the recording equal th
       const { exchange: _e, symbol: _s, unified: _u, ...liveValue } = live.body;
       const time = liveValue.time as number;
       await rec.source.flush();
-      const history = await getJson(
+      const history = await getSeries(
         rec.gateway,
         `/api/history/analytics?exchange=binance&symbol=${SYMBOL}&from=${time}&to=${time}&step=1s&warmup=1h`,
       );
@@ -100,7 +115,7 @@ Deno.test("history analytics: a series sampled every step, each point's figures 
     await rec.source.flush();
     const from = started + 500;
     const to = started + 1500;
-    const { status, body } = await getJson(
+    const { status, body } = await getSeries(
       rec.gateway,
       `/api/history/analytics?exchange=binance&symbol=BTC/USDT&from=${from}&to=${to}&step=250ms&metrics=flow,microprice`,
     );
@@ -152,7 +167,7 @@ Deno.test("history analytics: bad queries are 4xx with a JSON error", async () =
     );
     await rec.source.flush();
     for (const [path, status, code, message] of cases) {
-      const res = await getJson(rec.gateway, path);
+      const res = await getSeries(rec.gateway, path);
       assert.equal(res.status, status, `${path}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.code, code, path);
       assert.match(res.body.error.message, message, path);

@@ -102,7 +102,7 @@ Deno.test("GET /api/analytics with a unified symbol: each venue's figures and th
           stack.gateway,
           "/api/analytics?symbol=BTC/USDT&metrics=flow,microprice",
         );
-        body = res.body as UnifiedBody;
+        body = res.body as unknown as UnifiedBody;
         return res.status === 200 && body.venues.length === 3 &&
           body.venues.every((v) => v.flow.windows[2].volume > 0);
       },
@@ -124,7 +124,7 @@ Deno.test("GET /api/analytics with a unified symbol: each venue's figures and th
     assert.ok(bid.price < ask.price || crossed);
     const bad = await getJson(stack.gateway, "/api/analytics?symbol=BTCUSDT");
     assert.equal(bad.status, 400);
-    assert.match(bad.body.error.message, /unified/);
+    assert.match((bad.body.error as { message: string }).message, /unified/);
   } finally {
     await stack.close();
   }
