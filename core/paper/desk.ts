@@ -1,0 +1,766 @@
+/**
+ * The paper-trading desk of one gateway (or of one replay): a simulated venue per exchange +
+ * symbol (venue.ts) fed by the hub's own books and trades, an account per owner (account.ts),
+ * the exchange filters and fees (filters.ts, fees.ts), the smart order router (router.ts),
+ * per-owner limits, and the history of each owner's orders and fills. Owners are strings:
+ * an API key's principal, or one WebSocket connection under open access.
+ *
+ * Nothing here sends anything anywhere but to the owner: every order, fill, account and route
+ * report says `simulated: true`, and no code path reaches an exchange.
+ *
+ * Feeding order matters: `beforeItem` before the hub applies an item (so an order arriving
+ * before a book update meets the book as it was), `afterItem` after it.
+ * @module
+ */
+import type { Side } from "../events.ts";
+import type { FeedItem } from "../feed/messages.ts";
+import type { Catalog } from "../market/catalog.ts";
+import { bestAsk, bestBid, type OrderBook, topN } from "../books/book.ts";
+import type {
+  LatencyModel,
+  OrderRequest,
+  PaperError,
+  PaperFill,
+  PaperOrder,
+  VenueRules,
+} from "./types.ts";
+import { type AmendChanges, createVenue, type Venue, type VenueReport } from "./venue.ts";
+import { type Account, type AccountSnapshot, createAccount } from "./account.ts";
+import { checkOrder, parseOrderRequest } from "./filters.ts";
+import { feeFor, type FeeOverrides } from "./fees.ts";
+import { planRoute, type RoutePlan, type RouteVenue } from "./router.ts";
+
+/** Per-owner limits (from the owner's plan). */
+export interface PaperLimits {
+  /** Order actions (order, cancel, amend, route) per second. */
+  ordersPerSecond: number;
+  /** Open (pending or resting) orders at once. */
+  openOrders: number;
+}
+
+/** What a desk works with. */
+export interface DeskOptions {
+  /** Instruments (trading rules, base and quote) and symbol resolution. */
+  catalog: Catalog;
+  /** The gateway's synced book of a symbol, or undefined. */
+  book(exchange: string, symbol: string): OrderBook | undefined;
+  /** Receive time (ms) of the last update of a symbol's book, for the router's staleness check. */
+  bookTime(exchange: string, symbol: string): number | undefined;
+  latency: LatencyModel;
+  /** Starting balances of a new or reset account. */
+  balances: Record<string, number>;
+  /** Sends a report frame's text to every connection of `owner`. */
+  send(owner: string, text: string): void;
+  /** The clock of rate limits and book staleness: the wall clock live, the replay's clock in a replay. */
+  now(): number;
+  /** Books older than this are left out of a route (ms); default 10,000. */
+  maxBookAgeMs?: number;
+  /** Orders and fills kept per owner for `GET /api/paper/orders|fills`; default 1,000 each. */
+  historyLimit?: number;
+}
+
+/** A routed parent order as reported. */
+export interface RouteReport {
+  type: "route";
+  id: string;
+  symbol: string;
+  side: Side;
+  quantity: number;
+  /** `planned` until every child order ended, then `done`. */
+  status: "planned" | "done";
+  plan: RoutePlan;
+  children: {
+    exchange: string;
+    symbol: string;
+    orderId: string;
+    status: PaperOrder["status"];
+    filledQuantity: number;
+    averagePrice?: number;
+    fees: number;
+  }[];
+  filledQuantity: number;
+  averagePrice: number | null;
+  /** (notional + fees) / filled for a buy, (notional − fees) / filled for a sell. */
+  allInAveragePrice: number | null;
+  /** What the fills saved against the best single venue's all-in average (quote, positive = better). */
+  achievedSaving: number | null;
+  simulated: true;
+}
+
+/** The result of a desk action. */
+export type DeskResult<T> = { ok: true; value: T } | { ok: false; error: PaperError };
+
+/** The paper-trading desk. */
+export interface Desk {
+  /** Before the hub applies `item`: actions that arrived by its event time meet the book as it was. */
+  beforeItem(exchange: string, item: FeedItem): void;
+  /** After the hub applied `item`: queues, crossed books and trades fill resting orders. */
+  afterItem(exchange: string, item: FeedItem): void;
+  /**
+   * Places an order. `input` is the request as a client sent it (validated here); with `at`
+   * (replay only: `scheduled` true) the order is sent when the venue time reaches `at`.
+   */
+  order(
+    owner: string,
+    input: unknown,
+    limits: PaperLimits,
+    scheduled?: boolean,
+  ): DeskResult<PaperOrder | { scheduled: number }>;
+  cancel(owner: string, input: unknown, limits: PaperLimits): DeskResult<{ id: string }>;
+  cancelAll(owner: string, input: unknown, limits: PaperLimits): DeskResult<{ venues: number }>;
+  amend(owner: string, input: unknown, limits: PaperLimits): DeskResult<{ id: string }>;
+  route(owner: string, input: unknown, limits: PaperLimits): DeskResult<RouteReport>;
+  account(owner: string): AccountSnapshot;
+  orders(owner: string, open?: boolean): PaperOrder[];
+  fills(owner: string): PaperFill[];
+  /** Starting balances again (optionally new ones and fee overrides); open orders cancelled. */
+  reset(owner: string, input: unknown): DeskResult<AccountSnapshot>;
+  /** Forgets an owner (its orders leave the venues without reports). */
+  remove(owner: string): void;
+  /** Accounts, open orders and venues, for `/health`. */
+  stats(): { accounts: number; openOrders: number; venues: number };
+}
+
+interface Owner {
+  account: Account;
+  fees: FeeOverrides;
+  /** Latest state of each order (open ones and the last `historyLimit` ended ones). */
+  orders: Map<string, PaperOrder>;
+  fills: PaperFill[];
+  open: number;
+  rate: { windowStart: number; count: number };
+  routes: Map<string, RouteState>;
+  /** Order id → route id. */
+  routeOf: Map<string, string>;
+  nextRoute: number;
+}
+
+interface RouteState {
+  report: RouteReport;
+  notional: number;
+  fees: number;
+}
+
+interface VenueEntry {
+  venue: Venue;
+  rules: VenueRules;
+  /** Orders sent at a future venue time (replay `at`), in time then arrival order. */
+  scheduled: { at: number; owner: string; request: OrderRequest }[];
+}
+
+const FINAL = new Set<PaperOrder["status"]>(["filled", "cancelled", "rejected"]);
+const OPEN = new Set<PaperOrder["status"]>(["pending", "new", "partially_filled"]);
+
+/** Extra lock on a market buy over the cost of walking the book now (the book may move). */
+const MARKET_BUY_MARGIN = 0.02;
+
+const fail = <T>(code: PaperError["code"], message: string): DeskResult<T> => ({
+  ok: false,
+  error: { code, message },
+});
+
+const idText = (input: unknown, field: string): string | undefined => {
+  if (typeof input !== "object" || input === null) return undefined;
+  const v = (input as Record<string, unknown>)[field];
+  return typeof v === "string" && v.length > 0 && v.length <= 64 ? v : undefined;
+};
+
+const numberField = (input: unknown, field: string): number | undefined => {
+  if (typeof input !== "object" || input === null) return undefined;
+  const v = (input as Record<string, unknown>)[field];
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+};
+
+/**
+ * Creates a desk.
+ * @example
+ * ```ts ignore
+ * const desk = createDesk({ catalog, book, bookTime, latency, balances: { USDT: 100_000 }, send, now: Date.now });
+ * desk.order("key:alice", { exchange: "binance", symbol: "BTCUSDT", side: "buy", type: "market", quantity: 0.1 }, limits);
+ * ```
+ */
+export function createDesk(options: DeskOptions): Desk {
+  const historyLimit = options.historyLimit ?? 1_000;
+  const maxBookAgeMs = options.maxBookAgeMs ?? 10_000;
+  const owners = new Map<string, Owner>();
+  const venues = new Map<string, VenueEntry>();
+  /** Event time of the latest trade or book update per `exchange|symbol`. */
+  const eventTimes = new Map<string, number>();
+
+  const ownerOf = (id: string): Owner => {
+    let owner = owners.get(id);
+    if (!owner) {
+      owner = {
+        account: createAccount({ balances: options.balances }),
+        fees: {},
+        orders: new Map(),
+        fills: [],
+        open: 0,
+        rate: { windowStart: 0, count: 0 },
+        routes: new Map(),
+        routeOf: new Map(),
+        nextRoute: 1,
+      };
+      owners.set(id, owner);
+    }
+    return owner;
+  };
+
+  const rulesOf = (exchange: string, symbol: string): VenueRules | undefined => {
+    const listing = options.catalog.listings().find((l) => l.exchange === exchange);
+    const instrument = listing?.instruments.find((i) => i.symbol === symbol);
+    if (!instrument) return undefined;
+    return {
+      exchange,
+      symbol,
+      base: instrument.base,
+      quote: instrument.quote,
+      tickSize: instrument.tickSize,
+      stepSize: instrument.stepSize,
+      minQuantity: instrument.minQuantity,
+      maxQuantity: instrument.maxQuantity,
+      minNotional: instrument.minNotional,
+    };
+  };
+
+  /** Order reports: holds, fills into the account, history, route progress, frames. */
+  const onReport = (ownerId: string, report: VenueReport, rules: VenueRules) => {
+    const owner = owners.get(ownerId);
+    if (!owner) return;
+    if (report.type === "reject") {
+      options.send(ownerId, JSON.stringify({ type: "error", ...report.error, simulated: true }));
+      return;
+    }
+    if (report.type === "fill") {
+      const fill = report.fill;
+      // The account's own fee schedule (per-account overrides) prices the fill.
+      fill.fee = feeFor(owner.account.fees(fill.exchange), fill.liquidity, fill.price * fill.quantity);
+      const refused = owner.account.applyFill(fill, rules.base, rules.quote);
+      owner.fills.push(fill);
+      if (owner.fills.length > historyLimit) owner.fills.shift();
+      options.send(ownerId, JSON.stringify({ type: "fill", ...fill }));
+      if (refused) {
+        options.send(
+          ownerId,
+          JSON.stringify({ type: "error", ...refused, orderId: fill.orderId, simulated: true }),
+        );
+      }
+      const routeId = owner.routeOf.get(fill.orderId);
+      const route = routeId ? owner.routes.get(routeId) : undefined;
+      if (route) {
+        route.notional += fill.price * fill.quantity;
+        route.fees += fill.fee;
+      }
+      return;
+    }
+    const order = report.order;
+    const before = owner.orders.get(order.id);
+    if (!before && order.status === "pending") {
+      // Lock what the order may spend, at the moment it is accepted.
+      const hold = holdOf(owner, order, rules);
+      if (hold) owner.account.hold(order.id, hold.asset, hold.amount);
+    }
+    const wasOpen = before !== undefined && OPEN.has(before.status);
+    const isOpen = OPEN.has(order.status);
+    owner.open += (isOpen ? 1 : 0) - (wasOpen ? 1 : 0);
+    owner.orders.delete(order.id);
+    owner.orders.set(order.id, order);
+    if (FINAL.has(order.status)) {
+      owner.account.release(order.id);
+      trimOrders(owner);
+    }
+    options.send(
+      ownerId,
+      JSON.stringify({ type: "order", ...order, ...(report.error ? { error: report.error } : {}) }),
+    );
+    if (FINAL.has(order.status) && order.filledQuantity > 0) {
+      options.send(ownerId, accountFrame(owner));
+    }
+    const routeId = owner.routeOf.get(order.id);
+    if (routeId) progressRoute(ownerId, owner, routeId);
+  };
+
+  const trimOrders = (owner: Owner) => {
+    if (owner.orders.size <= historyLimit + owner.open) return;
+    for (const [id, order] of owner.orders) {
+      if (owner.orders.size <= historyLimit + owner.open) break;
+      if (FINAL.has(order.status)) {
+        owner.orders.delete(id);
+        owner.routeOf.delete(id);
+      }
+    }
+  };
+
+  const holdOf = (owner: Owner, order: PaperOrder, rules: VenueRules) => {
+    const request: OrderRequest = {
+      exchange: order.exchange,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: order.quantity,
+      price: order.price,
+    };
+    return owner.account.holdFor(request, rules.base, rules.quote, marketBuyPrice(order));
+  };
+
+  /** The worst ask a market buy of `quantity` would reach now, plus a margin. */
+  const marketBuyPrice = (o: { exchange: string; symbol: string; quantity: number }) => {
+    const book = options.book(o.exchange, o.symbol);
+    if (!book) return undefined;
+    let left = o.quantity;
+    let worst: number | undefined;
+    for (const [price, quantity] of topN(book, 1000).asks) {
+      worst = price;
+      left -= quantity;
+      if (left <= 0) break;
+    }
+    return worst === undefined ? undefined : worst * (1 + MARKET_BUY_MARGIN);
+  };
+
+  const marks = (exchange: string, symbol: string) => {
+    const book = options.book(exchange, symbol);
+    if (!book) return undefined;
+    const bid = bestBid(book), ask = bestAsk(book);
+    return bid && ask ? (bid[0] + ask[0]) / 2 : undefined;
+  };
+
+  const accountFrame = (owner: Owner) =>
+    JSON.stringify({ type: "account", ...owner.account.snapshot(marks), simulated: true });
+
+  const venueOf = (exchange: string, symbol: string): VenueEntry | undefined => {
+    const key = `${exchange}|${symbol}`;
+    let entry = venues.get(key);
+    if (entry) return entry;
+    const rules = rulesOf(exchange, symbol);
+    if (!rules) return undefined;
+    const venue = createVenue({
+      rules,
+      fees: { maker: 0, taker: 0 }, // priced per account in onReport
+      latency: options.latency,
+      book: () => options.book(exchange, symbol),
+      onReport: (owner, report) => onReport(owner, report, rules),
+      validate: (request, ctx) => validate(request, ctx.accountId, rules),
+    });
+    entry = { venue, rules, scheduled: [] };
+    venues.set(key, entry);
+    return entry;
+  };
+
+  /** The exchange's filters and the account's free balance. */
+  const validate = (request: OrderRequest, ownerId: string, rules: VenueRules) => {
+    const book = options.book(request.exchange, request.symbol);
+    const reference = request.type === "market"
+      ? request.side === "buy" ? book && bestAsk(book)?.[0] : book && bestBid(book)?.[0]
+      : undefined;
+    const filter = checkOrder(rules, request, reference);
+    if (filter) return filter;
+    const owner = owners.get(ownerId);
+    if (!owner) return undefined;
+    const price = request.type === "market" && request.side === "buy"
+      ? marketBuyPrice(request)
+      : undefined;
+    if (request.type === "market" && request.side === "buy" && price === undefined) {
+      return { code: "no_book", message: `no ask in the ${request.exchange} ${request.symbol} book` } as PaperError;
+    }
+    const hold = owner.account.holdFor(request, rules.base, rules.quote, price);
+    return hold ? owner.account.canAfford(hold.asset, hold.amount) : undefined;
+  };
+
+  /** Counts an order action against the owner's rate; an error when over. */
+  const take = (owner: Owner, limits: PaperLimits): PaperError | undefined => {
+    const now = options.now();
+    if (now - owner.rate.windowStart >= 1000) {
+      owner.rate.windowStart = now;
+      owner.rate.count = 0;
+    }
+    if (owner.rate.count >= limits.ordersPerSecond) {
+      return {
+        code: "order_rate_limited",
+        message: `more than ${limits.ordersPerSecond} order actions per second (the plan's limit)`,
+      };
+    }
+    owner.rate.count++;
+  };
+
+  /** Resolves `exchange` + `symbol` (native or unified) of a request to a venue. */
+  const locate = (exchange: string, symbol: string) => {
+    if (!options.catalog.exchanges().includes(exchange)) {
+      return { error: { code: "invalid_order", message: `exchange "${exchange}" is not configured` } as PaperError };
+    }
+    const native = options.catalog.resolve(exchange, symbol) ?? symbol;
+    const entry = venueOf(exchange, native);
+    if (!entry) {
+      return {
+        error: {
+          code: "invalid_order",
+          message: `no instrument "${symbol}" on ${exchange} (its trading rules are unknown)`,
+        } as PaperError,
+      };
+    }
+    return { entry, native };
+  };
+
+  const sentTimeOf = (exchange: string, symbol: string) => eventTimes.get(`${exchange}|${symbol}`);
+
+  const submit = (
+    ownerId: string,
+    owner: Owner,
+    request: OrderRequest,
+    entry: VenueEntry,
+    limits: PaperLimits,
+    at?: number,
+  ): DeskResult<PaperOrder> => {
+    if (owner.open >= limits.openOrders) {
+      return fail("too_many_open_orders", `${owner.open} open orders: the plan allows ${limits.openOrders}`);
+    }
+    const sent = at ?? sentTimeOf(request.exchange, request.symbol);
+    if (sent === undefined) {
+      return fail("no_book", `no market data of ${request.exchange} ${request.symbol} yet`);
+    }
+    const result = entry.venue.submit(ownerId, request, sent);
+    if (!result.ok) return { ok: false, error: result.error };
+    return { ok: true, value: owner.orders.get(result.order.id) ?? result.order };
+  };
+
+  const progressRoute = (ownerId: string, owner: Owner, routeId: string) => {
+    const route = owner.routes.get(routeId);
+    if (!route) return;
+    const report = route.report;
+    let filled = 0;
+    let done = true;
+    for (const child of report.children) {
+      const order = owner.orders.get(child.orderId);
+      if (!order) continue;
+      child.status = order.status;
+      child.filledQuantity = order.filledQuantity;
+      child.averagePrice = order.averagePrice;
+      child.fees = owner.fills.filter((f) => f.orderId === order.id).reduce((s, f) => s + f.fee, 0);
+      filled += order.filledQuantity;
+      if (!FINAL.has(order.status)) done = false;
+    }
+    report.filledQuantity = filled;
+    report.averagePrice = filled > 0 ? route.notional / filled : null;
+    const sign = report.side === "buy" ? 1 : -1;
+    report.allInAveragePrice = filled > 0 ? (route.notional + sign * route.fees) / filled : null;
+    const single = report.plan.bestSingleVenue;
+    report.achievedSaving = single && report.allInAveragePrice !== null
+      ? sign * (single.allInAveragePrice - report.allInAveragePrice) * filled
+      : null;
+    if (done && report.status !== "done") {
+      report.status = "done";
+      options.send(ownerId, JSON.stringify(report));
+      owner.routes.delete(routeId);
+    }
+  };
+
+  return {
+    beforeItem(exchange, item) {
+      if (item.type !== "book" && item.type !== "trade") return;
+      const entry = venues.get(`${exchange}|${item.symbol}`);
+      if (!entry) return;
+      // Scheduled orders (replay `at`) whose time has come go in first, in order.
+      while (entry.scheduled.length > 0 && entry.scheduled[0].at <= item.eventTime) {
+        const s = entry.scheduled.shift()!;
+        const owner = owners.get(s.owner);
+        if (!owner) continue;
+        const r = entry.venue.submit(s.owner, s.request, s.at);
+        if (!r.ok) {
+          options.send(s.owner, JSON.stringify({ type: "error", ...r.error, simulated: true }));
+        }
+      }
+      if (item.type === "book") entry.venue.advance(item.eventTime);
+    },
+    afterItem(exchange, item) {
+      if (item.type !== "book" && item.type !== "trade") return;
+      const key = `${exchange}|${item.symbol}`;
+      const last = eventTimes.get(key);
+      if (last === undefined || item.eventTime > last) eventTimes.set(key, item.eventTime);
+      const entry = venues.get(key);
+      if (!entry) return;
+      if (item.type === "book") entry.venue.onBook(item);
+      else entry.venue.onTrade(item);
+    },
+    order(ownerId, input, limits, scheduled = false) {
+      const owner = ownerOf(ownerId);
+      const limited = take(owner, limits);
+      if (limited) return { ok: false, error: limited };
+      const at = numberField(input, "at");
+      const { at: _at, ...rest } = typeof input === "object" && input !== null
+        ? input as Record<string, unknown>
+        : {};
+      const parsed = parseOrderRequest(rest);
+      if (!parsed.ok) return { ok: false, error: parsed.error };
+      const located = locate(parsed.request.exchange, parsed.request.symbol);
+      if (located.error) return { ok: false, error: located.error };
+      const request = { ...parsed.request, symbol: located.native };
+      if (at !== undefined) {
+        if (!scheduled) {
+          return fail("invalid_order", "at: only a replay's orders may be scheduled (send it now instead)");
+        }
+        const entry = located.entry;
+        const i = entry.scheduled.findIndex((s) => s.at > at);
+        const item = { at, owner: ownerId, request };
+        if (i < 0) entry.scheduled.push(item);
+        else entry.scheduled.splice(i, 0, item);
+        return { ok: true, value: { scheduled: at } };
+      }
+      return submit(ownerId, owner, request, located.entry, limits);
+    },
+    cancel(ownerId, input, limits) {
+      const owner = ownerOf(ownerId);
+      const limited = take(owner, limits);
+      if (limited) return { ok: false, error: limited };
+      const id = idText(input, "orderId") ?? idText(input, "clientOrderId");
+      if (!id) return fail("invalid_order", "orderId or clientOrderId: required (a string)");
+      const order = owner.orders.get(id) ??
+        [...owner.orders.values()].find((o) => o.clientOrderId === id && OPEN.has(o.status));
+      if (!order) return fail("unknown_order", `no order "${id}" in this account`);
+      const entry = venues.get(`${order.exchange}|${order.symbol}`)!;
+      const sent = sentTimeOf(order.exchange, order.symbol) ?? entry.venue.now();
+      const error = entry.venue.cancel(ownerId, order.id, sent);
+      return error ? { ok: false, error } : { ok: true, value: { id: order.id } };
+    },
+    cancelAll(ownerId, input, limits) {
+      const owner = ownerOf(ownerId);
+      const limited = take(owner, limits);
+      if (limited) return { ok: false, error: limited };
+      const exchange = idText(input, "exchange");
+      const symbol = idText(input, "symbol");
+      let count = 0;
+      for (const entry of venues.values()) {
+        if (exchange && entry.rules.exchange !== exchange) continue;
+        if (
+          symbol && entry.rules.symbol !== symbol &&
+          options.catalog.resolve(entry.rules.exchange, symbol) !== entry.rules.symbol
+        ) continue;
+        if (entry.venue.openOrders(ownerId).length === 0) continue;
+        const sent = sentTimeOf(entry.rules.exchange, entry.rules.symbol) ?? entry.venue.now();
+        entry.venue.cancelAll(ownerId, sent);
+        count++;
+      }
+      return { ok: true, value: { venues: count } };
+    },
+    amend(ownerId, input, limits) {
+      const owner = ownerOf(ownerId);
+      const limited = take(owner, limits);
+      if (limited) return { ok: false, error: limited };
+      const id = idText(input, "orderId") ?? idText(input, "clientOrderId");
+      if (!id) return fail("invalid_order", "orderId or clientOrderId: required (a string)");
+      const changes: AmendChanges = {};
+      const price = numberField(input, "price");
+      const quantity = numberField(input, "quantity");
+      if (price !== undefined) changes.price = price;
+      if (quantity !== undefined) changes.quantity = quantity;
+      if (price === undefined && quantity === undefined) {
+        return fail("invalid_order", "price or quantity: at least one is required (a number)");
+      }
+      const order = owner.orders.get(id) ??
+        [...owner.orders.values()].find((o) => o.clientOrderId === id && OPEN.has(o.status));
+      if (!order) return fail("unknown_order", `no order "${id}" in this account`);
+      const entry = venues.get(`${order.exchange}|${order.symbol}`)!;
+      if (price !== undefined) {
+        const filter = checkOrder(entry.rules, {
+          exchange: order.exchange,
+          symbol: order.symbol,
+          side: order.side,
+          type: "limit",
+          quantity: quantity ?? order.quantity,
+          price,
+        });
+        if (filter) return { ok: false, error: filter };
+      }
+      const sent = sentTimeOf(order.exchange, order.symbol) ?? entry.venue.now();
+      const error = entry.venue.amend(ownerId, order.id, changes, sent);
+      return error ? { ok: false, error } : { ok: true, value: { id: order.id } };
+    },
+    route(ownerId, input, limits) {
+      const owner = ownerOf(ownerId);
+      const limited = take(owner, limits);
+      if (limited) return { ok: false, error: limited };
+      const o = typeof input === "object" && input !== null ? input as Record<string, unknown> : {};
+      const symbol = idText(o, "symbol");
+      const side = o.side === "buy" || o.side === "sell" ? o.side : undefined;
+      const quantity = numberField(o, "quantity");
+      const limitPrice = numberField(o, "limitPrice");
+      if (!symbol || !symbol.includes("/")) {
+        return fail("invalid_order", "symbol: a unified symbol such as BTC/USDT is required");
+      }
+      if (!side) return fail("invalid_order", 'side: "buy" or "sell" is required');
+      if (quantity === undefined || !(quantity > 0)) {
+        return fail("invalid_order", "quantity: a positive number is required");
+      }
+      if (limitPrice !== undefined && !(limitPrice > 0)) {
+        return fail("invalid_order", "limitPrice: a positive number");
+      }
+      const now = options.now();
+      const candidates: { venue: RouteVenue; entry: VenueEntry }[] = [];
+      for (const exchange of options.catalog.exchanges()) {
+        const native = options.catalog.resolve(exchange, symbol);
+        if (native === undefined) continue;
+        const entry = venueOf(exchange, native);
+        const book = options.book(exchange, native);
+        if (!entry || !book) continue;
+        const top = topN(book, 200);
+        candidates.push({
+          entry,
+          venue: {
+            exchange,
+            symbol: native,
+            book: { bids: top.bids, asks: top.asks },
+            fees: owner.account.fees(exchange),
+            rules: entry.rules,
+            bookTime: options.bookTime(exchange, native) ?? now,
+          },
+        });
+      }
+      if (candidates.length === 0) {
+        return fail("no_route", `no venue has a synced book of ${symbol}`);
+      }
+      const planned = planRoute({
+        side,
+        quantity,
+        limitPrice,
+        venues: candidates.map((c) => c.venue),
+        now,
+        maxBookAgeMs,
+      });
+      if (!planned.ok) return { ok: false, error: planned.error };
+      const plan = planned.plan;
+      const routeId = `R-${owner.nextRoute++}`;
+      const report: RouteReport = {
+        type: "route",
+        id: routeId,
+        symbol,
+        side,
+        quantity,
+        status: "planned",
+        plan,
+        children: [],
+        filledQuantity: 0,
+        averagePrice: null,
+        allInAveragePrice: null,
+        achievedSaving: null,
+        simulated: true,
+      };
+      const state: RouteState = { report, notional: 0, fees: 0 };
+      owner.routes.set(routeId, state);
+      for (const leg of plan.legs) {
+        const entry = candidates.find((c) => c.venue.exchange === leg.exchange)!.entry;
+        const request: OrderRequest = {
+          exchange: leg.exchange,
+          symbol: leg.symbol,
+          side,
+          type: "limit",
+          timeInForce: "IOC",
+          quantity: leg.quantity,
+          price: leg.limitPrice,
+          clientOrderId: `${routeId}-${leg.exchange}`,
+        };
+        // Children are part of the one routed action: they do not count against the rate.
+        const sent = sentTimeOf(leg.exchange, leg.symbol);
+        if (sent === undefined) continue;
+        // The child's id is known from its first (pending) report; register before it fills.
+        const before = new Set(owner.orders.keys());
+        const child = entry.venue.submit(ownerId, request, sent);
+        if (!child.ok) {
+          report.children.push({
+            exchange: leg.exchange,
+            symbol: leg.symbol,
+            orderId: "",
+            status: "rejected",
+            filledQuantity: 0,
+            fees: 0,
+          });
+          continue;
+        }
+        owner.routeOf.set(child.order.id, routeId);
+        report.children.push({
+          exchange: leg.exchange,
+          symbol: leg.symbol,
+          orderId: child.order.id,
+          status: child.order.status,
+          filledQuantity: 0,
+          fees: 0,
+        });
+        // With no latency the child filled during submit, before it was known to be a child.
+        if (!before.has(child.order.id)) {
+          for (const f of owner.fills) {
+            if (f.orderId === child.order.id) {
+              state.notional += f.price * f.quantity;
+              state.fees += f.fee;
+            }
+          }
+        }
+      }
+      progressRoute(ownerId, owner, routeId);
+      return { ok: true, value: report };
+    },
+    account: (ownerId) => ownerOf(ownerId).account.snapshot(marks),
+    orders(ownerId, open = false) {
+      const list = [...ownerOf(ownerId).orders.values()];
+      return open ? list.filter((o) => OPEN.has(o.status)) : list;
+    },
+    fills: (ownerId) => [...ownerOf(ownerId).fills],
+    reset(ownerId, input) {
+      const o = typeof input === "object" && input !== null ? input as Record<string, unknown> : {};
+      const balances = o.balances;
+      if (balances !== undefined) {
+        const ok = typeof balances === "object" && balances !== null &&
+          Object.entries(balances).every(([asset, v]) =>
+            /^[A-Z0-9]{1,16}$/.test(asset) && typeof v === "number" && v >= 0 && Number.isFinite(v)
+          );
+        if (!ok) {
+          return fail("invalid_order", "balances: an object of ASSET: non-negative number");
+        }
+      }
+      const fees = o.fees;
+      if (fees !== undefined) {
+        const ok = typeof fees === "object" && fees !== null &&
+          Object.values(fees).every((f) =>
+            typeof f === "object" && f !== null &&
+            Object.entries(f).every(([k, v]) =>
+              (k === "maker" || k === "taker") && typeof v === "number" && v > -0.01 && v < 0.1
+            )
+          );
+        if (!ok) {
+          return fail(
+            "invalid_order",
+            'fees: an object of exchange: {"maker": rate, "taker": rate} (fractions, e.g. 0.001)',
+          );
+        }
+      }
+      for (const entry of venues.values()) entry.venue.removeAccount(ownerId);
+      const owner: Owner = {
+        account: createAccount({
+          balances: (balances as Record<string, number> | undefined) ?? options.balances,
+          fees: fees as FeeOverrides | undefined,
+        }),
+        fees: (fees as FeeOverrides | undefined) ?? {},
+        orders: new Map(),
+        fills: [],
+        open: 0,
+        rate: owners.get(ownerId)?.rate ?? { windowStart: 0, count: 0 },
+        routes: new Map(),
+        routeOf: new Map(),
+        nextRoute: 1,
+      };
+      owners.set(ownerId, owner);
+      for (const entry of venues.values()) {
+        entry.scheduled = entry.scheduled.filter((s) => s.owner !== ownerId);
+      }
+      return { ok: true, value: owner.account.snapshot(marks) };
+    },
+    remove(ownerId) {
+      for (const entry of venues.values()) {
+        entry.venue.removeAccount(ownerId);
+        entry.scheduled = entry.scheduled.filter((s) => s.owner !== ownerId);
+      }
+      owners.delete(ownerId);
+    },
+    stats() {
+      let open = 0;
+      for (const owner of owners.values()) open += owner.open;
+      return { accounts: owners.size, openOrders: open, venues: venues.size };
+    },
+  };
+}
