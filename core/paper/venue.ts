@@ -224,6 +224,10 @@ export interface Venue {
    * Feeds a book update, AFTER the gateway applied it to the book: first handles the actions
    * that arrived by its `eventTime`, then moves queues at the touched prices, forgets the
    * liquidity accounts consumed there, and fills resting orders the book now crosses.
+   * The venue cannot see the book as it was before the update, so an action arriving between
+   * the previous event and this one would meet the new book: call {@link Venue.advance} with
+   * the update's `eventTime` BEFORE applying it to the book, then `onBook` after, and every
+   * action meets the book as it was when it arrived.
    */
   onBook(update: BookUpdate): void;
   /** Feeds a trade: handles arrived actions, then fills resting orders the trade reaches. */
