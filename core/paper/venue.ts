@@ -195,7 +195,8 @@ export interface Venue {
    * `pending` order is reported and returned, and handled when it arrives: rejected `no_book`
    * when the book is not synced, `would_take` (post-only), `fok_unfillable`; else filled as
    * taker as far as it can, the remainder cancelled (market: `no_liquidity`, IOC:
-   * `ioc_remainder`) or resting (GTC, POST_ONLY).
+   * `ioc_remainder`) or resting (GTC, POST_ONLY). Reports come in order: the `pending` order,
+   * then at arrival each fill followed by the order's new state.
    */
   submit(accountId: string, request: OrderRequest, sentTime: number): SubmitResult;
   /**
@@ -238,7 +239,7 @@ export interface Venue {
   openOrders(accountId: string): PaperOrder[];
   /** Forgets an account entirely (pending actions, resting orders, consumption), no reports. */
   removeAccount(accountId: string): void;
-  /** Venue time: the latest event or arrival time handled. */
+  /** Venue time: the latest event or arrival time handled (`-Infinity` before any). */
   now(): number;
 }
 

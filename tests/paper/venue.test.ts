@@ -404,6 +404,17 @@ Deno.test("one account's two orders never fill from the same liquidity, until th
   ], [100, "maker"]]);
 });
 
+Deno.test("one trade's quantity reaches one account's orders once, but every account's", () => {
+  const v = setup({ bids: [[99, 3]], asks: [[100, 1]] });
+  const first = v.submit("alice", v.order("buy", 1, 99.5), 1_000);
+  const second = v.submit("alice", v.order("buy", 1, 99.5), 1_001);
+  v.submit("bob", v.order("buy", 1, 99.5), 1_002);
+  v.trade(1_100, "sell", 99.5, 1);
+  assert.deepEqual(v.fills("alice").map((f) => [f.orderId, f.quantity]), [[first.id, 1]]);
+  assert.equal(v.venue.openOrders("alice")[0].id, second.id);
+  assert.deepEqual(v.fills("bob").map((f) => f.quantity), [1]);
+});
+
 Deno.test("fees: taker at 0.2 %, maker rebate at −0.01 %, in the quote asset", () => {
   const v = setup({ bids: [[99, 1]], asks: [[100, 1]], fees: { maker: -0.0001, taker: 0.002 } });
   v.submit("alice", v.order("buy", 0.5), 1_000);
