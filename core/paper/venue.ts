@@ -24,9 +24,20 @@
  * consumption state); the history of orders and fills is the caller's, from the reports.
  * @module
  */
-import { z } from "zod";
-import { bestAsk, bestBid, type BookSide, type OrderBook } from "../books/book.ts";
-import type { BookUpdate, Level, Side, TradeEvent } from "../events.ts";
+import { bestAsk, bestBid, type OrderBook } from "../books/book.ts";
+import type { BookUpdate, Side, TradeEvent } from "../events.ts";
+import { createActionQueue } from "./_action_queue.ts";
+import { displayedAt, EPS, searchAscending, walkBook } from "./_venue_book.ts";
+import {
+  checkAction,
+  checkId,
+  DUPLICATE_ORDER_ERROR,
+  paperError,
+  parseAmend,
+  parseOrderRequest,
+  UNKNOWN_ORDER_ERROR,
+  WOULD_TAKE_ERROR,
+} from "./_venue_input.ts";
 import {
   powerQueueModel,
   queueAfterDepthChange,
@@ -40,11 +51,13 @@ import type {
   Liquidity,
   OrderRequest,
   PaperError,
-  PaperErrorCode,
   PaperFill,
   PaperOrder,
   VenueRules,
 } from "./types.ts";
+
+/** The taker walk of a book (see {@link walkBook} in `_venue_book.ts`), for the router's legs. */
+export { walkBook } from "./_venue_book.ts";
 
 /**
  * What the venue tells an account: an order changed state, a fill happened, or a cancel or
@@ -243,86 +256,6 @@ export interface Venue {
   now(): number;
 }
 
-/** Relative tolerance below which a remaining quantity counts as nothing. */
-const EPS = 1e-9;
-
-/** Binance's own words for a post-only (LIMIT_MAKER) order that would take. */
-const WOULD_TAKE_ERROR = { code: -2010, msg: "Order would immediately match and take." };
-/** Binance's own words for a cancel of an order that is not open. */
-const UNKNOWN_ORDER_ERROR = { code: -2011, msg: "Unknown order sent." };
-
-const requestSchema = z.object({
-  exchange: z.string(),
-  symbol: z.string(),
-  side: z.enum(["buy", "sell"]),
-  type: z.enum(["market", "limit"]),
-  quantity: z.number().positive().finite(),
-  price: z.number().positive().finite().optional(),
-  timeInForce: z.enum(["GTC", "IOC", "FOK", "POST_ONLY"]).optional(),
-  clientOrderId: z.string().min(1).max(64).optional(),
-});
-
-const amendSchema = z.object({
-  price: z.number().positive().finite().optional(),
-  quantity: z.number().positive().finite().optional(),
-}).refine((c) => c.price !== undefined || c.quantity !== undefined, "nothing to amend");
-
-/**
- * Walks one side of the book best-first for a taker of `side` (a buy walks the asks), taking up
- * to `quantity`, only at prices no worse than `limitPrice` when given. `consumed(price)` is
- * subtracted from each level's displayed quantity (what the taker's account already took).
- * The book is only read.
- *
- * @example Buy 2.5 across three asks
- * ```ts
- * import { applySnapshot, createBook } from "../books/book.ts";
- * import { walkBook } from "./venue.ts";
- *
- * const book = createBook();
- * applySnapshot(book, [[99, 1]], [[100, 1], [101, 1], [102, 1]]);
- * walkBook(book, "buy", 2.5);
- * // { quantity: 2.5, notional: 251, levels: [[100, 1], [101, 1], [102, 0.5]] }
- * ```
- */
-export function walkBook(
-  book: OrderBook,
-  side: Side,
-  quantity: number,
-  options: { limitPrice?: number; consumed?: (price: number) => number } = {},
-): BookWalk {
-  const isBuy = side === "buy";
-  const { prices, quantities } = isBuy ? book.asks : book.bids;
-  const { limitPrice, consumed } = options;
-  const levels: Level[] = [];
-  let left = quantity;
-  let notional = 0;
-  for (let i = prices.length - 1; i >= 0 && left > quantity * EPS; i--) {
-    const price = prices[i];
-    if (limitPrice !== undefined && (isBuy ? price > limitPrice : price < limitPrice)) break;
-    const available = quantities[i] - (consumed ? consumed(price) : 0);
-    if (available <= quantities[i] * EPS) continue;
-    const take = Math.min(available, left);
-    levels.push([price, take]);
-    notional += price * take;
-    left -= take;
-  }
-  const filled = left <= quantity * EPS ? quantity : quantity - left;
-  return { quantity: filled, notional, levels };
-}
-
-/** Displayed quantity at `price` on one side of the book (0 when absent). */
-function displayedAt(side: BookSide, isBid: boolean, price: number): number {
-  const { prices, quantities } = side;
-  let lo = 0;
-  let hi = prices.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (isBid ? prices[mid] < price : prices[mid] > price) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < prices.length && prices[lo] === price ? quantities[lo] : 0;
-}
-
 /** An order the venue still tracks (pending or resting). */
 interface Live {
   order: PaperOrder;
@@ -363,30 +296,8 @@ type Action =
   | { kind: "amend"; id: string; changes: AmendChanges };
 
 interface PendingAction {
-  arrival: number;
-  seq: number;
   accountId: string;
   action: Action;
-}
-
-function paperError(
-  code: PaperErrorCode,
-  message: string,
-  exchangeError?: PaperError["exchangeError"],
-): PaperError {
-  return exchangeError ? { code, message, exchangeError } : { code, message };
-}
-
-/** Index of `price` in ascending `prices`, or where it would go. */
-function searchAscending(prices: readonly number[], price: number): number {
-  let lo = 0;
-  let hi = prices.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (prices[mid] < price) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
@@ -430,9 +341,7 @@ export function createVenue(options: VenueOptions): Venue {
   /** What each account took at a level since the feed last changed it, by book side. */
   const consumedBid = new Map<number, Map<string, number>>();
   const consumedAsk = new Map<number, Map<string, number>>();
-  let pending: PendingAction[] = [];
-  let head = 0;
-  let seq = 0;
+  const inFlight = createActionQueue<PendingAction>();
   let restSeq = 0;
   let now = -Infinity;
 
@@ -776,45 +685,21 @@ export function createVenue(options: VenueOptions): Venue {
     }
   };
 
-  /** Handles every pending action that arrived by `time`, in order, then sets `now`. */
+  /** Handles every action that arrived by `time`, in arrival order, then sets `now`. */
   const drain = (time: number): void => {
-    while (head < pending.length && pending[head].arrival <= time) {
-      const item = pending[head++];
-      now = Math.max(now, item.arrival);
-      handle(item, now);
-    }
-    if (head > 1024 && head * 2 > pending.length) {
-      pending = pending.slice(head);
-      head = 0;
+    for (let next = inFlight.shiftUntil(time); next; next = inFlight.shiftUntil(time)) {
+      now = Math.max(now, next.arrival);
+      handle(next.item, now);
     }
     if (time > now) now = time;
   };
 
   const enqueue = (accountId: string, action: Action, sentTime: number): void => {
-    const item: PendingAction = { arrival: sentTime + delay, seq: ++seq, accountId, action };
-    // Arrival order, ties by submission: insert after every item arriving at or before it.
-    let lo = head;
-    let hi = pending.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (pending[mid].arrival <= item.arrival) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === pending.length) pending.push(item);
-    else pending.splice(lo, 0, item);
+    const arrival = sentTime + delay;
+    inFlight.push(arrival, { accountId, action });
     if (delay === 0) drain(Math.max(now, sentTime));
-    else if (item.arrival <= now) drain(now);
+    else if (arrival <= now) drain(now);
   };
-
-  const badTime = (sentTime: number): PaperError | undefined =>
-    Number.isFinite(sentTime)
-      ? undefined
-      : paperError("invalid_order", "sentTime must be a finite number (ms)");
-
-  const badAccount = (accountId: unknown): PaperError | undefined =>
-    typeof accountId === "string" && accountId.length > 0
-      ? undefined
-      : paperError("invalid_order", "accountId must be a non-empty string");
 
   // ---- market data -------------------------------------------------------------------------
 
@@ -939,39 +824,12 @@ export function createVenue(options: VenueOptions): Venue {
 
   return {
     submit(accountId, request, sentTime) {
-      const bad = badAccount(accountId) ?? badTime(sentTime);
+      const bad = checkAction(accountId, sentTime);
       if (bad) return { ok: false, error: bad };
-      const parsed = requestSchema.safeParse(request);
-      if (!parsed.success) {
-        return {
-          ok: false,
-          error: paperError(
-            "invalid_order",
-            parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
-          ),
-        };
-      }
-      const req = parsed.data;
-      if (req.exchange !== rules.exchange || req.symbol !== rules.symbol) {
-        return {
-          ok: false,
-          error: paperError("invalid_order", `this venue trades ${rules.exchange} ${rules.symbol}`),
-        };
-      }
-      if (req.type === "limit" && req.price === undefined) {
-        return { ok: false, error: paperError("invalid_order", "a limit order needs a price") };
-      }
-      if (req.type === "market" && req.price !== undefined) {
-        return { ok: false, error: paperError("invalid_order", "a market order takes no price") };
-      }
-      if (req.type === "market" && (req.timeInForce === "GTC" || req.timeInForce === "POST_ONLY")) {
-        return {
-          ok: false,
-          error: paperError("invalid_order", `a market order cannot be ${req.timeInForce}`),
-        };
-      }
+      const req = parseOrderRequest(request, rules);
+      if ("code" in req) return { ok: false, error: req };
       if (validate) {
-        const error = validate(req as OrderRequest, {
+        const error = validate(req, {
           accountId,
           time: sentTime,
           book: readBook(),
@@ -986,10 +844,7 @@ export function createVenue(options: VenueOptions): Venue {
           error: paperError(
             "duplicate_client_order_id",
             `clientOrderId ${req.clientOrderId} is in use`,
-            {
-              code: -2010,
-              msg: "Duplicate order sent.",
-            },
+            DUPLICATE_ORDER_ERROR,
           ),
         };
       }
@@ -1018,17 +873,14 @@ export function createVenue(options: VenueOptions): Venue {
     },
 
     cancel(accountId, id, sentTime) {
-      const bad = badAccount(accountId) ?? badTime(sentTime) ??
-        (typeof id === "string" && id.length > 0
-          ? undefined
-          : paperError("invalid_order", "id must be a non-empty string"));
+      const bad = checkAction(accountId, sentTime) ?? checkId(id);
       if (bad) return bad;
       enqueue(accountId, { kind: "cancel", id }, sentTime);
       return undefined;
     },
 
     cancelAll(accountId, sentTime, symbol) {
-      const bad = badAccount(accountId) ?? badTime(sentTime);
+      const bad = checkAction(accountId, sentTime);
       if (bad) return bad;
       if (symbol !== undefined && symbol !== rules.symbol) return undefined;
       enqueue(accountId, { kind: "cancelAll" }, sentTime);
@@ -1036,16 +888,11 @@ export function createVenue(options: VenueOptions): Venue {
     },
 
     amend(accountId, id, changes, sentTime) {
-      const bad = badAccount(accountId) ?? badTime(sentTime) ??
-        (typeof id === "string" && id.length > 0
-          ? undefined
-          : paperError("invalid_order", "id must be a non-empty string"));
+      const bad = checkAction(accountId, sentTime) ?? checkId(id);
       if (bad) return bad;
-      const parsed = amendSchema.safeParse(changes);
-      if (!parsed.success) {
-        return paperError("invalid_order", parsed.error.issues.map((i) => i.message).join("; "));
-      }
-      enqueue(accountId, { kind: "amend", id, changes: parsed.data }, sentTime);
+      const parsed = parseAmend(changes);
+      if ("code" in parsed) return parsed;
+      enqueue(accountId, { kind: "amend", id, changes: parsed }, sentTime);
       return undefined;
     },
 
@@ -1063,9 +910,7 @@ export function createVenue(options: VenueOptions): Venue {
 
     removeAccount(accountId) {
       const account = accounts.get(accountId);
-      const kept = pending.slice(head).filter((item) => item.accountId !== accountId);
-      pending = kept;
-      head = 0;
+      inFlight.remove((item) => item.accountId === accountId);
       if (account) {
         for (const live of account.live.values()) if (live.resting) unrest(live);
         accounts.delete(accountId);

@@ -371,6 +371,27 @@ Deno.test("latency: a cancel arriving after the fill is too late: the order is f
   assert.equal(v.last("alice", id).status, "filled");
 });
 
+Deno.test("latency: actions arriving at the same time are handled in the order they were sent", () => {
+  const v = setup({
+    bids: [[98, 1]],
+    asks: [[100, 1]],
+    latency: { marketDataMs: 5, orderEntryMs: 20 },
+  });
+  const { id } = v.submit("alice", v.order("buy", 1, 99), 1_000);
+  v.venue.cancel("alice", id, 1_000);
+  v.venue.submit("bob", v.order("buy", 1, 99), 999); // arrives first, at 1024
+  v.venue.advance(1_024);
+  assert.deepEqual(v.venue.openOrders("bob").map((o) => o.status), ["new"]);
+  assert.deepEqual(v.venue.openOrders("alice").map((o) => o.status), ["pending"]);
+  v.venue.advance(1_025);
+  assert.deepEqual(
+    v.reports.filter(([a]) => a === "alice").map(([, r]) =>
+      r.type === "order" ? r.order.status : r.type
+    ),
+    ["pending", "new", "cancelled"],
+  );
+});
+
 Deno.test("two accounts are independent: both fill the same 1.0 at 100 in full", () => {
   const v = setup({ bids: [[99, 1]], asks: [[100, 1], [101, 1]] });
   v.submit("alice", v.order("buy", 1), 1_000);
