@@ -34,6 +34,8 @@ export type AccessConfig = Pick<
   | "metricsAccess"
   | "maxSubscriptions"
   | "maxClientMessagesPerSecond"
+  | "paperOrdersPerSecond"
+  | "paperOpenOrders"
 >;
 
 /** An admitted WebSocket upgrade. */
@@ -51,6 +53,8 @@ export interface Admitted {
 export interface AccessGate {
   /** Checks a REST request; a Response means "refused". */
   rest(req: Request, url: URL, ip: string): Promise<Response | undefined>;
+  /** Who makes a request that {@link AccessGate.rest} let through. */
+  principal(req: Request, url: URL, ip: string): Promise<Principal>;
   /** Checks a WebSocket upgrade. */
   websocket(req: Request, url: URL, ip: string): Promise<Admitted | Response>;
   /** Answers a CORS preflight, or undefined if `req` is not one. */
@@ -84,6 +88,8 @@ export function createAccessGate(
     channels: ["*"],
     restPerMinute: config.ipRestPerMinute,
     messagesPerSecond: config.maxClientMessagesPerSecond,
+    paperOrdersPerSecond: config.paperOrdersPerSecond,
+    paperOpenOrders: config.paperOpenOrders,
   };
   const exempt = (p: Principal, ip: string) =>
     !p.keyed && !config.ipLimitLoopback && isLoopback(ip);
@@ -134,6 +140,12 @@ export function createAccessGate(
   const originAllowed = (origin: string) => origins.includes("*") || origins.includes(origin);
 
   return {
+    async principal(req, url, ip) {
+      const who = await identify(req, url, ip, false, true);
+      return who instanceof Response
+        ? { id: `ip:${ip}`, plan: anonymousPlan, admin: false, keyed: false }
+        : who;
+    },
     async rest(req, url, ip) {
       const open = OPEN_ROUTES.has(url.pathname);
       const metricsMode = config.metricsAccess === "auto"
@@ -215,6 +227,9 @@ export function createAccessGate(
           messagesPerSecond: Math.min(plan.messagesPerSecond, config.maxClientMessagesPerSecond),
           exchanges: plan.exchanges.includes("*") ? null : plan.exchanges,
           channels: plan.channels.includes("*") ? null : plan.channels,
+          keyed: who.keyed,
+          paperOrdersPerSecond: plan.paperOrdersPerSecond,
+          paperOpenOrders: plan.paperOpenOrders,
         },
         release() {
           if (!held) return;

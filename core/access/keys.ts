@@ -26,6 +26,10 @@ export const planSchema = z.strictObject({
   restPerMinute: limit.default(600),
   /** Frames per second a client of this plan may send. */
   messagesPerSecond: z.number().int().min(1).default(20),
+  /** Paper-trading order actions (order, cancel, amend, route) per second. */
+  paperOrdersPerSecond: z.number().int().min(0).default(10),
+  /** Open paper orders at once. */
+  paperOpenOrders: z.number().int().min(0).default(200),
 });
 
 /** Validated limits of one plan. */

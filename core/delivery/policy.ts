@@ -42,6 +42,11 @@ export interface ClientAccess {
   exchanges: readonly string[] | null;
   /** Channels allowed (including `consolidated`); null = all. */
   channels: readonly string[] | null;
+  /** True when authenticated with an API key (its paper account is the key's, else the connection's). */
+  keyed?: boolean;
+  /** Paper-trading limits of the plan. */
+  paperOrdersPerSecond?: number;
+  paperOpenOrders?: number;
 }
 
 /** A connected client. */

@@ -22,6 +22,7 @@ import {
 } from "./subscriptions.ts";
 import {
   type ErrorCode,
+  type PaperFrame,
   parseClientFrame,
   resolveChannels,
   resolveMetrics,
@@ -60,6 +61,11 @@ export interface SessionDeps {
   consolidatedFrame(unified: string): string | undefined;
   /** Current `analytics` frame of a symbol with these figures, if any (sent on subscribe). */
   analyticsFrame?(exchange: string, symbol: string, metrics: readonly Metric[]): string | undefined;
+  /** The paper-trading actions (`order`, `cancel`, …); without it they answer `paper_off`. */
+  paper?: {
+    onFrame(client: Client, frame: PaperFrame): void;
+    onClose(client: Client): void;
+  };
   /** Current `status` frame of a feed (sent on subscribe). */
   statusFrame(exchange: string): string | undefined;
   /** Disconnects a client with a close code. */
@@ -541,6 +547,10 @@ export function createSessions(deps: SessionDeps): Sessions {
       case "ping":
         delivery.send(client, pongFrame(frame.id, Date.now()));
         break;
+      default:
+        // The paper-trading actions go to the desk (core/server/paper.ts).
+        if (deps.paper) deps.paper.onFrame(client, frame);
+        else fail(client, "paper_off", "paper trading is off on this gateway", frame.id);
     }
   };
 
@@ -558,6 +568,7 @@ export function createSessions(deps: SessionDeps): Sessions {
     },
     onClose(client) {
       waiting.delete(client);
+      deps.paper?.onClose(client);
       subscriptions.clear(client);
     },
   };

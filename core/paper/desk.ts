@@ -3,7 +3,7 @@
  * symbol (venue.ts) fed by the hub's own books and trades, an account per owner (account.ts),
  * the exchange filters and fees (filters.ts, fees.ts), the smart order router (router.ts),
  * per-owner limits, and the history of each owner's orders and fills. Owners are strings:
- * an API key's principal, or one WebSocket connection under open access.
+ * an API key's principal, or one client connection under open access.
  *
  * Nothing here sends anything anywhere but to the owner: every order, fill, account and route
  * report says `simulated: true`, and no code path reaches an exchange.
@@ -29,6 +29,13 @@ import { type Account, type AccountSnapshot, createAccount } from "./account.ts"
 import { checkOrder, parseOrderRequest } from "./filters.ts";
 import { feeFor, type FeeOverrides } from "./fees.ts";
 import { planRoute, type RoutePlan, type RouteVenue } from "./router.ts";
+import {
+  paperAccountFrame,
+  paperErrorFrame,
+  paperFillFrame,
+  paperOrderFrame,
+  paperRouteFrame,
+} from "../protocol/frames.ts";
 
 /** Per-owner limits (from the owner's plan). */
 export interface PaperLimits {
@@ -61,7 +68,6 @@ export interface DeskOptions {
 
 /** A routed parent order as reported. */
 export interface RouteReport {
-  type: "route";
   id: string;
   symbol: string;
   side: Side;
@@ -228,23 +234,22 @@ export function createDesk(options: DeskOptions): Desk {
     const owner = owners.get(ownerId);
     if (!owner) return;
     if (report.type === "reject") {
-      options.send(ownerId, JSON.stringify({ type: "error", ...report.error, simulated: true }));
+      options.send(ownerId, paperErrorFrame(report.error));
       return;
     }
     if (report.type === "fill") {
       const fill = report.fill;
       // The account's own fee schedule (per-account overrides) prices the fill.
-      fill.fee = feeFor(owner.account.fees(fill.exchange), fill.liquidity, fill.price * fill.quantity);
+      fill.fee = feeFor(
+        owner.account.fees(fill.exchange),
+        fill.liquidity,
+        fill.price * fill.quantity,
+      );
       const refused = owner.account.applyFill(fill, rules.base, rules.quote);
       owner.fills.push(fill);
       if (owner.fills.length > historyLimit) owner.fills.shift();
-      options.send(ownerId, JSON.stringify({ type: "fill", ...fill }));
-      if (refused) {
-        options.send(
-          ownerId,
-          JSON.stringify({ type: "error", ...refused, orderId: fill.orderId, simulated: true }),
-        );
-      }
+      options.send(ownerId, paperFillFrame(fill));
+      if (refused) options.send(ownerId, paperErrorFrame(refused));
       const routeId = owner.routeOf.get(fill.orderId);
       const route = routeId ? owner.routes.get(routeId) : undefined;
       if (route) {
@@ -269,10 +274,7 @@ export function createDesk(options: DeskOptions): Desk {
       owner.account.release(order.id);
       trimOrders(owner);
     }
-    options.send(
-      ownerId,
-      JSON.stringify({ type: "order", ...order, ...(report.error ? { error: report.error } : {}) }),
-    );
+    options.send(ownerId, paperOrderFrame(order, report.error));
     if (FINAL.has(order.status) && order.filledQuantity > 0) {
       options.send(ownerId, accountFrame(owner));
     }
@@ -324,8 +326,7 @@ export function createDesk(options: DeskOptions): Desk {
     return bid && ask ? (bid[0] + ask[0]) / 2 : undefined;
   };
 
-  const accountFrame = (owner: Owner) =>
-    JSON.stringify({ type: "account", ...owner.account.snapshot(marks), simulated: true });
+  const accountFrame = (owner: Owner) => paperAccountFrame(owner.account.snapshot(marks));
 
   const venueOf = (exchange: string, symbol: string): VenueEntry | undefined => {
     const key = `${exchange}|${symbol}`;
@@ -360,7 +361,10 @@ export function createDesk(options: DeskOptions): Desk {
       ? marketBuyPrice(request)
       : undefined;
     if (request.type === "market" && request.side === "buy" && price === undefined) {
-      return { code: "no_book", message: `no ask in the ${request.exchange} ${request.symbol} book` } as PaperError;
+      return {
+        code: "no_book",
+        message: `no ask in the ${request.exchange} ${request.symbol} book`,
+      } as PaperError;
     }
     const hold = owner.account.holdFor(request, rules.base, rules.quote, price);
     return hold ? owner.account.canAfford(hold.asset, hold.amount) : undefined;
@@ -385,7 +389,12 @@ export function createDesk(options: DeskOptions): Desk {
   /** Resolves `exchange` + `symbol` (native or unified) of a request to a venue. */
   const locate = (exchange: string, symbol: string) => {
     if (!options.catalog.exchanges().includes(exchange)) {
-      return { error: { code: "invalid_order", message: `exchange "${exchange}" is not configured` } as PaperError };
+      return {
+        error: {
+          code: "invalid_order",
+          message: `exchange "${exchange}" is not configured`,
+        } as PaperError,
+      };
     }
     const native = options.catalog.resolve(exchange, symbol) ?? symbol;
     const entry = venueOf(exchange, native);
@@ -411,7 +420,10 @@ export function createDesk(options: DeskOptions): Desk {
     at?: number,
   ): DeskResult<PaperOrder> => {
     if (owner.open >= limits.openOrders) {
-      return fail("too_many_open_orders", `${owner.open} open orders: the plan allows ${limits.openOrders}`);
+      return fail(
+        "too_many_open_orders",
+        `${owner.open} open orders: the plan allows ${limits.openOrders}`,
+      );
     }
     const sent = at ?? sentTimeOf(request.exchange, request.symbol);
     if (sent === undefined) {
@@ -448,7 +460,7 @@ export function createDesk(options: DeskOptions): Desk {
       : null;
     if (done && report.status !== "done") {
       report.status = "done";
-      options.send(ownerId, JSON.stringify(report));
+      options.send(ownerId, paperRouteFrame(report));
       owner.routes.delete(routeId);
     }
   };
@@ -465,7 +477,7 @@ export function createDesk(options: DeskOptions): Desk {
         if (!owner) continue;
         const r = entry.venue.submit(s.owner, s.request, s.at);
         if (!r.ok) {
-          options.send(s.owner, JSON.stringify({ type: "error", ...r.error, simulated: true }));
+          options.send(s.owner, paperErrorFrame(r.error));
         }
       }
       if (item.type === "book") entry.venue.advance(item.eventTime);
@@ -485,9 +497,9 @@ export function createDesk(options: DeskOptions): Desk {
       const limited = take(owner, limits);
       if (limited) return { ok: false, error: limited };
       const at = numberField(input, "at");
-      const { at: _at, ...rest } = typeof input === "object" && input !== null
-        ? input as Record<string, unknown>
-        : {};
+      // The frame's `action` and `id` (and a replay's `at`) are not part of the request.
+      const { at: _at, action: _action, id: _id, ...rest } =
+        typeof input === "object" && input !== null ? input as Record<string, unknown> : {};
       const parsed = parseOrderRequest(rest);
       if (!parsed.ok) return { ok: false, error: parsed.error };
       const located = locate(parsed.request.exchange, parsed.request.symbol);
@@ -495,7 +507,10 @@ export function createDesk(options: DeskOptions): Desk {
       const request = { ...parsed.request, symbol: located.native };
       if (at !== undefined) {
         if (!scheduled) {
-          return fail("invalid_order", "at: only a replay's orders may be scheduled (send it now instead)");
+          return fail(
+            "invalid_order",
+            "at: only a replay's orders may be scheduled (send it now instead)",
+          );
         }
         const entry = located.entry;
         const i = entry.scheduled.findIndex((s) => s.at > at);
@@ -628,7 +643,6 @@ export function createDesk(options: DeskOptions): Desk {
       const plan = planned.plan;
       const routeId = `R-${owner.nextRoute++}`;
       const report: RouteReport = {
-        type: "route",
         id: routeId,
         symbol,
         side,
@@ -659,8 +673,6 @@ export function createDesk(options: DeskOptions): Desk {
         // Children are part of the one routed action: they do not count against the rate.
         const sent = sentTimeOf(leg.exchange, leg.symbol);
         if (sent === undefined) continue;
-        // The child's id is known from its first (pending) report; register before it fills.
-        const before = new Set(owner.orders.keys());
         const child = entry.venue.submit(ownerId, request, sent);
         if (!child.ok) {
           report.children.push({
@@ -683,12 +695,10 @@ export function createDesk(options: DeskOptions): Desk {
           fees: 0,
         });
         // With no latency the child filled during submit, before it was known to be a child.
-        if (!before.has(child.order.id)) {
-          for (const f of owner.fills) {
-            if (f.orderId === child.order.id) {
-              state.notional += f.price * f.quantity;
-              state.fees += f.fee;
-            }
+        for (const f of owner.fills) {
+          if (f.orderId === child.order.id) {
+            state.notional += f.price * f.quantity;
+            state.fees += f.fee;
           }
         }
       }

@@ -13,6 +13,9 @@
  * gets the same frames wrapped in JSON arrays.
  * @module
  */
+import type { PaperError, PaperFill, PaperOrder } from "../paper/types.ts";
+import type { AccountSnapshot } from "../paper/account.ts";
+import type { RouteReport } from "../paper/desk.ts";
 import type { GapEvent, KlineEvent, Level, QuoteEvent, TradeEvent } from "../events.ts";
 import type { ConsolidatedQuote } from "../books/consolidated.ts";
 import type { ClientChannel, ErrorCode } from "./messages.ts";
@@ -685,4 +688,52 @@ export function analyticsFrame(f: AnalyticsFrameFields): string {
  */
 export function batchFrame(frames: readonly string[]): string {
   return frames.length === 1 ? `[${frames[0]}]` : `[${frames.join(",")}]`;
+}
+
+// ---------------------------------------------------------------------------
+// Paper trading (core/paper/): every frame says `simulated: true`
+// ---------------------------------------------------------------------------
+
+/** A simulated order's new state: `{"type":"order","simulated":true,"order":{...}}`. */
+export function paperOrderFrame(
+  order: PaperOrder,
+  error?: PaperError,
+  id?: string | number,
+): string {
+  return JSON.stringify({ type: "order", simulated: true, id, order, error });
+}
+
+/** A simulated execution: `{"type":"fill","simulated":true,"fill":{...}}`. */
+export function paperFillFrame(fill: PaperFill): string {
+  return JSON.stringify({ type: "fill", simulated: true, fill });
+}
+
+/** A simulated account's balances, positions and PnL: `{"type":"account","simulated":true,"account":{...}}`. */
+export function paperAccountFrame(account: AccountSnapshot, id?: string | number): string {
+  return JSON.stringify({ type: "account", simulated: true, id, account });
+}
+
+/** A routed parent order: its plan, then (status `done`) its children's fills. */
+export function paperRouteFrame(route: RouteReport, id?: string | number): string {
+  return JSON.stringify({ type: "route", simulated: true, id, route });
+}
+
+/**
+ * A refused paper action: an error frame with the paper code (invalid_order, filter_failure,
+ * would_take, …) and, where one applies, the exchange's own error for the same mistake.
+ */
+export function paperErrorFrame(error: PaperError, id?: string | number): string {
+  return JSON.stringify({
+    type: "error",
+    code: error.code,
+    message: error.message,
+    exchangeError: error.exchangeError,
+    simulated: true,
+    id,
+  });
+}
+
+/** A paper action done (cancel sent, amend sent, account reset…): `{"type":"ack",...}`. */
+export function paperAckFrame(action: string, result: object, id?: string | number): string {
+  return JSON.stringify({ type: "ack", action, simulated: true, id, ...result });
 }

@@ -12,7 +12,8 @@ import { type Metric, METRICS } from "../analytics/engine.ts";
 export const ERROR_CODES = {
   bad_json: "The frame is not valid JSON.",
   invalid_request: "The frame is JSON but not a valid request.",
-  unknown_action: "The action is not one of subscribe, unsubscribe, list, ping.",
+  unknown_action:
+    "The action is not one of subscribe, unsubscribe, list, ping, or the paper-trading actions (order, cancel, cancel_all, amend, route, account, orders, fills, paper_reset).",
   unknown_symbol: "No configured exchange lists this symbol.",
   unknown_channel: "The channel is not one of trade, quote, kline, book, consolidated, analytics.",
   unknown_exchange: "No such exchange is configured.",
@@ -41,6 +42,19 @@ export const ERROR_CODES = {
   replay_selection_fixed:
     "/replay: a subscribe after the replay started; its streams were fixed then (open another replay).",
   replay_failed: "The recording could not be read for this replay; the connection is closed.",
+  paper_off: "Paper trading is off on this gateway (PAPER_ENABLED=false).",
+  invalid_order: "Paper trading: the order request is malformed (the message names the field).",
+  filter_failure:
+    "Paper trading: an exchange filter failed (tick, step, min/max quantity, min notional); `exchangeError` has the exchange's own error.",
+  would_take: "Paper trading: a post-only order (or an amend) would have taken liquidity.",
+  fok_unfillable: "Paper trading: a fill-or-kill order could not be filled in full at once.",
+  insufficient_balance: "Paper trading: the account's free balance does not cover the order.",
+  no_book: "Paper trading: no synced book (or no market data yet) for the symbol.",
+  unknown_order: "Paper trading: no such open order in this account.",
+  duplicate_client_order_id: "Paper trading: the clientOrderId is already used by an open order.",
+  order_rate_limited: "Paper trading: more order actions per second than the plan allows.",
+  too_many_open_orders: "Paper trading: more open orders than the plan allows.",
+  no_route: "Paper trading: no venue can fill any of the routed order.",
 } as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -76,6 +90,28 @@ const subscriptionFrame = z.strictObject({
   id: requestId,
 });
 
+/** The paper-trading actions; their fields are checked by the desk (core/paper/desk.ts). */
+export const PAPER_ACTIONS = [
+  "order",
+  "cancel",
+  "cancel_all",
+  "amend",
+  "route",
+  "account",
+  "orders",
+  "fills",
+  "paper_reset",
+] as const;
+
+/** One of {@link PAPER_ACTIONS}. */
+export type PaperAction = typeof PAPER_ACTIONS[number];
+
+/** A paper-trading frame: the action and its id; the rest goes to the desk as is. */
+const paperFrame = z.looseObject({
+  action: z.enum(PAPER_ACTIONS),
+  id: requestId,
+});
+
 /** list / ping frames. */
 const simpleFrame = z.strictObject({
   action: z.enum(["list", "ping"]),
@@ -86,7 +122,11 @@ const simpleFrame = z.strictObject({
 const clientFrame = z.discriminatedUnion("action", [
   subscriptionFrame,
   simpleFrame,
+  paperFrame,
 ]);
+
+/** A paper-trading frame. */
+export type PaperFrame = z.infer<typeof paperFrame>;
 
 /** A valid client frame. */
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -123,7 +163,10 @@ export function parseClientFrame(text: string): ParsedFrame {
       id,
     };
   }
-  if (!["subscribe", "unsubscribe", "list", "ping"].includes(action)) {
+  if (
+    !["subscribe", "unsubscribe", "list", "ping"].includes(action) &&
+    !(PAPER_ACTIONS as readonly string[]).includes(action)
+  ) {
     return {
       ok: false,
       code: "unknown_action",

@@ -107,6 +107,29 @@ export const coreConfigSchema = z.object({
   recoverySeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Most items kept per stream for recovery (oldest dropped first). */
   recoveryMaxPerStream: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  // --- Paper trading (issue #15): simulated venues, never a real order.
+  /** Simulated trading on the live (and replayed) books: `false` turns it off. */
+  paperEnabled: boolish.default(true),
+  /** Starting balances of a paper account, `ASSET=amount,...`. */
+  paperBalances: z.string().regex(
+    /^[A-Z0-9]{1,16}=\d+(\.\d+)?(,[A-Z0-9]{1,16}=\d+(\.\d+)?)*$/,
+    "ASSET=amount,... (e.g. USDT=100000,USD=100000,BTC=1)",
+  ).default("USDT=100000,USD=100000,USDC=100000,BTC=1,ETH=10").transform((s) =>
+    Object.fromEntries(
+      s.split(",").map((p) => {
+        const [asset, amount] = p.split("=");
+        return [asset, Number(amount)];
+      }),
+    )
+  ),
+  /** Simulated one-way delay exchange event → client, ms. */
+  paperMarketDataLatencyMs: z.coerce.number().min(0).max(60_000).default(0),
+  /** Simulated one-way delay client order → venue, ms. */
+  paperOrderLatencyMs: z.coerce.number().min(0).max(60_000).default(0),
+  /** Paper order actions per second of a client without a key (plans set their own). */
+  paperOrdersPerSecond: z.coerce.number().int().min(0).max(100_000).default(10),
+  /** Open paper orders of a client without a key (plans set their own). */
+  paperOpenOrders: z.coerce.number().int().min(0).max(100_000).default(200),
   /** Computes the order-flow analytics (`analytics` channel, `/api/analytics`); `false` turns them off. */
   analyticsEnabled: boolish.default(true),
   /** Least event time between two `analytics` frames of one symbol, ms (100: 10 frames/s). */
@@ -186,6 +209,12 @@ const ENV: Record<keyof CoreConfig, string> = {
   recoverySeconds: "RECOVERY_SECONDS",
   recoveryMaxPerStream: "RECOVERY_MAX_PER_STREAM",
   analyticsEnabled: "ANALYTICS_ENABLED",
+  paperEnabled: "PAPER_ENABLED",
+  paperBalances: "PAPER_BALANCES",
+  paperMarketDataLatencyMs: "PAPER_MARKET_DATA_LATENCY_MS",
+  paperOrderLatencyMs: "PAPER_ORDER_LATENCY_MS",
+  paperOrdersPerSecond: "PAPER_ORDERS_PER_SECOND",
+  paperOpenOrders: "PAPER_OPEN_ORDERS",
   analyticsIntervalMs: "ANALYTICS_INTERVAL_MS",
   analyticsVpinBucketVolume: "ANALYTICS_VPIN_BUCKET_VOLUME",
   role: "ROLE",

@@ -4,6 +4,7 @@
  * `Deno.serve` listener.
  * @module
  */
+import { paperOver } from "./paper.ts";
 import type { Channel } from "../events.ts";
 import type { CoreConfig } from "./config.ts";
 import { type Client, createDelivery } from "../delivery/policy.ts";
@@ -308,10 +309,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   if (recording) taps.add(recording.tap);
   const feedListeners = new Set<(info: FeedInfo) => void>();
+  // Paper trading (issue #15): simulated venues on the live books; nothing reaches an exchange.
+  const paper = config.paperEnabled
+    ? paperOver(config, catalog, books, delivery, Date.now)
+    : undefined;
   const handlers: SourceHandlers = {
     onItem(exchange, item, at) {
       // The hub fans out before the taps see the item, under the number the taps give it.
+      paper?.desk.beforeItem(exchange, item);
       hub.onItem(exchange, item, at?.seq ?? taps.lastSeq() + 1, at?.prev);
+      paper?.desk.afterItem(exchange, item);
       taps.publish(exchange, item, at?.seq);
     },
     onState(info) {
@@ -351,6 +358,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return quote ? consolidatedFrame(quote) : undefined;
     },
     analyticsFrame: config.analyticsEnabled ? hub.analyticsFrame : undefined,
+    paper: paper?.service,
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? hub.statusFrame(info) : undefined;
@@ -515,6 +523,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const refused = await gate.rest(req, url, info.remoteAddr.hostname);
     if (refused) return gate.cors(origin, refused);
     if (url.pathname === "/metrics") syncCounters();
+    if (url.pathname.startsWith("/api/paper/")) {
+      const answer = paper
+        ? paper.service.rest(req, url, await gate.principal(req, url, info.remoteAddr.hostname))
+        : undefined;
+      return gate.cors(
+        origin,
+        await answer ??
+          httpError(404, "paper_off", "paper trading is off on this gateway (PAPER_ENABLED=false)"),
+      );
+    }
     return gate.cors(origin, await http(req, url));
   });
   const addr = server.addr as Deno.NetAddr;
