@@ -12,7 +12,13 @@
 import type { BookTop, Trade } from "./types.ts";
 import { createOfi, type OfiOptions, type OfiValue } from "./ofi.ts";
 import { type BookMetrics, bookMetrics, type BookMetricsOptions } from "./book_metrics.ts";
-import { createVpin, type VpinOptions, type VpinValue } from "./vpin.ts";
+import { createVpin, type Vpin, type VpinOptions, type VpinValue } from "./vpin.ts";
+import {
+  type BucketVolumeSource,
+  rankIn,
+  type VpinCalibration,
+  type VpinHistory,
+} from "./vpin_calibration.ts";
 import { createFlow, type FlowOptions, type FlowValue } from "./flow.ts";
 import { createRealizedVol, type RealizedVolOptions, type VolValue } from "./volatility.ts";
 
@@ -31,8 +37,56 @@ export interface SymbolAnalyticsOptions {
    * `bucketVolumeFromDaily` in vpin.ts) VPIN is not computed and reads `null`.
    */
   vpin?: Partial<VpinOptions>;
+  /**
+   * The symbol's calibration from the recording (vpin_calibration.ts): VPIN runs at its bucket
+   * volume when none is configured, and ranks against its historical values.
+   */
+  vpinCalibration?: VpinCalibration;
   flow?: FlowOptions;
   volatility?: RealizedVolOptions;
+}
+
+/**
+ * The span of the historical VPIN values a rank is taken against.
+ *
+ * @example
+ * ```ts
+ * const span: VpinRankHistory = { from: 0, to: 1, calibratedAt: 1, values: 0, bvcValues: 0 };
+ * ```
+ */
+export interface VpinRankHistory {
+  /** Window of recorded trades the values come from (receive time), epoch ms. */
+  from: number;
+  to: number;
+  /** When the calibration was made (VPIN at a recorded bucket volume counts from then). */
+  calibratedAt: number;
+  /** Historical exact and BVC VPIN values. */
+  values: number;
+  bvcValues: number;
+  /** The daily volume the bucket volume came from, when measured. */
+  dailyVolume?: number;
+  /** The span the daily volume was measured over, ms, and whether it was scaled to 24 h. */
+  volumeSpanMs?: number;
+  extrapolated?: boolean;
+}
+
+/**
+ * VPIN with its rank among the recorded history and where its bucket volume came from.
+ *
+ * @example
+ * ```ts
+ * const v = createSymbolAnalytics({ vpin: { bucketVolume: 1 } }).value(0, ["vpin"]).vpin;
+ * v?.bucketVolumeSource; // "configured"
+ * ```
+ */
+export interface RankedVpinValue extends VpinValue {
+  /** Empirical CDF rank of `exact.vpin` among the historical exact values; `null` without either. */
+  rank: number | null;
+  /** The same for `bvc.vpin` among the historical BVC values. */
+  bvcRank: number | null;
+  bucketVolumeSource: BucketVolumeSource;
+  /** The history the ranks come from; `null` without a calibration. */
+  history: VpinRankHistory | null;
 }
 
 /** What {@link SymbolAnalytics.value} returns: the figures asked for, at `time`. */
@@ -40,8 +94,8 @@ export interface AnalyticsValue {
   /** The `now` the figures are for (event time, ms). */
   time: number;
   ofi?: OfiValue;
-  /** `null` until a bucket volume is set. */
-  vpin?: VpinValue | null;
+  /** `null` until a bucket volume is set (configured or from a calibration). */
+  vpin?: RankedVpinValue | null;
   /** Mid and weighted mid (Stoikov's first-order microprice) of the last book; `null` before one. */
   microprice?: { mid: number | null; weightedMid: number | null; time: number } | null;
   /** Spread, imbalance and depth of the last book; `null` before one. */
@@ -57,6 +111,13 @@ export interface SymbolAnalytics {
   onBook(top: BookTop): void;
   /** The book lost sync: book-based accumulators (OFI) start over. */
   onResync(): void;
+  /**
+   * A calibration arrived (or was renewed): VPIN ranks against its history from now on. Without
+   * a configured bucket volume, VPIN starts at the calibration's bucket volume from this moment
+   * (the trades before it are not in its buckets); a renewal with another bucket volume starts it
+   * over at the new one (its next value says `reset: true`).
+   */
+  calibrateVpin(calibration: VpinCalibration): void;
   /** The figures in `metrics` (default all) at `now`. */
   value(now: number, metrics?: readonly Metric[]): AnalyticsValue;
 }
@@ -75,9 +136,35 @@ export interface SymbolAnalytics {
  */
 export function createSymbolAnalytics(options: SymbolAnalyticsOptions = {}): SymbolAnalytics {
   const ofi = createOfi(options.ofi);
-  const vpin = options.vpin?.bucketVolume === undefined
-    ? undefined
-    : createVpin({ ...options.vpin, bucketVolume: options.vpin.bucketVolume });
+  const configuredV = options.vpin?.bucketVolume;
+  let calibration: VpinCalibration | undefined;
+  let vpin: Vpin | undefined;
+  let restarted = false;
+  const calibrate = (cal: VpinCalibration) => {
+    calibration = cal;
+    const V = configuredV ?? cal.bucketVolume;
+    if (vpin && vpin.value().bucketVolume === V) return;
+    restarted = vpin !== undefined;
+    vpin = createVpin({ ...options.vpin, bucketVolume: V });
+  };
+  if (configuredV !== undefined) vpin = createVpin({ ...options.vpin, bucketVolume: configuredV });
+  if (options.vpinCalibration) calibrate(options.vpinCalibration);
+  const vpinValue = (): RankedVpinValue | null => {
+    if (!vpin) return null;
+    const v = vpin.value();
+    if (restarted) {
+      restarted = false;
+      v.reset = true;
+    }
+    const h: VpinHistory | undefined = calibration?.history;
+    return {
+      ...v,
+      rank: h && v.exact.vpin !== null ? rankIn(h.exact, v.exact.vpin) : null,
+      bvcRank: h && v.bvc.vpin !== null ? rankIn(h.bvc, v.bvc.vpin) : null,
+      bucketVolumeSource: configuredV !== undefined ? "configured" : "recorded_daily_volume",
+      history: calibration ? rankHistory(calibration) : null,
+    };
+  };
   const flow = createFlow(options.flow);
   const vol = createRealizedVol(options.volatility);
   let lastTop: BookTop | undefined;
@@ -104,6 +191,7 @@ export function createSymbolAnalytics(options: SymbolAnalyticsOptions = {}): Sym
       const ask = top.asks[0]?.[0];
       if (bid !== undefined && ask !== undefined) vol.onPrice((bid + ask) / 2, top.time);
     },
+    calibrateVpin: calibrate,
     onResync() {
       ofi.reset();
       lastTop = undefined;
@@ -117,7 +205,7 @@ export function createSymbolAnalytics(options: SymbolAnalyticsOptions = {}): Sym
             out.ofi = ofi.value(now);
             break;
           case "vpin":
-            out.vpin = vpin ? vpin.value() : null;
+            out.vpin = vpinValue();
             break;
           case "microprice": {
             const m = metricsOfLast();
@@ -138,4 +226,21 @@ export function createSymbolAnalytics(options: SymbolAnalyticsOptions = {}): Sym
       return out;
     },
   };
+}
+
+/** What a value says about the calibration it ranks against. */
+function rankHistory(cal: VpinCalibration): VpinRankHistory {
+  const out: VpinRankHistory = {
+    from: cal.history.from,
+    to: cal.history.to,
+    calibratedAt: cal.at,
+    values: cal.history.exact.length,
+    bvcValues: cal.history.bvc.length,
+  };
+  if (cal.volume) {
+    out.dailyVolume = cal.volume.dailyVolume;
+    out.volumeSpanMs = cal.volume.spanMs;
+    out.extrapolated = cal.volume.extrapolated;
+  }
+  return out;
 }

@@ -34,6 +34,7 @@ import {
   type SymbolAnalytics,
   type SymbolAnalyticsOptions,
 } from "../analytics/engine.ts";
+import type { VpinCalibration } from "../analytics/vpin_calibration.ts";
 
 /** Default least event time between two `analytics` frames of one symbol, ms (10 frames/s). */
 export const DEFAULT_ANALYTICS_INTERVAL_MS = 100;
@@ -47,8 +48,14 @@ export interface HubAnalyticsOptions {
   enabled?: boolean;
   /** Least event time between two `analytics` frames of one symbol, ms; default 100. */
   intervalMs?: number;
-  /** VPIN bucket volume (the same for every symbol); unset: VPIN reads `null`. */
+  /** VPIN bucket volume (the same for every symbol); unset: from the calibration, else `null`. */
   vpinBucketVolume?: number;
+  /**
+   * The VPIN calibration of a symbol, looked up (synchronously) when its analytics are created:
+   * VPIN then runs at its bucket volume (unless one is configured) and ranks against its
+   * history. One arriving later goes in through {@link Hub.calibrateVpin}.
+   */
+  vpinCalibration?: (exchange: string, symbol: string) => VpinCalibration | undefined;
 }
 
 /** What the hub works with. */
@@ -95,6 +102,11 @@ export interface Hub {
    * update it took in; undefined before the first.
    */
   analyticsTime(exchange: string, symbol: string): number | undefined;
+  /**
+   * A symbol's VPIN calibration arrived: its analytics, when they exist, take it from now on
+   * (`SymbolAnalytics.calibrateVpin`); ones created later look it up through the options.
+   */
+  calibrateVpin(exchange: string, symbol: string, calibration: VpinCalibration): void;
   /** The `analytics` frame of a symbol now, with `metrics`; undefined before its first event. */
   analyticsFrame(exchange: string, symbol: string, metrics: readonly Metric[]): string | undefined;
 }
@@ -178,8 +190,11 @@ export function createHub(deps: HubDeps): Hub {
     if (!bySymbol) analyticsByExchange.set(exchange, bySymbol = new Map());
     let state = bySymbol.get(symbol);
     if (!state) {
+      const vpinCalibration = deps.analytics?.vpinCalibration?.(exchange, symbol);
       state = {
-        engine: createSymbolAnalytics(engineOptions),
+        engine: createSymbolAnalytics(
+          vpinCalibration ? { ...engineOptions, vpinCalibration } : engineOptions,
+        ),
         time: -Infinity,
         lastEmit: -Infinity,
       };
@@ -260,6 +275,9 @@ export function createHub(deps: HubDeps): Hub {
   return {
     statusFrame,
     analytics: (exchange, symbol) => analyticsOf(exchange, symbol)?.engine,
+    calibrateVpin(exchange, symbol, calibration) {
+      analyticsOf(exchange, symbol)?.engine.calibrateVpin(calibration);
+    },
     analyticsTime(exchange, symbol) {
       const state = analyticsOf(exchange, symbol);
       return state && state.time !== -Infinity ? state.time : undefined;

@@ -10,6 +10,13 @@
  * at most `t`, read before the first item past `t` (the rule the live channel's throttle
  * follows). Live and history agree exactly when the live engine started no later than
  * `warmupFrom` and no recording gap lies between (a gap is reported with the series).
+ *
+ * VPIN: the live options' `vpinCalibration` lookup is used as is, so the series runs at the same
+ * bucket volume and ranks against the same history as the live engine. With a configured bucket
+ * volume the buckets are identical too; with a calibrated one the live VPIN counts from the
+ * moment its calibration arrived while the series' counts from `warmupFrom`, so their bucket
+ * boundaries (and VPIN values) differ. The calibration in force now is used for every point
+ * (its history may hold trades after a point's time).
  * @module
  */
 import type { HistoryReader } from "../history/mod.ts";

@@ -134,8 +134,13 @@ export const coreConfigSchema = z.object({
   analyticsEnabled: boolish.default(true),
   /** Least event time between two `analytics` frames of one symbol, ms (100: 10 frames/s). */
   analyticsIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(100),
-  /** VPIN bucket volume, in base units, the same for every symbol; unset: VPIN reads null. */
+  /** VPIN bucket volume, in base units, the same for every symbol; unset: from the calibration. */
   analyticsVpinBucketVolume: z.coerce.number().positive().finite().optional(),
+  /**
+   * Calibrates VPIN from the recording (RECORD_DIR, or REPLAY_DIR on an edge) at start and daily:
+   * bucket volume 1/50 of the recorded daily volume, rank among the recorded VPIN values.
+   */
+  analyticsVpinCalibrate: boolish.default(true),
   // --- Scale-out (issue #13): roles and NATS.
   /** `all` (one process, no NATS), `ingest`, `edge` or `recorder`. */
   role: z.enum(["all", "ingest", "edge", "recorder"]).default("all"),
@@ -217,6 +222,7 @@ const ENV: Record<keyof CoreConfig, string> = {
   paperOpenOrders: "PAPER_OPEN_ORDERS",
   analyticsIntervalMs: "ANALYTICS_INTERVAL_MS",
   analyticsVpinBucketVolume: "ANALYTICS_VPIN_BUCKET_VOLUME",
+  analyticsVpinCalibrate: "ANALYTICS_VPIN_CALIBRATE",
   role: "ROLE",
   natsUrl: "NATS_URL",
   natsCreds: "NATS_CREDS",

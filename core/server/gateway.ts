@@ -36,6 +36,8 @@ import { createReplayEndpoint, type ReplaySource } from "../replay/session.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { type Recording, startRecording } from "./recording.ts";
 import type { HistorySource } from "./history_routes.ts";
+import { createVpinCalibrationStore, startVpinCalibrator } from "./vpin_calibrator.ts";
+import type { HubAnalyticsOptions } from "../ingest/hub.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -278,10 +280,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const recentSweep = setInterval(() => recent.sweep(), RECENT_SWEEP_MS);
   const epoch = () => source?.epoch() ?? "";
-  const analyticsOptions = {
+  // VPIN calibration (RECORD_DIR, or REPLAY_DIR on an edge): filled in the background below.
+  const calibrations = createVpinCalibrationStore();
+  const analyticsOptions: HubAnalyticsOptions = {
     enabled: config.analyticsEnabled,
     intervalMs: config.analyticsIntervalMs,
     vpinBucketVolume: config.analyticsVpinBucketVolume,
+    vpinCalibration: calibrations.get,
   };
   const hub = createHub({
     subscriptions,
@@ -308,6 +313,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     (err) => log.error("a hub tap failed: {error}", { error: String(err) }),
   );
   if (recording) taps.add(recording.tap);
+  const calibrationSource = recording ?? options.historySource;
+  const calibrator = config.analyticsEnabled && config.analyticsVpinCalibrate && calibrationSource
+    ? startVpinCalibrator({
+      store: calibrations,
+      history: () => calibrationSource.history(),
+      exchanges: Object.keys(configured),
+      configuredBucketVolume: config.analyticsVpinBucketVolume,
+      apply: hub.calibrateVpin,
+      log,
+    })
+    : undefined;
   const feedListeners = new Set<(info: FeedInfo) => void>();
   // Paper trading (issue #15): simulated venues on the live books; nothing reaches an exchange.
   const paper = config.paperEnabled
@@ -567,6 +583,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       admission.shutdown();
       await feeds.stop(config.shutdownGraceMs);
       for (const ext of options.extensions ?? []) await ext.close?.();
+      await calibrator?.close();
       await recording?.close();
       delivery.close();
       clearInterval(budgetTimer);

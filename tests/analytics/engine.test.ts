@@ -75,7 +75,14 @@ Deno.test("engine: each figure is its module's figure for the same events", () =
       const now = lastTime(xs);
       const value = engine.value(now);
       assert.deepEqual(value.ofi, ofi.value(now));
-      assert.deepEqual(value.vpin, vpin.value());
+      // The module's value, plus no rank (no calibration) and the bucket volume's source.
+      assert.deepEqual(value.vpin, {
+        ...vpin.value(),
+        rank: null,
+        bvcRank: null,
+        bucketVolumeSource: "configured",
+        history: null,
+      });
       assert.deepEqual(value.flow, flow.value(now));
       assert.deepEqual(value.volatility, vol.value(now));
       const metrics = top ? bookMetrics(top) : null;
