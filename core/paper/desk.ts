@@ -139,6 +139,8 @@ interface Owner {
   /** Order id → route id. */
   routeOf: Map<string, string>;
   nextRoute: number;
+  nextOrder: number;
+  nextFill: number;
 }
 
 interface RouteState {
@@ -206,6 +208,8 @@ export function createDesk(options: DeskOptions): Desk {
         routes: new Map(),
         routeOf: new Map(),
         nextRoute: 1,
+        nextOrder: 1,
+        nextFill: 1,
       };
       owners.set(id, owner);
     }
@@ -340,6 +344,11 @@ export function createDesk(options: DeskOptions): Desk {
       latency: options.latency,
       book: () => options.book(exchange, symbol),
       onReport: (owner, report) => onReport(owner, report, rules),
+      // Ids unique across the owner's venues.
+      ids: {
+        order: (owner) => `P-${ownerOf(owner).nextOrder++}`,
+        fill: (owner) => `F-${ownerOf(owner).nextFill++}`,
+      },
       validate: (request, ctx) => validate(request, ctx.accountId, rules),
     });
     entry = { venue, rules, scheduled: [] };
@@ -753,6 +762,8 @@ export function createDesk(options: DeskOptions): Desk {
         routes: new Map(),
         routeOf: new Map(),
         nextRoute: 1,
+        nextOrder: 1,
+        nextFill: 1,
       };
       owners.set(ownerId, owner);
       for (const entry of venues.values()) {

@@ -135,6 +135,11 @@ export interface VenueOptions {
   queue?: QueueModel;
   /** The gateway's current synced book of the symbol, or `undefined` when not synced. */
   book: () => OrderBook | undefined;
+  /**
+   * Ids of new orders and fills of an account (default `P-1`, `P-2`… and `F-1`… per account of
+   * this venue); a desk with several venues passes ids unique across them.
+   */
+  ids?: { order(accountId: string): string; fill(accountId: string): string };
   /** Receives every state change of every account's orders, synchronously. */
   onReport: (accountId: string, report: VenueReport) => void;
   /**
@@ -399,7 +404,7 @@ export function createVenue(options: VenueOptions): Venue {
     order.updateTime = time;
     const rate = liquidity === "maker" ? fees.maker : fees.taker;
     const report: PaperFill = {
-      id: `F-${++account.nextFill}`,
+      id: options.ids?.fill(account.id) ?? `F-${++account.nextFill}`,
       orderId: order.id,
       exchange: order.exchange,
       symbol: order.symbol,
@@ -849,7 +854,7 @@ export function createVenue(options: VenueOptions): Venue {
         };
       }
       const order: PaperOrder = {
-        id: `P-${++account.nextOrder}`,
+        id: options.ids?.order(account.id) ?? `P-${++account.nextOrder}`,
         exchange: req.exchange,
         symbol: req.symbol,
         side: req.side,

@@ -22,6 +22,7 @@ import { createConsolidator } from "../books/consolidated.ts";
 import { createSubscriptions, sourceStreams, type StreamKey } from "../delivery/subscriptions.ts";
 import { createHub, type HubAnalyticsOptions } from "../ingest/hub.ts";
 import type { SymbolAnalytics } from "../analytics/engine.ts";
+import { type PaperConfig, paperOver } from "../server/paper.ts";
 import { createSessions, type SessionLimits, type Sessions } from "../delivery/session.ts";
 import {
   bookStatusFrame,
@@ -63,6 +64,11 @@ export interface PipelineDeps {
   /** The gateway's delivery (slow-consumer policy); status frames are marked on their way. */
   delivery: Delivery;
   limits: SessionLimits;
+  /**
+   * Paper trading on the replayed books (a desk of the replay's own, on its clock; orders may
+   * carry `at`, a replay time to send them at, so a replay with the same orders fills the same).
+   */
+  paper?: PaperConfig;
   /** Analytics settings of the private hub (the live gateway's, so the figures agree). */
   analytics?: HubAnalyticsOptions;
   /** Metrics the private hub may count into (never the live gateway's). */
@@ -137,6 +143,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     now,
     analytics: deps.analytics,
   });
+  const paper = deps.paper ? paperOver(deps.paper, catalog, books, delivery, now, true) : undefined;
   /** Feed states as the replayed `status` items leave them. */
   const feeds = new Map<string, FeedInfo>();
   const sessions = createSessions({
@@ -149,6 +156,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return quote ? consolidatedFrame(quote) : undefined;
     },
     analyticsFrame: hub.analyticsFrame,
+    paper: paper?.service,
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? feedStatusFrame(info) : undefined;
@@ -308,7 +316,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (item.type === "recording_gap") return onRecordingGap(item);
       if (item.type === "status") onStatus(exchange, item, entry.receiveTime);
       // Positions are the recorded hub sequence numbers (the live ones); `prev` chains within the replay.
+      paper?.desk.beforeItem(exchange, item);
       hub.onItem(exchange, item, entry.seq);
+      paper?.desk.afterItem(exchange, item);
     },
     goLive() {
       live = true;

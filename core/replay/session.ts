@@ -33,6 +33,7 @@ import { httpError } from "../server/rest.ts";
 import { batchFrame, errorFrame, liveStatusFrame, replayStatusFrame } from "../protocol/frames.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
 import type { HubAnalyticsOptions } from "../ingest/hub.ts";
+import type { PaperConfig } from "../server/paper.ts";
 import { feedRecording, startAt } from "./recorded.ts";
 import { createPacer } from "./pacing.ts";
 import { createSpliceBuffer, type SpliceBuffer } from "./splice.ts";
@@ -87,6 +88,8 @@ export interface ReplayEndpointDeps {
   /** The live catalog (exchanges, configured symbols, instruments). */
   catalog: Catalog;
   limits: SessionLimits;
+  /** Paper-trading settings: a replay has its own simulated venues on the replayed books. */
+  paper?: PaperConfig;
   /** The live hub's analytics settings, so a replay computes and throttles the same figures. */
   analytics?: HubAnalyticsOptions;
   /** Disconnects a client through the admission. */
@@ -159,6 +162,7 @@ export function createReplayEndpoint(deps: ReplayEndpointDeps): ReplayEndpoint {
         delivery: deps.delivery,
         limits: deps.limits,
         analytics: deps.analytics,
+        paper: deps.paper,
         metrics: privateMetrics,
         disconnect: deps.disconnect,
         countError: deps.countError,

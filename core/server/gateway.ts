@@ -455,6 +455,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     catalog,
     limits: config,
     analytics: analyticsOptions,
+    paper: config.paperEnabled ? config : undefined,
     disconnect,
     countError: (code) => metrics.clientErrors.inc({ code }),
     countFrame: () => metrics.clientFrames.inc(),
