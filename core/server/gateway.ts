@@ -409,6 +409,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     consolidator,
     analytics: config.analyticsEnabled ? hub : undefined,
+    paper: paper ? () => paper.desk.stats() : undefined,
     analyticsOptions,
     clientCount: () => clients.size,
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),

@@ -47,6 +47,11 @@ export interface HttpDeps {
   role?: string;
   /** Extra state of a scale-out node, reported by `/health` as `scale`. */
   scale?: () => object;
+  /**
+   * Paper trading's state for `/health` (accounts, open orders, venues; every order simulated);
+   * absent when paper trading is off.
+   */
+  paper?: () => { accounts: number; openOrders: number; venues: number };
   /** The recent log clients recover from (`since`): its bounds and what it holds. */
   recovery?: () => { seconds: number; maxPerStream: number; items: number };
 }
@@ -197,6 +202,11 @@ export function createHttp(
           marketData: "/api/market_data",
           book: "/api/book",
           analytics: "/api/analytics",
+          paperOrders: "/api/paper/orders",
+          paperFills: "/api/paper/fills",
+          paperAccount: "/api/paper/account",
+          paperRoute: "/api/paper/route",
+          paperReset: "/api/paper/reset",
           symbols: "/api/symbols",
           metrics: "/metrics",
           ...HISTORY_ENDPOINTS,
@@ -216,6 +226,9 @@ export function createHttp(
             ? { enabled: false, readOnly: true, dir: deps.history.dir }
             : { enabled: false }),
         ...(deps.recovery ? { recovery: deps.recovery() } : {}),
+        paper: deps.paper
+          ? { enabled: true, simulated: true, ...deps.paper() }
+          : { enabled: false },
         ...(deps.scale ? { scale: deps.scale() } : {}),
         feeds: list,
         books: books.entries().map((b) => ({

@@ -248,3 +248,57 @@ Deno.test("paper trading opens no socket and sends no request: orders only ever 
     }
   }
 });
+
+Deno.test("paper limits: orders per second and open orders of the plan, each refused with its code; /health says paper trading is simulated", async () => {
+  const emu = await startBinanceEmulator({ symbols: ["BTCUSDT"], seed: 19, autoStart: false });
+  const gateway = await gatewayWith([binanceFeed(emu, ["BTCUSDT"])], {
+    paperOrdersPerSecond: "4",
+    paperOpenOrders: "2",
+  });
+  const client = await connect(gateway);
+  try {
+    await waitFor(
+      async () => {
+        emu.tick(1);
+        return (await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1")).body
+          .synced === true;
+      },
+      20_000,
+      "the book synced",
+    );
+    const bid = ((await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1")).body
+      .bids as [number, number][])[0][0];
+    // Resting bids far below the market: two fit, the third is one too many open orders.
+    for (let i = 0; i < 5; i++) {
+      client.send({
+        action: "order",
+        id: i,
+        exchange: "binance",
+        symbol: "BTCUSDT",
+        side: "buy",
+        type: "limit",
+        price: Math.round((bid - 500 - i) * 100) / 100,
+        quantity: 0.001,
+      });
+    }
+    const answers = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) => client.next((f) => f.id === i, 5000, 0, `answer ${i}`)),
+    );
+    assert.deepEqual(
+      answers.map((f) => f.type === "order" ? (f.order as Frame).status : f.code),
+      ["new", "new", "too_many_open_orders", "too_many_open_orders", "order_rate_limited"],
+    );
+    const health = (await getJson(gateway, "/health")).body;
+    assert.deepEqual(health.paper, {
+      enabled: true,
+      simulated: true,
+      accounts: 1,
+      openOrders: 2,
+      venues: 1,
+    });
+  } finally {
+    await client.close();
+    await gateway.close();
+    await emu.close();
+  }
+});
