@@ -9,7 +9,11 @@
  * from the emulator (`CHANNELS=trade,book`), so every book update and trade goes through
  * the analytics in the "on" runs.
  *
- *   deno run -A bench/recording_overhead.ts [--feature recording|analytics] [--rounds 3] [--clients 200] [--rate 500]
+ * `--feature paper` compares paper trading on with `--accounts` (default 1,000) open-access
+ * accounts each holding a resting order near the touch of BTCUSDT (bench/paper_accounts.ts)
+ * against `PAPER_ENABLED=false`; both sides stream trades and books.
+ *
+ *   deno run -A bench/recording_overhead.ts [--feature recording|analytics|paper] [--accounts 1000] [--rounds 3] [--clients 200] [--rate 500]
  *     [--windows 3] [--window-ms 3000] [--warmup-ms 1500] [--no-pin] [--out bench/results/recording-<date>.md]
  *
  * `--rate` is the emulator's trades/s over the 4 symbols; every client subscribes to
@@ -35,6 +39,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     feature: { type: "string", default: "recording" },
+    accounts: { type: "string", default: "1000" },
     rounds: { type: "string", default: "3" },
     clients: { type: "string", default: "200" },
     rate: { type: "string", default: "500" },
@@ -45,7 +50,10 @@ const { values } = parseArgs({
     out: { type: "string" },
   },
 });
-const FEATURE = values.feature === "analytics" ? "analytics" : "recording";
+const FEATURE = values.feature === "analytics" || values.feature === "paper"
+  ? values.feature
+  : "recording";
+const ACCOUNTS = Number(values.accounts);
 const ROUNDS = Number(values.rounds);
 const CLIENTS = Number(values.clients);
 const RATE = Number(values.rate);
@@ -99,6 +107,8 @@ async function measure(mode: "off" | "on", round: number): Promise<Run> {
     : "";
   const env: Record<string, string> = FEATURE === "analytics"
     ? { CHANNELS: "trade,book", ...(mode === "off" ? { ANALYTICS_ENABLED: "false" } : {}) }
+    : FEATURE === "paper"
+    ? { CHANNELS: "trade,book", ...(mode === "off" ? { PAPER_ENABLED: "false" } : {}) }
     : { CHANNELS: "trade", ...(recordDir ? { RECORD_DIR: recordDir } : {}) };
   const stack = await startStack({
     symbols: SYMBOLS,
@@ -111,8 +121,31 @@ async function measure(mode: "off" | "on", round: number): Promise<Run> {
     emulatorCpus: PIN ? "1" : undefined,
   });
   let lg: Proc | undefined;
+  let accounts: Proc | undefined;
   try {
     const health = await recordingHealth(stack.port);
+    if (FEATURE === "paper" && mode === "on") {
+      // The gateway's book must be synced before the accounts read it.
+      for (let i = 0; i < 200; i++) {
+        const res = await fetch(
+          `http://127.0.0.1:${stack.port}/api/book?exchange=binance&symbol=BTCUSDT&depth=1`,
+        );
+        const book = await res.json();
+        if (book.synced) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      accounts = spawn("paper-accounts", [
+        Deno.execPath(),
+        "run",
+        "-A",
+        `${BENCH}paper_accounts.ts`,
+        ...["--url", `ws://127.0.0.1:${stack.port}/ws`, "--accounts", String(ACCOUNTS)],
+      ], { cpus: PIN ? "1" : undefined });
+      const ready = JSON.parse(
+        await accounts.waitLine((l) => l.includes('"event":"ready"'), 60_000),
+      );
+      console.error(`paper accounts: ${ready.resting} resting orders, ${ready.refused} refused`);
+    }
     lg = spawn("loadgen", [
       Deno.execPath(),
       "run",
@@ -162,6 +195,7 @@ async function measure(mode: "off" | "on", round: number): Promise<Run> {
     return run;
   } finally {
     await lg?.stop();
+    await accounts?.stop();
     await stack.gateway.stop();
     await stack.emulator.stop();
     if (recordDir) await Deno.remove(recordDir, { recursive: true }).catch(() => {});
@@ -209,14 +243,18 @@ const capacityDrop = 1 - m(off, (r) => r.cpuUsPerDelivery) / m(on, (r) => r.cpuU
 const pairRatios = off.map((o, i) => on[i] ? on[i].cpuUsPerDelivery / o.cpuUsPerDelivery - 1 : NaN);
 const date = new Date().toISOString().slice(0, 10);
 const lines = [
-  `# ${FEATURE === "recording" ? "Recording" : "Analytics"} overhead on live fan-out (${date})`,
+  `# ${
+    { recording: "Recording", analytics: "Analytics", paper: "Paper trading" }[FEATURE]
+  } overhead on live fan-out (${date})`,
   "",
   `${CLIENTS} clients × 4 symbols' trades (raw), emulator ${RATE} trades/s ` +
   `(${fmt(RATE * CLIENTS)} deliveries/s offered), ${ROUNDS} rounds off/on alternating, ` +
   `${WINDOWS} × ${WINDOW_MS} ms windows after ${WARMUP_MS} ms; ` +
   (PIN ? "gateway on CPU 0, emulator and clients on CPU 1." : "unpinned."),
   "",
-  FEATURE === "analytics"
+  FEATURE === "paper"
+    ? `Paper trading on in the "on" runs with ${ACCOUNTS} open-access accounts, each with one resting order within the top 20 BTCUSDT bid levels; \`PAPER_ENABLED=false\` in the "off" runs; \`CHANNELS=trade,book\` in both.`
+    : FEATURE === "analytics"
     ? 'Analytics computed in the "on" runs (the default), `ANALYTICS_ENABLED=false` in the "off" runs; `CHANNELS=trade,book` in both.'
     : recorded
     ? 'Recording was active in the "on" runs (day files written).'
@@ -229,7 +267,9 @@ const lines = [
   ...runs.map((r) =>
     `| ${r.round} | ${r.mode} | ${fmt(r.deliveriesPerSec)} | ${fmt(r.serverCpuPct, 1)} | ${
       fmt(r.cpuUsPerDelivery, 3)
-    } | ${fmt(r.p99Ms ?? NaN, 2)} | ${r.mode === "on" ? fmt(r.recordedBytes ?? 0) : ""} |`
+    } | ${fmt(r.p99Ms ?? NaN, 2)} | ${
+      r.mode === "on" && FEATURE === "recording" ? fmt(r.recordedBytes ?? 0) : ""
+    } |`
   ),
   `| **median** | off | ${fmt(m(off, (r) => r.deliveriesPerSec))} | ${
     fmt(m(off, (r) => r.serverCpuPct), 1)

@@ -182,16 +182,20 @@ export function createOfi(options: OfiOptions = {}): Ofi {
     }
   }
 
+  /** The depth sum {@link drain} left (a variable, not a returned pair: no allocation per update). */
+  let drained = 0;
+
   /**
    * Subtracts the events from `head` on with time ≤ cut from `sums` (in place) and
-   * `depthSum`; returns the new head and depth sum (both exact 0 once the window is empty).
+   * `depthSum`; returns the new head and leaves the depth sum in `drained` (both exact 0 once
+   * the window is empty).
    */
   function drain(
     head: number,
     sums: Float64Array,
     depthSum: number,
     cut: number,
-  ): [number, number] {
+  ): number {
     while (head < tail && times[head & mask] <= cut) {
       const at = (head & mask) * n;
       for (let m = 0; m < n; m++) sums[m] -= es[at + m];
@@ -202,13 +206,15 @@ export function createOfi(options: OfiOptions = {}): Ofi {
       sums.fill(0);
       depthSum = 0;
     }
-    return [head, depthSum];
+    drained = depthSum;
+    return head;
   }
 
   /** Removes events with time ≤ cut from the committed sums of `w`. */
   function evict(w: WindowState, cut: number): void {
     if (w.head === tail || times[w.head & mask] > cut) return;
-    [w.head, w.depthSum] = drain(w.head, w.sums, w.depthSum, cut);
+    w.head = drain(w.head, w.sums, w.depthSum, cut);
+    w.depthSum = drained;
   }
 
   function onBook(top: BookTop): void {
@@ -270,7 +276,8 @@ export function createOfi(options: OfiOptions = {}): Ofi {
       w.vValid = true;
     }
     w.vCut = cut;
-    [w.vHead, w.vDepthSum] = drain(w.vHead, w.vSums, w.vDepthSum, cut);
+    w.vHead = drain(w.vHead, w.vSums, w.vDepthSum, cut);
+    w.vDepthSum = drained;
     return [w.vHead, w.vSums, w.vDepthSum];
   }
 

@@ -344,6 +344,36 @@ export function levelsEqual(a: readonly Level[], b: readonly Level[]): boolean {
 }
 
 /** The best `n` levels of one side, best first, as fresh `Level` tuples. */
+/**
+ * {@link topN} into `target`, reusing its level arrays (no allocation once they exist): for a
+ * caller that reads the top after every update and keeps no earlier one.
+ *
+ * @example
+ * ```ts ignore
+ * const scratch = { bids: [], asks: [] };
+ * topNInto(book, 10, scratch); // scratch.bids[0] is the best bid
+ * ```
+ */
+export function topNInto(book: OrderBook, n: number, target: TopLevels): TopLevels {
+  sideInto(book.bids, n, target.bids);
+  sideInto(book.asks, n, target.asks);
+  return target;
+}
+
+function sideInto(side: BookSide, n: number, out: Level[]): void {
+  const { prices, quantities } = side;
+  const count = Math.min(n, prices.length);
+  for (let r = 0, i = prices.length - 1; r < count; r++, i--) {
+    const level = out[r];
+    if (level === undefined) out[r] = [prices[i], quantities[i]];
+    else {
+      level[0] = prices[i];
+      level[1] = quantities[i];
+    }
+  }
+  out.length = count;
+}
+
 function sideLevels(side: BookSide, n: number): Level[] {
   const { prices, quantities } = side;
   const count = Math.min(n, prices.length);

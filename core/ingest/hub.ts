@@ -26,7 +26,7 @@ import {
 } from "../protocol/frames.ts";
 import type { Consolidator } from "../books/consolidated.ts";
 import { getLogger } from "../server/log.ts";
-import { topN } from "../books/book.ts";
+import { type TopLevels, topNInto } from "../books/book.ts";
 import {
   createSymbolAnalytics,
   type Metric,
@@ -118,6 +118,10 @@ interface AnalyticsState {
   time: number;
   /** Event time of the last `analytics` frame sent. */
   lastEmit: number;
+  /** The symbol's `analytics` stream id (built once, not per event). */
+  key: string;
+  /** The top levels handed to the engine, reused for every book update. */
+  top: TopLevels & { time: number };
 }
 
 /** Creates the hub. */
@@ -197,6 +201,8 @@ export function createHub(deps: HubDeps): Hub {
         ),
         time: -Infinity,
         lastEmit: -Infinity,
+        key: streamId("analytics", exchange, symbol),
+        top: { bids: [], asks: [], time: 0 },
       };
       bySymbol.set(symbol, state);
     }
@@ -222,7 +228,7 @@ export function createHub(deps: HubDeps): Hub {
   const emitAnalytics = (exchange: string, symbol: string, state: AnalyticsState, time: number) => {
     if (time > state.time) state.time = time;
     if (state.time < state.lastEmit + analyticsInterval) return;
-    const key = streamId("analytics", exchange, symbol);
+    const key = state.key;
     const audience = subscriptions.audience(key);
     if (!audience) return;
     state.lastEmit = state.time;
@@ -343,8 +349,11 @@ export function createHub(deps: HubDeps): Hub {
           const entry = books.get(exchange, item.symbol);
           if (entry && analyticsOn) {
             const state = analyticsFor(exchange, item.symbol);
-            const top = topN(entry.book, ANALYTICS_BOOK_LEVELS);
-            state.engine.onBook({ bids: top.bids, asks: top.asks, time: item.eventTime });
+            // The engine reads the top at once and keeps only the latest: one reused top.
+            const top = state.top;
+            topNInto(entry.book, ANALYTICS_BOOK_LEVELS, top);
+            top.time = item.eventTime;
+            state.engine.onBook(top);
             emitAnalytics(exchange, item.symbol, state, item.eventTime);
           }
           if (item.snapshot && wasSynced === false) {
