@@ -146,8 +146,10 @@ export function createOfi(options: OfiOptions = {}): Ofi {
   const prevAskP = new Float64Array(n);
   const prevAskQ = new Float64Array(n);
   let hasPrev = false;
-  let lastTime = 0;
   let resetFlag = false;
+  // Double-valued scalars live in one object, updated in place: a closure's `let` holding a
+  // non-integer is re-boxed on every write (an allocation per update).
+  const st = { lastTime: 0, drained: 0 };
 
   function grow(): void {
     const next = capacity * 2;
@@ -182,9 +184,6 @@ export function createOfi(options: OfiOptions = {}): Ofi {
     }
   }
 
-  /** The depth sum {@link drain} left (a variable, not a returned pair: no allocation per update). */
-  let drained = 0;
-
   /**
    * Subtracts the events from `head` on with time ≤ cut from `sums` (in place) and
    * `depthSum`; returns the new head and leaves the depth sum in `drained` (both exact 0 once
@@ -206,7 +205,7 @@ export function createOfi(options: OfiOptions = {}): Ofi {
       sums.fill(0);
       depthSum = 0;
     }
-    drained = depthSum;
+    st.drained = depthSum;
     return head;
   }
 
@@ -214,18 +213,18 @@ export function createOfi(options: OfiOptions = {}): Ofi {
   function evict(w: WindowState, cut: number): void {
     if (w.head === tail || times[w.head & mask] > cut) return;
     w.head = drain(w.head, w.sums, w.depthSum, cut);
-    w.depthSum = drained;
+    w.depthSum = st.drained;
   }
 
   function onBook(top: BookTop): void {
-    const time = top.time > lastTime || !hasPrev ? top.time : lastTime;
+    const time = top.time > st.lastTime || !hasPrev ? top.time : st.lastTime;
     if (!hasPrev) {
       storePrev(top);
       hasPrev = true;
-      lastTime = time;
+      st.lastTime = time;
       return;
     }
-    lastTime = time;
+    st.lastTime = time;
     let oldest = tail;
     for (const w of windows) {
       w.vValid = false;
@@ -277,7 +276,7 @@ export function createOfi(options: OfiOptions = {}): Ofi {
     }
     w.vCut = cut;
     w.vHead = drain(w.vHead, w.vSums, w.vDepthSum, cut);
-    w.vDepthSum = drained;
+    w.vDepthSum = st.drained;
     return [w.vHead, w.vSums, w.vDepthSum];
   }
 
@@ -304,7 +303,7 @@ export function createOfi(options: OfiOptions = {}): Ofi {
     const result: OfiValue = {
       reset: resetFlag,
       levels: n,
-      lastTime: hasPrev ? lastTime : null,
+      lastTime: hasPrev ? st.lastTime : null,
       windows: out,
     };
     resetFlag = false;
@@ -313,7 +312,7 @@ export function createOfi(options: OfiOptions = {}): Ofi {
 
   function reset(): void {
     hasPrev = false;
-    lastTime = 0;
+    st.lastTime = 0;
     tail = 0;
     for (const w of windows) {
       w.head = 0;

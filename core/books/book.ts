@@ -371,7 +371,7 @@ function sideInto(side: BookSide, n: number, out: Level[]): void {
       level[1] = quantities[i];
     }
   }
-  out.length = count;
+  if (out.length !== count) out.length = count;
 }
 
 function sideLevels(side: BookSide, n: number): Level[] {
