@@ -15,6 +15,7 @@ import {
   type LevelUpdate,
   type OrderBook,
   topN,
+  topNInto,
   truncate,
 } from "../../core/books/book.ts";
 import {
@@ -630,4 +631,18 @@ Deno.test("book view properties", async (t) => {
       );
     },
   );
+});
+
+Deno.test("topNInto gives what topN gives, reusing the target's level arrays as the book changes", () => {
+  const book = createBook();
+  applySnapshot(book, [[100, 1], [99, 2], [98, 3]], [[101, 1], [102, 2]]);
+  const target = { bids: [] as Level[], asks: [] as Level[] };
+  topNInto(book, 2, target);
+  assert.deepEqual(target, topN(book, 2));
+  const firstBid = target.bids[0];
+  applyUpdate(book, { bids: [[100, 0], [99, 5]], asks: [[102, 0]] });
+  topNInto(book, 2, target);
+  assert.deepEqual(target, topN(book, 2)); // bids [[99, 5], [98, 3]], asks [[101, 1]]
+  assert.equal(target.bids[0], firstBid, "the same level array, rewritten");
+  assert.equal(target.asks.length, 1, "a side shorter than n shrinks");
 });
