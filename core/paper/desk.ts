@@ -123,6 +123,12 @@ export interface Desk {
   reset(owner: string, input: unknown): DeskResult<AccountSnapshot>;
   /** Forgets an owner (its orders leave the venues without reports). */
   remove(owner: string): void;
+  /**
+   * Moves each venue's time on without market data, to its last event time plus the wall time
+   * since that event arrived (`now` − its receive time): an order whose latency has passed
+   * reaches the venue even when the market is quiet. Live only (a replay's clock is its items).
+   */
+  idle(now: number): void;
   /** Accounts, open orders and venues, for `/health`. */
   stats(): { accounts: number; openOrders: number; venues: number };
 }
@@ -194,6 +200,8 @@ export function createDesk(options: DeskOptions): Desk {
   const venues = new Map<string, VenueEntry>();
   /** Event time of the latest trade or book update per `exchange|symbol`. */
   const eventTimes = new Map<string, number>();
+  /** Receive time (gateway clock) of that event. */
+  const receiveTimes = new Map<string, number>();
 
   const ownerOf = (id: string): Owner => {
     let owner = owners.get(id);
@@ -495,7 +503,10 @@ export function createDesk(options: DeskOptions): Desk {
       if (item.type !== "book" && item.type !== "trade") return;
       const key = `${exchange}|${item.symbol}`;
       const last = eventTimes.get(key);
-      if (last === undefined || item.eventTime > last) eventTimes.set(key, item.eventTime);
+      if (last === undefined || item.eventTime > last) {
+        eventTimes.set(key, item.eventTime);
+        receiveTimes.set(key, item.receiveTime);
+      }
       const entry = venues.get(key);
       if (!entry) return;
       if (item.type === "book") entry.venue.onBook(item);
@@ -777,6 +788,14 @@ export function createDesk(options: DeskOptions): Desk {
         entry.scheduled = entry.scheduled.filter((s) => s.owner !== ownerId);
       }
       owners.delete(ownerId);
+    },
+    idle(now) {
+      for (const [key, entry] of venues) {
+        const time = eventTimes.get(key);
+        const received = receiveTimes.get(key);
+        if (time === undefined || received === undefined || now <= received) continue;
+        entry.venue.advance(time + (now - received));
+      }
     },
     stats() {
       let open = 0;

@@ -329,6 +329,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const paper = config.paperEnabled
     ? paperOver(config, catalog, books, delivery, Date.now)
     : undefined;
+  // Orders whose simulated latency has passed reach their venue even when the market is quiet.
+  const paperClock =
+    paper && (config.paperOrderLatencyMs > 0 || config.paperMarketDataLatencyMs > 0)
+      ? setInterval(() => paper.desk.idle(Date.now()), 25)
+      : undefined;
   const handlers: SourceHandlers = {
     onItem(exchange, item, at) {
       // The hub fans out before the taps see the item, under the number the taps give it.
@@ -590,6 +595,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       delivery.close();
       clearInterval(budgetTimer);
       clearInterval(recentSweep);
+      clearInterval(paperClock);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         server.shutdown(),

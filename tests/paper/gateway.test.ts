@@ -302,3 +302,73 @@ Deno.test("paper limits: orders per second and open orders of the plan, each ref
     await emu.close();
   }
 });
+
+Deno.test("paper latency: an order meets the book as it is when it arrives, even in a quiet market", async () => {
+  const emu = await startBinanceEmulator({ symbols: ["BTCUSDT"], seed: 23, autoStart: false });
+  const gateway = await gatewayWith([binanceFeed(emu, ["BTCUSDT"])], {
+    paperOrderLatencyMs: "300",
+  });
+  const client = await connect(gateway);
+  const caughtUp = () =>
+    waitFor(
+      async () =>
+        (await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1")).body
+          .updateId === emu.book("BTCUSDT").lastUpdateId,
+      10_000,
+      "the gateway's book at the emulator's last update",
+    );
+  try {
+    await waitFor(
+      async () => {
+        emu.tick(1);
+        return (await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1")).body
+          .synced === true;
+      },
+      20_000,
+      "the book synced",
+    );
+    emu.tick(1);
+    await caughtUp();
+    const askAtSending =
+      ((await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1"))
+        .body.asks as [number, number][])[0][0];
+    const sent = Date.now();
+    client.send({
+      action: "order",
+      id: "late",
+      exchange: "binance",
+      symbol: "BTCUSDT",
+      side: "buy",
+      type: "market",
+      quantity: 0.001,
+    });
+    const reply = await client.next((f) => f.id === "late", 5000, 0, "the reply");
+    assert.equal((reply.order as Frame).status, "pending", "on its way to the venue");
+    // The market moves while the order travels.
+    emu.tick(10);
+    await caughtUp();
+    const askThen = ((await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=1"))
+      .body.asks as [number, number][])[0][0];
+    assert.notEqual(
+      askThen,
+      askAtSending,
+      "the ticks moved the best ask (else this test shows nothing)",
+    );
+    const fill = await client.next((f) => f.type === "fill", 5000, 0, "the fill");
+    const filled = fill.fill as Frame;
+    assert.equal(filled.price, askThen, "the best ask at arrival, not at sending");
+    const order = await client.next(
+      (f) => f.type === "order" && (f.order as Frame).status === "filled",
+      5000,
+      0,
+      "the order filled",
+    );
+    const { sentTime, arrivalTime } = order.order as { sentTime: number; arrivalTime: number };
+    assert.equal(arrivalTime - sentTime, 300, "arrival = sent + the order latency");
+    assert.ok(Date.now() - sent >= 250, "it did not arrive before its latency passed");
+  } finally {
+    await client.close();
+    await gateway.close();
+    await emu.close();
+  }
+});
