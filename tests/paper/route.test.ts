@@ -21,6 +21,7 @@ interface Child {
   averagePrice?: number;
 }
 interface Route {
+  side: string;
   status: string;
   quantity: number;
   plan: {
@@ -99,7 +100,13 @@ Deno.test("route over REST and /ws: a BTC/USDT buy split across three venues, it
       0,
       "the route",
     );
-    assert.equal((done.route as Route).side === undefined, false);
+    const sell = done.route as Route;
+    assert.equal(sell.side, "sell");
+    assert.equal(sell.status, "done");
+    assert.ok(
+      Math.abs(sell.filledQuantity - sell.plan.totals.quantity) < 1e-9,
+      "every planned unit sold",
+    );
     client.send({ action: "route", id: "r2", symbol: "BTCUSDT", side: "buy", quantity: 1 });
     const error = await client.next((f) => f.id === "r2", 5000, 0, "the error");
     assert.equal(error.type, "error");
