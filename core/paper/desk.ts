@@ -12,7 +12,6 @@
  * before a book update meets the book as it was), `afterItem` after it.
  * @module
  */
-import type { Side } from "../events.ts";
 import type { FeedItem } from "../feed/messages.ts";
 import type { Catalog } from "../market/catalog.ts";
 import { bestAsk, bestBid, type OrderBook, topN } from "../books/book.ts";
@@ -28,13 +27,13 @@ import { type AmendChanges, createVenue, type Venue, type VenueReport } from "./
 import { type Account, type AccountSnapshot, createAccount } from "./account.ts";
 import { checkOrder, parseOrderRequest } from "./filters.ts";
 import { feeFor, type FeeOverrides } from "./fees.ts";
-import { planRoute, type RoutePlan, type RouteVenue } from "./router.ts";
+import type { RouteVenue } from "./router.ts";
+import { createRouteExecutor, type RouteReport } from "./route_exec.ts";
 import {
   paperAccountFrame,
   paperErrorFrame,
   paperFillFrame,
   paperOrderFrame,
-  paperRouteFrame,
 } from "../protocol/frames.ts";
 
 /** Per-owner limits (from the owner's plan). */
@@ -64,33 +63,6 @@ export interface DeskOptions {
   maxBookAgeMs?: number;
   /** Orders and fills kept per owner for `GET /api/paper/orders|fills`; default 1,000 each. */
   historyLimit?: number;
-}
-
-/** A routed parent order as reported. */
-export interface RouteReport {
-  id: string;
-  symbol: string;
-  side: Side;
-  quantity: number;
-  /** `planned` until every child order ended, then `done`. */
-  status: "planned" | "done";
-  plan: RoutePlan;
-  children: {
-    exchange: string;
-    symbol: string;
-    orderId: string;
-    status: PaperOrder["status"];
-    filledQuantity: number;
-    averagePrice?: number;
-    fees: number;
-  }[];
-  filledQuantity: number;
-  averagePrice: number | null;
-  /** (notional + fees) / filled for a buy, (notional − fees) / filled for a sell. */
-  allInAveragePrice: number | null;
-  /** What the fills saved against the best single venue's all-in average (quote, positive = better). */
-  achievedSaving: number | null;
-  simulated: true;
 }
 
 /** The result of a desk action. */
@@ -141,18 +113,8 @@ interface Owner {
   fills: PaperFill[];
   open: number;
   rate: { windowStart: number; count: number };
-  routes: Map<string, RouteState>;
-  /** Order id → route id. */
-  routeOf: Map<string, string>;
-  nextRoute: number;
   nextOrder: number;
   nextFill: number;
-}
-
-interface RouteState {
-  report: RouteReport;
-  notional: number;
-  fees: number;
 }
 
 interface VenueEntry {
@@ -213,9 +175,6 @@ export function createDesk(options: DeskOptions): Desk {
         fills: [],
         open: 0,
         rate: { windowStart: 0, count: 0 },
-        routes: new Map(),
-        routeOf: new Map(),
-        nextRoute: 1,
         nextOrder: 1,
         nextFill: 1,
       };
@@ -262,12 +221,6 @@ export function createDesk(options: DeskOptions): Desk {
       if (owner.fills.length > historyLimit) owner.fills.shift();
       options.send(ownerId, paperFillFrame(fill));
       if (refused) options.send(ownerId, paperErrorFrame(refused));
-      const routeId = owner.routeOf.get(fill.orderId);
-      const route = routeId ? owner.routes.get(routeId) : undefined;
-      if (route) {
-        route.notional += fill.price * fill.quantity;
-        route.fees += fill.fee;
-      }
       return;
     }
     const order = report.order;
@@ -290,8 +243,7 @@ export function createDesk(options: DeskOptions): Desk {
     if (FINAL.has(order.status) && order.filledQuantity > 0) {
       options.send(ownerId, accountFrame(owner));
     }
-    const routeId = owner.routeOf.get(order.id);
-    if (routeId) progressRoute(ownerId, owner, routeId);
+    routes.onOrder(ownerId, order);
   };
 
   const trimOrders = (owner: Owner) => {
@@ -300,7 +252,6 @@ export function createDesk(options: DeskOptions): Desk {
       if (owner.orders.size <= historyLimit + owner.open) break;
       if (FINAL.has(order.status)) {
         owner.orders.delete(id);
-        owner.routeOf.delete(id);
       }
     }
   };
@@ -451,36 +402,54 @@ export function createDesk(options: DeskOptions): Desk {
     return { ok: true, value: owner.orders.get(result.order.id) ?? result.order };
   };
 
-  const progressRoute = (ownerId: string, owner: Owner, routeId: string) => {
-    const route = owner.routes.get(routeId);
-    if (!route) return;
-    const report = route.report;
-    let filled = 0;
-    let done = true;
-    for (const child of report.children) {
-      const order = owner.orders.get(child.orderId);
-      if (!order) continue;
-      child.status = order.status;
-      child.filledQuantity = order.filledQuantity;
-      child.averagePrice = order.averagePrice;
-      child.fees = owner.fills.filter((f) => f.orderId === order.id).reduce((s, f) => s + f.fee, 0);
-      filled += order.filledQuantity;
-      if (!FINAL.has(order.status)) done = false;
-    }
-    report.filledQuantity = filled;
-    report.averagePrice = filled > 0 ? route.notional / filled : null;
-    const sign = report.side === "buy" ? 1 : -1;
-    report.allInAveragePrice = filled > 0 ? (route.notional + sign * route.fees) / filled : null;
-    const single = report.plan.bestSingleVenue;
-    report.achievedSaving = single && report.allInAveragePrice !== null
-      ? sign * (single.allInAveragePrice - report.allInAveragePrice) * filled
-      : null;
-    if (done && report.status !== "done") {
-      report.status = "done";
-      options.send(ownerId, paperRouteFrame(report));
-      owner.routes.delete(routeId);
-    }
-  };
+  const routes = createRouteExecutor({
+    venues(ownerId, symbol) {
+      const owner = ownerOf(ownerId);
+      const now = options.now();
+      const out: RouteVenue[] = [];
+      for (const exchange of options.catalog.exchanges()) {
+        const native = options.catalog.resolve(exchange, symbol);
+        if (native === undefined) continue;
+        const entry = venueOf(exchange, native);
+        const book = options.book(exchange, native);
+        if (!entry || !book) continue;
+        const top = topN(book, 200);
+        out.push({
+          exchange,
+          symbol: native,
+          book: { bids: top.bids, asks: top.asks },
+          fees: owner.account.fees(exchange),
+          rules: entry.rules,
+          bookTime: options.bookTime(exchange, native) ?? now,
+        });
+      }
+      return out;
+    },
+    submit(ownerId, request) {
+      const entry = venues.get(`${request.exchange}|${request.symbol}`);
+      const sent = sentTimeOf(request.exchange, request.symbol);
+      if (!entry || sent === undefined) {
+        return {
+          ok: false,
+          error: { code: "no_book", message: `no market data of ${request.symbol}` },
+        };
+      }
+      const result = entry.venue.submit(ownerId, request, sent);
+      return result.ok ? { ok: true, id: result.order.id } : result;
+    },
+    cancel(ownerId, orderId) {
+      const order = owners.get(ownerId)?.orders.get(orderId);
+      if (!order) return;
+      const entry = venues.get(`${order.exchange}|${order.symbol}`)!;
+      entry.venue.cancel(ownerId, orderId, entry.venue.now());
+    },
+    order: (ownerId, orderId) => owners.get(ownerId)?.orders.get(orderId),
+    fills: (ownerId, orderId) =>
+      (owners.get(ownerId)?.fills ?? []).filter((f) => f.orderId === orderId),
+    now: options.now,
+    send: options.send,
+    maxBookAgeMs,
+  });
 
   return {
     beforeItem(exchange, item) {
@@ -511,6 +480,7 @@ export function createDesk(options: DeskOptions): Desk {
       if (!entry) return;
       if (item.type === "book") entry.venue.onBook(item);
       else entry.venue.onTrade(item);
+      routes.tick();
     },
     order(ownerId, input, limits, scheduled = false) {
       const owner = ownerOf(ownerId);
@@ -612,118 +582,7 @@ export function createDesk(options: DeskOptions): Desk {
       const owner = ownerOf(ownerId);
       const limited = take(owner, limits);
       if (limited) return { ok: false, error: limited };
-      const o = typeof input === "object" && input !== null ? input as Record<string, unknown> : {};
-      const symbol = idText(o, "symbol");
-      const side = o.side === "buy" || o.side === "sell" ? o.side : undefined;
-      const quantity = numberField(o, "quantity");
-      const limitPrice = numberField(o, "limitPrice");
-      if (!symbol || !symbol.includes("/")) {
-        return fail("invalid_order", "symbol: a unified symbol such as BTC/USDT is required");
-      }
-      if (!side) return fail("invalid_order", 'side: "buy" or "sell" is required');
-      if (quantity === undefined || !(quantity > 0)) {
-        return fail("invalid_order", "quantity: a positive number is required");
-      }
-      if (limitPrice !== undefined && !(limitPrice > 0)) {
-        return fail("invalid_order", "limitPrice: a positive number");
-      }
-      const now = options.now();
-      const candidates: { venue: RouteVenue; entry: VenueEntry }[] = [];
-      for (const exchange of options.catalog.exchanges()) {
-        const native = options.catalog.resolve(exchange, symbol);
-        if (native === undefined) continue;
-        const entry = venueOf(exchange, native);
-        const book = options.book(exchange, native);
-        if (!entry || !book) continue;
-        const top = topN(book, 200);
-        candidates.push({
-          entry,
-          venue: {
-            exchange,
-            symbol: native,
-            book: { bids: top.bids, asks: top.asks },
-            fees: owner.account.fees(exchange),
-            rules: entry.rules,
-            bookTime: options.bookTime(exchange, native) ?? now,
-          },
-        });
-      }
-      if (candidates.length === 0) {
-        return fail("no_route", `no venue has a synced book of ${symbol}`);
-      }
-      const planned = planRoute({
-        side,
-        quantity,
-        limitPrice,
-        venues: candidates.map((c) => c.venue),
-        now,
-        maxBookAgeMs,
-      });
-      if (!planned.ok) return { ok: false, error: planned.error };
-      const plan = planned.plan;
-      const routeId = `R-${owner.nextRoute++}`;
-      const report: RouteReport = {
-        id: routeId,
-        symbol,
-        side,
-        quantity,
-        status: "planned",
-        plan,
-        children: [],
-        filledQuantity: 0,
-        averagePrice: null,
-        allInAveragePrice: null,
-        achievedSaving: null,
-        simulated: true,
-      };
-      const state: RouteState = { report, notional: 0, fees: 0 };
-      owner.routes.set(routeId, state);
-      for (const leg of plan.legs) {
-        const entry = candidates.find((c) => c.venue.exchange === leg.exchange)!.entry;
-        const request: OrderRequest = {
-          exchange: leg.exchange,
-          symbol: leg.symbol,
-          side,
-          type: "limit",
-          timeInForce: "IOC",
-          quantity: leg.quantity,
-          price: leg.limitPrice,
-          clientOrderId: `${routeId}-${leg.exchange}`,
-        };
-        // Children are part of the one routed action: they do not count against the rate.
-        const sent = sentTimeOf(leg.exchange, leg.symbol);
-        if (sent === undefined) continue;
-        const child = entry.venue.submit(ownerId, request, sent);
-        if (!child.ok) {
-          report.children.push({
-            exchange: leg.exchange,
-            symbol: leg.symbol,
-            orderId: "",
-            status: "rejected",
-            filledQuantity: 0,
-            fees: 0,
-          });
-          continue;
-        }
-        owner.routeOf.set(child.order.id, routeId);
-        report.children.push({
-          exchange: leg.exchange,
-          symbol: leg.symbol,
-          orderId: child.order.id,
-          status: child.order.status,
-          filledQuantity: 0,
-          fees: 0,
-        });
-        // With no latency the child filled during submit, before it was known to be a child.
-        for (const f of owner.fills) {
-          if (f.orderId === child.order.id) {
-            state.notional += f.price * f.quantity;
-            state.fees += f.fee;
-          }
-        }
-      }
-      progressRoute(ownerId, owner, routeId);
-      return { ok: true, value: report };
+      return routes.start(ownerId, input);
     },
     account: (ownerId) => ownerOf(ownerId).account.snapshot(marks),
     orders(ownerId, open = false) {
@@ -760,6 +619,7 @@ export function createDesk(options: DeskOptions): Desk {
         }
       }
       for (const entry of venues.values()) entry.venue.removeAccount(ownerId);
+      routes.remove(ownerId);
       const owner: Owner = {
         account: createAccount({
           balances: (balances as Record<string, number> | undefined) ?? options.balances,
@@ -770,9 +630,6 @@ export function createDesk(options: DeskOptions): Desk {
         fills: [],
         open: 0,
         rate: owners.get(ownerId)?.rate ?? { windowStart: 0, count: 0 },
-        routes: new Map(),
-        routeOf: new Map(),
-        nextRoute: 1,
         nextOrder: 1,
         nextFill: 1,
       };
@@ -783,6 +640,7 @@ export function createDesk(options: DeskOptions): Desk {
       return { ok: true, value: owner.account.snapshot(marks) };
     },
     remove(ownerId) {
+      routes.remove(ownerId);
       for (const entry of venues.values()) {
         entry.venue.removeAccount(ownerId);
         entry.scheduled = entry.scheduled.filter((s) => s.owner !== ownerId);
@@ -796,6 +654,7 @@ export function createDesk(options: DeskOptions): Desk {
         if (time === undefined || received === undefined || now <= received) continue;
         entry.venue.advance(time + (now - received));
       }
+      routes.tick();
     },
     stats() {
       let open = 0;

@@ -15,7 +15,7 @@
  */
 import type { PaperError, PaperFill, PaperOrder } from "../paper/types.ts";
 import type { AccountSnapshot } from "../paper/account.ts";
-import type { RouteReport } from "../paper/desk.ts";
+import type { RouteReport } from "../paper/route_exec.ts";
 import type { GapEvent, KlineEvent, Level, QuoteEvent, TradeEvent } from "../events.ts";
 import type { ConsolidatedQuote } from "../books/consolidated.ts";
 import type { ClientChannel, ErrorCode } from "./messages.ts";

@@ -329,11 +329,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const paper = config.paperEnabled
     ? paperOver(config, catalog, books, delivery, Date.now)
     : undefined;
-  // Orders whose simulated latency has passed reach their venue even when the market is quiet.
-  const paperClock =
-    paper && (config.paperOrderLatencyMs > 0 || config.paperMarketDataLatencyMs > 0)
-      ? setInterval(() => paper.desk.idle(Date.now()), 25)
-      : undefined;
+  // Venue time moves on in a quiet market too: orders whose simulated latency has passed reach
+  // their venue, and a passive route's wait ends.
+  const paperClock = paper ? setInterval(() => paper.desk.idle(Date.now()), 25) : undefined;
   const handlers: SourceHandlers = {
     onItem(exchange, item, at) {
       // The hub fans out before the taps see the item, under the number the taps give it.
