@@ -10,7 +10,7 @@
  */
 import type { Level } from "../core/events.ts";
 import type { FeedItem } from "../core/feed/messages.ts";
-import type { Delivery } from "../core/delivery/policy.ts";
+import { silentDelivery } from "../core/delivery/policy.ts";
 import { createHub } from "../core/ingest/hub.ts";
 import { createBooks } from "../core/books/books.ts";
 import { createSubscriptions } from "../core/delivery/subscriptions.ts";
@@ -27,15 +27,7 @@ const CYCLE = 4096;
 const TICK = 0.01;
 const BID = 60_000;
 
-const silent = {
-  send() {},
-  drain() {},
-  setHighWaterMark() {},
-  highWaterMark: () => Infinity,
-  backlogged: () => 0,
-  close() {},
-  stats: { delivered: 0, conflated: 0, slowDisconnects: 0 },
-} satisfies Delivery;
+const silent = silentDelivery();
 
 const round = (x: number) => Math.round(x * 100) / 100;
 

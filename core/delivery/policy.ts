@@ -359,3 +359,24 @@ function sameFrames(a: readonly string[], b: readonly string[] | undefined): boo
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * A delivery that sends nothing, for a hub with no client: a recomputation from history, a
+ * benchmark of the ingest path.
+ * @example
+ * ```ts
+ * const delivery = silentDelivery();
+ * delivery.backlogged(); // 0
+ * ```
+ */
+export function silentDelivery(): Delivery {
+  return {
+    send() {},
+    drain() {},
+    setHighWaterMark() {},
+    highWaterMark: () => Infinity,
+    backlogged: () => 0,
+    close() {},
+    stats: { delivered: 0, conflated: 0, slowDisconnects: 0 },
+  };
+}

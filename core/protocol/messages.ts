@@ -230,3 +230,26 @@ export function resolveMetrics(
   const unknown = names.filter((n) => !(METRICS as readonly string[]).includes(n));
   return { metrics: METRICS.filter((m) => names.includes(m)), unknown };
 }
+
+/**
+ * A comma-separated list of figures (`?metrics=ofi,flow` on REST) as {@link resolveMetrics}
+ * resolves it; `undefined` gives all of them, an unknown or empty list an error message.
+ * @example
+ * ```ts
+ * metricsFromList("ofi, flow"); // { ok: true, metrics: ["ofi", "flow"] }
+ * metricsFromList("magic"); // { ok: false, message: "metrics: unknown metric(s): magic; known: …" }
+ * ```
+ */
+export function metricsFromList(
+  list: string | undefined,
+): { ok: true; metrics: Metric[] } | { ok: false; message: string } {
+  const names = list?.split(",").map((m) => m.trim()).filter((m) => m !== "");
+  const { metrics, unknown } = resolveMetrics(names);
+  if (unknown.length === 0 && metrics.length > 0) return { ok: true, metrics };
+  return {
+    ok: false,
+    message: `metrics: unknown metric(s): ${unknown.join(", ") || "(none named)"}; known: ${
+      METRICS.join(", ")
+    }`,
+  };
+}

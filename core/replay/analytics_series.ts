@@ -23,7 +23,7 @@ import type { HistoryReader } from "../history/mod.ts";
 import type { Catalog } from "../market/catalog.ts";
 import type { HubAnalyticsOptions } from "../ingest/hub.ts";
 import type { AnalyticsValue, Metric } from "../analytics/engine.ts";
-import type { Delivery } from "../delivery/policy.ts";
+import { silentDelivery } from "../delivery/policy.ts";
 import { createMetrics } from "../server/metrics.ts";
 import { createPipeline, type ReplaySelection } from "./pipeline.ts";
 import { prepareAt } from "./recorded.ts";
@@ -79,17 +79,6 @@ export const utcDayStart = (t: number): number =>
 
 const DEFAULT_LATE_MS = 5_000;
 
-/** Sends nothing: the series has no client. */
-const silentDelivery: Delivery = {
-  send() {},
-  drain() {},
-  setHighWaterMark() {},
-  highWaterMark: () => Infinity,
-  backlogged: () => 0,
-  close() {},
-  stats: { delivered: 0, conflated: 0, slowDisconnects: 0 },
-};
-
 /**
  * Recomputes the analytics of one symbol over `[from, to]` from the recording.
  * @example
@@ -109,7 +98,8 @@ export async function analyticsSeries(
   const warmupFrom = Math.min(query.warmupFrom ?? utcDayStart(from), from);
   const pipeline = createPipeline({
     catalog: deps.catalog,
-    delivery: silentDelivery,
+    // The series has no client.
+    delivery: silentDelivery(),
     limits: { maxFrameBytes: 0, maxSubscriptions: 0, maxClientMessagesPerSecond: 0 },
     analytics: deps.analytics,
     metrics: createMetrics(),

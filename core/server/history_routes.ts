@@ -14,7 +14,7 @@ import { intervalMs } from "../history/mod.ts";
 import { streamEventFrame } from "../protocol/frames.ts";
 import type { Recording } from "./recording.ts";
 import type { HubAnalyticsOptions } from "../ingest/hub.ts";
-import { resolveMetrics } from "../protocol/messages.ts";
+import { metricsFromList } from "../protocol/messages.ts";
 import { analyticsSeries, utcDayStart } from "../replay/analytics_series.ts";
 
 /**
@@ -503,17 +503,8 @@ export function createHistoryRoutes(
     if (!q.ok) return q.response;
     const { exchange, from, to, step, warmup } = q.value;
     if (from > to) return httpError(400, "bad_query", "from is after to (reversed range)");
-    const names = q.value.metrics?.split(",").map((m) => m.trim()).filter((m) => m !== "");
-    const metrics = resolveMetrics(names);
-    if (metrics.unknown.length > 0 || metrics.metrics.length === 0) {
-      return httpError(
-        400,
-        "bad_query",
-        `metrics: unknown metric(s): ${metrics.unknown.join(", ") || "(none named)"}; known: ${
-          resolveMetrics(undefined).metrics.join(", ")
-        }`,
-      );
-    }
+    const metrics = metricsFromList(q.value.metrics);
+    if (!metrics.ok) return httpError(400, "bad_query", metrics.message);
     const warmupFrom = warmup === "day" ? utcDayStart(from) : from - warmup;
     if (to - warmupFrom > HISTORY_LIMITS.maxAnalyticsRangeMs) {
       return httpError(

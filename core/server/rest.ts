@@ -13,7 +13,7 @@ import type { Consolidator } from "../books/consolidated.ts";
 import { MAX_VIEW_DEPTH } from "../books/view.ts";
 import type { Recording } from "./recording.ts";
 import { createHistoryRoutes, HISTORY_ENDPOINTS, type HistorySource } from "./history_routes.ts";
-import { resolveMetrics } from "../protocol/messages.ts";
+import { metricsFromList } from "../protocol/messages.ts";
 import type { AnalyticsValue, Metric } from "../analytics/engine.ts";
 import { consolidatedMicroprice, unifiedFlow } from "../analytics/unified.ts";
 import { bestAsk, bestBid } from "../books/book.ts";
@@ -289,17 +289,8 @@ export function createHttp(
       const q = parseQuery(url, analyticsQuery);
       if (!q.ok) return q.response;
       const { exchange, symbol } = q.value;
-      const names = q.value.metrics?.split(",").map((m) => m.trim()).filter((m) => m !== "");
-      const metrics = resolveMetrics(names);
-      if (metrics.unknown.length > 0 || metrics.metrics.length === 0) {
-        return httpError(
-          400,
-          "bad_query",
-          `metrics: unknown metric(s): ${metrics.unknown.join(", ") || "(none named)"}; known: ${
-            resolveMetrics(undefined).metrics.join(", ")
-          }`,
-        );
-      }
+      const metrics = metricsFromList(q.value.metrics);
+      if (!metrics.ok) return httpError(400, "bad_query", metrics.message);
       if (exchange === undefined) return unifiedAnalytics(symbol, metrics.metrics);
       if (!catalog.exchanges().includes(exchange)) {
         return httpError(404, "unknown_exchange", `exchange "${exchange}" is not configured`);
