@@ -44,7 +44,7 @@ import { createSubscriptions } from "./core/client/_subscriptions.ts";
 export type * from "./core/client/_frames.ts";
 export type { LocalBook } from "./core/client/_local_book.ts";
 export { parseMessage } from "./core/client/_frames.ts";
-export { backoffDelay } from "./core/client/_backoff.ts";
+export { backoffDelay, type BackoffOptions } from "./core/client/_backoff.ts";
 
 /** Options of {@link connect}. */
 export interface ClientOptions {
