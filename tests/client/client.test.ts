@@ -120,3 +120,23 @@ Deno.test("client: a request queued before the socket opens is sent on open; clo
     await gateway.close();
   }
 });
+
+Deno.test("client token: sent as the bearer subprotocol; without it the refused client gives up after maxAttempts", async () => {
+  const key = "client-test-key-0001";
+  const gateway = await gatewayWith([scriptedFeed(SYMBOLS)], { apiKeys: key });
+  const good = connect({ url: wsUrl(gateway.url), token: key });
+  const bad = connect({ url: wsUrl(gateway.url), reconnect: { baseMs: 10, maxAttempts: 2 } });
+  const states: string[] = [];
+  bad.onState((s) => states.push(s));
+  try {
+    const subscribed = await good.subscribe({ symbols: ["BTCUSDT"] });
+    assert.equal(subscribed.type, "subscribed");
+    const err = await bad.subscribe({ symbols: ["BTCUSDT"] }).then(() => undefined, (e) => e);
+    assert.equal(err?.code, "closed", "the pending subscribe is rejected once it gives up");
+    assert.deepEqual(states, ["reconnecting", "closed"], "two retries, then closed");
+  } finally {
+    good.close();
+    bad.close();
+    await gateway.close();
+  }
+});
