@@ -63,6 +63,7 @@ export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
 
 /** The client {@link connect} returns. */
 export interface QuantClient {
+  /** The state. */
   readonly state: ClientState;
   /** Calls `listener` on every state change; returns the unsubscribe function. */
   onState(listener: (state: ClientState) => void): () => void;
@@ -104,6 +105,7 @@ export class ClientError extends Error {
   /** The error frame, when the gateway sent one. */
   readonly frame?: ErrorFrame;
 
+  /** A refused or failed request. */
   constructor(code: string, message: string, frame?: ErrorFrame) {
     super(message);
     this.name = "ClientError";

@@ -7,8 +7,11 @@
 
 /** Reconnect settings; defaults 250 ms, 10 s, unlimited attempts. */
 export interface BackoffOptions {
+  /** First reconnect delay step, ms (default 250). */
   baseMs?: number;
+  /** Largest reconnect delay step, ms (default 10000). */
   capMs?: number;
+  /** Reconnect attempts before giving up (default unlimited). */
   maxAttempts?: number;
 }
 

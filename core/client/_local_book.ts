@@ -9,11 +9,15 @@ import type { BookFrame } from "./_frames.ts";
 
 /** A local book as the client shows it: bids best (highest) first, asks best (lowest) first. */
 export interface LocalBook {
+  /** Exchange id, e.g. `binance`. */
   exchange: string;
+  /** Exchange-native symbol (unified `BASE/QUOTE` on consolidated frames). */
   symbol: string;
   /** `seq` of the last frame applied. */
   seq: number;
+  /** Bid levels, best first. */
   bids: [number, number][];
+  /** Ask levels, best first. */
   asks: [number, number][];
   /** False from a seq break, a `resyncing` status or a reconnect until the next snapshot. */
   synced: boolean;
