@@ -72,10 +72,7 @@ export interface LocalBooks {
  * ```
  */
 export function createLocalBooks(): LocalBooks {
-  const views = new Map<
-    string,
-    BookView & { bidMap: Map<number, number>; askMap: Map<number, number> }
-  >();
+  const views = new Map<string, BookView>();
   const keyOf = (exchange: string, symbol: string, depth: number) =>
     `${exchange}|${symbol}|${depth}`;
   const matches = (v: BookView, exchange: string | undefined, symbol: string) =>
@@ -100,15 +97,15 @@ export function createLocalBooks(): LocalBooks {
           },
           depth: frame.depth,
           unified: frame.unified,
-          bidMap: new Map(),
-          askMap: new Map(),
         };
         views.set(key, view);
       }
       const book = view.book;
       if (frame.snapshot) {
-        view.bidMap = new Map(frame.bids);
-        view.askMap = new Map(frame.asks);
+        book.bids = frame.bids.filter(([, q]) => q > 0).map(([p, q]) => [p, q] as [number, number])
+          .sort((a, b) => b[0] - a[0]);
+        book.asks = frame.asks.filter(([, q]) => q > 0).map(([p, q]) => [p, q] as [number, number])
+          .sort((a, b) => a[0] - b[0]);
       } else if (!book.synced) {
         return { result: "skipped", view };
       } else if (frame.seq !== book.seq + 1) {
@@ -116,14 +113,13 @@ export function createLocalBooks(): LocalBooks {
         return { result: "break", view };
       } else {
         view.raw = frame.raw !== undefined;
-        setLevels(view.bidMap, frame.bids);
-        setLevels(view.askMap, frame.asks);
+        // New arrays per change (a listener may keep the previous ones), updated in place.
+        if (frame.bids.length > 0) book.bids = setLevels(book.bids.slice(), frame.bids, -1);
+        if (frame.asks.length > 0) book.asks = setLevels(book.asks.slice(), frame.asks, 1);
       }
       book.seq = frame.seq;
       book.time = frame.eventTime;
       book.synced = true;
-      book.bids = [...view.bidMap].sort((a, b) => b[0] - a[0]);
-      book.asks = [...view.askMap].sort((a, b) => a[0] - b[0]);
       return { result: "applied", view };
     },
     get(exchange, symbol) {
@@ -153,9 +149,28 @@ export function createLocalBooks(): LocalBooks {
   };
 }
 
-function setLevels(levels: Map<number, number>, changes: readonly [number, number][]): void {
+/**
+ * Applies absolute quantities to `levels`, sorted by price ascending (`order` 1) or descending
+ * (`order` -1): binary search, then replace, insert or (quantity 0) remove.
+ */
+function setLevels(
+  levels: [number, number][],
+  changes: readonly [number, number][],
+  order: 1 | -1,
+): [number, number][] {
   for (const [price, quantity] of changes) {
-    if (quantity === 0) levels.delete(price);
-    else levels.set(price, quantity);
+    let lo = 0;
+    let hi = levels.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((levels[mid][0] - price) * order < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = lo < levels.length && levels[lo][0] === price;
+    if (quantity === 0) {
+      if (found) levels.splice(lo, 1);
+    } else if (found) levels[lo] = [price, quantity];
+    else levels.splice(lo, 0, [price, quantity]);
   }
+  return levels;
 }

@@ -100,3 +100,29 @@ Deno.test("parseMessage: one frame, a batch (array), and garbage", () => {
   assert.deepEqual(parseMessage('[1,{"no":"type"}]'), []);
   assert.deepEqual(parseMessage(new Uint8Array([1])), []);
 });
+
+Deno.test("local book: 2,000 random deltas give the same levels as a plain price → quantity map", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const books = createLocalBooks();
+  const model = { bids: new Map<number, number>(), asks: new Map<number, number>() };
+  books.apply(frame({ snapshot: true, seq: 0 }));
+  for (let seq = 1; seq <= 2000; seq++) {
+    const change = (side: "bids" | "asks") => {
+      const price = side === "bids"
+        ? 90 + Math.floor(random() * 10)
+        : 101 + Math.floor(random() * 10);
+      const quantity = random() < 0.3 ? 0 : Math.ceil(random() * 5);
+      if (quantity === 0) model[side].delete(price);
+      else model[side].set(price, quantity);
+      return [[price, quantity]] as [number, number][];
+    };
+    assert.equal(
+      books.apply(frame({ seq, bids: change("bids"), asks: change("asks") })).result,
+      "applied",
+    );
+  }
+  const book = books.get("binance", "BTCUSDT")!.book;
+  assert.deepEqual(book.bids, [...model.bids].sort((a, b) => b[0] - a[0]));
+  assert.deepEqual(book.asks, [...model.asks].sort((a, b) => a[0] - b[0]));
+});
