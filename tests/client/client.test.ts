@@ -140,3 +140,34 @@ Deno.test("client token: sent as the bearer subprotocol; without it the refused 
     await gateway.close();
   }
 });
+
+Deno.test("client: a gateway restarted on the same port (a new epoch) gets epoch_changed gaps and the client goes on live", async () => {
+  let gateway = await gatewayWith([scriptedFeed(SYMBOLS)]);
+  const port = gateway.port;
+  const client = connect({ url: wsUrl(gateway.url), reconnect: { baseMs: 50, capMs: 200 } });
+  try {
+    const trades: TradeFrame[] = [];
+    const gaps: string[] = [];
+    client.on("trade", (t) => trades.push(t));
+    client.on("gap", (g) => gaps.push(`${g.symbol}:${g.reason}`));
+    const first = await client.subscribe({ symbols: SYMBOLS, raw: false });
+    await waitFor(() => trades.length >= 100, 5000, "100 trades");
+    await gateway.close();
+    const before = trades.length;
+    gateway = await gatewayWith([scriptedFeed(SYMBOLS)], { port });
+    await waitFor(() => trades.length >= before + 20, 10_000, "20 trades from the new gateway");
+    assert.deepEqual(gaps.sort(), SYMBOLS.map((s) => `${s}:epoch_changed`).sort());
+    // Positions start over in the new epoch: without forgetting the old ones, every new frame
+    // would look like a duplicate and be dropped.
+    assertConsecutive(trades.slice(before));
+    assert.ok(
+      trades[before].pos! < trades[before - 1].pos!,
+      `the first trade of the new epoch is taken though its pos (${trades[before].pos}) is below ` +
+        `the last one of the old epoch (${trades[before - 1].pos})`,
+    );
+    assert.ok(first.epoch !== undefined);
+  } finally {
+    client.close();
+    await gateway.close();
+  }
+});
