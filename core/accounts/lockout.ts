@@ -18,8 +18,8 @@ export interface LockoutOptions {
 
 /** The lockout. */
 export interface Lockout {
-  /** 0 when `username` from `ip` may try now, else ms until it may. */
-  retryAfterMs(username: string, ip: string): number;
+  /** 0 when `username` from `ip` may try now, else ms until it may (`ip` undefined: the username only). */
+  retryAfterMs(username: string, ip: string | undefined): number;
   /** Records a failed attempt. */
   failed(username: string, ip: string): void;
   /** A successful sign-in clears the username's failures (not the IP's). */
@@ -53,7 +53,7 @@ export function createLockout(store: AccountsStore, options: LockoutOptions = {}
   return {
     retryAfterMs(username, ip) {
       const at = now();
-      return Math.max(wait("username", username, at), wait("ip", ip, at));
+      return Math.max(wait("username", username, at), ip === undefined ? 0 : wait("ip", ip, at));
     },
     failed(username, ip) {
       const at = now();

@@ -189,7 +189,12 @@ export function createAccountRoutes(deps: AccountRoutesDeps): AccountRoutes {
   const signin = async (req: Request, url: URL, ip: string) => {
     const body = await readBody(req, signinBody);
     if (body instanceof Response) return body;
-    const wait = lockout.retryAfterMs(body.username, ip);
+    // Loopback is exempt from the per-IP count like from every per-IP limit (IP_LIMIT_LOOPBACK):
+    // behind a reverse proxy on the same host every client would share one lock.
+    const wait = lockout.retryAfterMs(
+      body.username,
+      deps.limitLoopback || !isLoopback(ip) ? ip : undefined,
+    );
     if (wait > 0) {
       return refuse(429, "locked", "too many failed sign-ins; try again later", {
         "retry-after": String(Math.ceil(wait / 1000)),

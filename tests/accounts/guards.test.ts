@@ -1,17 +1,20 @@
 import assert from "node:assert/strict";
 import { gatewayWith, scriptedFeed } from "../helpers.ts";
 import { browser } from "./_browser.ts";
+import { ERROR_CODES } from "../../core/protocol/messages.ts";
 
 const ADMIN = { username: "root", password: "root-passphrase-1" };
 
 async function withGateway(
   fn: (base: string, dir: string) => Promise<void>,
   admin = true,
+  overrides: Record<string, unknown> = {},
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "accounts-guards-" });
   const gateway = await gatewayWith([scriptedFeed(["BTCUSDT"])], {
     accountsDb: `${dir}/accounts.sqlite`,
     ...(admin ? { adminUser: ADMIN.username, adminPassword: ADMIN.password } : {}),
+    ...overrides,
   });
   try {
     await fn(gateway.url, dir);
@@ -33,11 +36,26 @@ Deno.test("lockout: after 5 failures a username is locked (429 + Retry-After), e
     assert.equal(right.body.error.code, "locked");
     const retryAfter = Number(right.headers.get("retry-after"));
     assert.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
-    // The same IP is locked for other usernames too (5 failures per IP).
+    // Loopback (a reverse proxy on the same host) is not locked per IP by default.
     const other = await browser(base).signIn("someone-else", "any-password");
-    assert.equal(other.status, 429);
-    assert.equal(other.body.error.code, "locked");
+    assert.equal(other.status, 401);
   });
+});
+
+Deno.test("lockout: 5 failures from one IP lock every username from it", async () => {
+  await withGateway(
+    async (base) => {
+      for (let i = 1; i <= 5; i++) {
+        assert.equal((await browser(base).signIn(`user-${i}`, "any-password")).status, 401);
+      }
+      const right = await browser(base).signIn(ADMIN.username, ADMIN.password);
+      assert.equal(right.status, 429);
+      assert.equal(right.body.error.code, "locked");
+      assert.ok(Number(right.headers.get("retry-after")) > 0);
+    },
+    true,
+    { ipLimitLoopback: true },
+  );
 });
 
 Deno.test("hostile input gets a 4xx JSON error, never a crash", async () => {
@@ -151,6 +169,7 @@ Deno.test("hostile input gets a 4xx JSON error, never a crash", async () => {
       const res = await admin.send(method, path, body, options);
       assert.equal(res.status, status, `${what}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.code, code, what);
+      assert.ok(code in ERROR_CODES, `${code} is documented`);
       assert.match(res.headers.get("content-type") ?? "", /application\/json/, what);
     }
     const sqlish = await browser(base).signIn("root' --", ADMIN.password);
