@@ -89,3 +89,26 @@ Deno.test("store: migrations run once; a reopened file keeps its rows", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task user: adds an admin whose password then verifies; refuses unknown plans", async () => {
+  const { runUserCli } = await import("../../core/tools/user_cli.ts");
+  const dir = await Deno.makeTempDir();
+  const env = { ACCOUNTS_DB: `${dir}/a.sqlite`, PLANS: '{"gold":{}}' };
+  const quiet = { log: console.log, error: console.error };
+  console.log = console.error = () => {};
+  try {
+    const pw = () => Promise.resolve("cli-passphrase");
+    assert.equal(await runUserCli(["add", "bob", "--admin", "--plan", "gold"], env, pw), 0);
+    assert.equal(await runUserCli(["add", "carl", "--plan", "tin"], env, pw), 2);
+    assert.equal(await runUserCli(["add", "dave"], env, () => Promise.resolve("short")), 2);
+    const store = openAccountsStore(env.ACCOUNTS_DB);
+    const bob = store.getUser("bob")!;
+    assert.deepEqual([bob.admin, bob.plan], [true, "gold"]);
+    assert.equal(await verifyPassword("cli-passphrase", bob.passwordHash), true);
+    assert.deepEqual(store.listUsers().map((u) => u.username), ["bob"]);
+    store.close();
+  } finally {
+    Object.assign(console, quiet);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
