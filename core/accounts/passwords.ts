@@ -1,6 +1,6 @@
 /**
  * Password hashing with scrypt (memory-hard, `node:crypto`): N = 2^15, r = 8, p = 1 (32 MiB and
- * about 100 ms per hash on one core), a random 16-byte salt per password, a 32-byte hash,
+ * about 200 ms per hash on a shared 2-core machine), a random 16-byte salt per password, a 32-byte hash,
  * compared in constant time. The parameters are stored with each hash
  * (`scrypt$N$r$p$salt$hash`, base64url), so they can be raised later without breaking old ones.
  * @module
