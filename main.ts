@@ -145,6 +145,13 @@ export async function main(args: string[]): Promise<number> {
       log.info("DEMO: recording into the temporary folder {dir} (set RECORD_DIR to choose one)", {
         dir: dir.path,
       });
+      // Accounts too: a fresh database beside the recording, gone with the folder.
+      if (core.accountsDb === undefined) {
+        core.accountsDb = `${dir.path}/accounts.sqlite`;
+        log.info("DEMO: accounts in {path} (set ACCOUNTS_DB to choose one)", {
+          path: core.accountsDb,
+        });
+      }
     } else log.warning("DEMO: recording off: {reason}", { reason: dir.reason });
   } else if (core.recordDir !== undefined) {
     const denied = await missingPermissions(core.recordDir);

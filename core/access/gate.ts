@@ -17,7 +17,7 @@ import {
   presentedKey,
   type Principal,
 } from "./keys.ts";
-import { createConcurrencyLimiter, createRateLimiter } from "./limits.ts";
+import { createConcurrencyLimiter, createMinuteCounter, createRateLimiter } from "./limits.ts";
 import { httpError } from "../server/rest.ts";
 
 /** Routes anyone may read, key or not. */
@@ -62,6 +62,8 @@ export interface AccessGate {
   /** Adds CORS headers to a response for an allowed `Origin`. */
   /** Adds CORS headers for `origin` (read before the request was handed on: an upgraded request can no longer be read). */
   cors(origin: string | null, res: Response): Response;
+  /** What a keyed principal uses now: WebSocket connections held, REST requests this minute. */
+  usage(id: string): { connections: number; restThisMinute: number };
 }
 
 /** True for 127.0.0.0/8 and ::1 (also IPv4-mapped). */
@@ -79,6 +81,7 @@ export function createAccessGate(
   const connectBuckets = createRateLimiter(60_000);
   const failBuckets = createRateLimiter(60_000);
   const connections = createConcurrencyLimiter();
+  const restThisMinute = createMinuteCounter();
   const origins = config.allowedOrigins;
 
   const anonymousPlan: Plan = {
@@ -162,6 +165,7 @@ export function createAccessGate(
             "www-authenticate": 'Bearer realm="quant-saas"',
           });
       }
+      if (who.keyed) restThisMinute.add(who.id, now());
       if (exempt(who, ip)) return undefined;
       const taken = restBuckets.take(who.id, who.plan.restPerMinute, now());
       if (!taken.ok) {
@@ -238,6 +242,11 @@ export function createAccessGate(
         },
       };
     },
+
+    usage: (id) => ({
+      connections: connections.held(id),
+      restThisMinute: restThisMinute.get(id, now()),
+    }),
 
     preflight(req) {
       if (req.method !== "OPTIONS" || !req.headers.has("access-control-request-method")) {

@@ -80,6 +80,8 @@ export interface KeyStore {
   readonly hasAdmin: boolean;
   /** The principal of a presented key, or undefined if no stored key matches. */
   lookup(key: string): Promise<Principal | undefined>;
+  /** The plans by name (`default` always among them), when the store knows them. */
+  readonly plans?: Readonly<Record<string, Plan>>;
 }
 
 /** Hex SHA-256 of a key, as stored in the auth file (`deno eval` one-liner in the docs). */
@@ -179,6 +181,7 @@ export async function createKeyStore(sources: AuthSources): Promise<KeyStore> {
   return {
     required: keys.length > 0,
     hasAdmin: keys.some((k) => k.admin),
+    plans,
     async lookup(key) {
       if (key.length === 0 || key.length > 256) return undefined;
       const hash = fromHex(await hashKey(key));

@@ -74,3 +74,45 @@ export function createConcurrencyLimiter(): ConcurrencyLimiter {
     held: (id) => counts.get(id) ?? 0,
   };
 }
+
+/** Counts events per id in the current clock minute (older minutes are forgotten). */
+export interface MinuteCounter {
+  /** Counts one event for `id`. */
+  add(id: string, now: number): void;
+  /** Events of `id` in the minute of `now`. */
+  get(id: string, now: number): number;
+}
+
+/**
+ * Creates a per-minute counter; it holds the ids of one minute only.
+ *
+ * @example
+ * ```ts
+ * import { createMinuteCounter } from "./limits.ts";
+ *
+ * const rest = createMinuteCounter();
+ * rest.add("acct:k1", 60_000);
+ * console.log(rest.get("acct:k1", 61_000), rest.get("acct:k1", 120_000)); // 1 0
+ * ```
+ */
+export function createMinuteCounter(): MinuteCounter {
+  let minute = -1;
+  let counts = new Map<string, number>();
+  const roll = (now: number) => {
+    const m = Math.floor(now / 60_000);
+    if (m !== minute) {
+      minute = m;
+      counts = new Map();
+    }
+  };
+  return {
+    add(id, now) {
+      roll(now);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    },
+    get(id, now) {
+      roll(now);
+      return counts.get(id) ?? 0;
+    },
+  };
+}

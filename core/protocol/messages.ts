@@ -55,6 +55,24 @@ export const ERROR_CODES = {
   order_rate_limited: "Paper trading: more order actions per second than the plan allows.",
   too_many_open_orders: "Paper trading: more open orders than the plan allows.",
   no_route: "Paper trading: no venue can fill any of the routed order.",
+  bad_credentials: "Accounts: wrong username or password (HTTP 401).",
+  locked:
+    "Accounts: too many failed sign-ins for this username or IP; retry after Retry-After (HTTP 429).",
+  csrf: "Accounts: the x-csrf-token header is missing or wrong (HTTP 403).",
+  accounts_off:
+    "Accounts are off on this gateway (no ACCOUNTS_DB) (HTTP 404, or 401 for the session).",
+  too_large: "The request body is over its size limit (HTTP 413).",
+  unsupported_media_type:
+    "The request body must be JSON with Content-Type: application/json (HTTP 415).",
+  not_found: "No such route (HTTP 404).",
+  method_not_allowed: "The route does not take this method; see Allow (HTTP 405).",
+  user_exists: "Accounts: a user with this name exists (HTTP 409).",
+  unknown_user: "Accounts: no such user (HTTP 404).",
+  unknown_plan: "Accounts: no plan with this name is configured (HTTP 400).",
+  unknown_key: "Accounts: no such active API key (HTTP 404).",
+  too_many_keys: "Accounts: the user holds the most active keys allowed (HTTP 409).",
+  last_admin: "Accounts: the last admin cannot lose admin rights or be disabled (HTTP 409).",
+  revoked: "The connection's API key was revoked (WebSocket close 1008 with this reason).",
 } as const;
 
 /** One of {@link ERROR_CODES}. */

@@ -147,6 +147,11 @@ export interface Admission {
    * line, close, `onGone`. Used by the delivery policy, the memory budget and sessions.
    */
   disconnect(client: Client, code: number, reason: string, detail?: string): void;
+  /**
+   * Closes every connection of a principal (its key was revoked or its owner disabled) with
+   * `code` and `reason`; returns how many.
+   */
+  closePrincipal(id: string, code: number, reason: string, detail?: string): number;
   /** Refuses new connections from now on and closes every connection (1001 or `onShutdown`). */
   shutdown(): void;
   /** True for a 101 response made by {@link admit}. */
@@ -338,6 +343,16 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           (exchange === undefined || exchangeAllowed(access, exchange)),
         close: (code, reason, detail) => disconnect(client, code, reason, detail),
       };
+    },
+
+    closePrincipal(id, code, reason, detail) {
+      let n = 0;
+      for (const client of [...hooks.keys()]) {
+        if (client.access?.principal !== id || client.closing) continue;
+        disconnect(client, code, reason, detail);
+        n++;
+      }
+      return n;
     },
 
     shutdown() {

@@ -173,6 +173,18 @@ export const coreConfigSchema = z.object({
   edgeLingerSeconds: z.coerce.number().int().min(0).max(86_400).default(30),
   /** A recording folder this node reads but never writes (an edge reading the recorder's folder). */
   replayDir: z.string().min(1).refine((s) => !s.includes("\0"), "no NUL in a path").optional(),
+  // --- Accounts (issue #16): users, sessions and API keys in one SQLite file.
+  /** The accounts database file; unset = accounts off (`--demo`: in its temporary folder). */
+  accountsDb: z.string().min(1).refine((s) => !s.includes("\0"), "no NUL in a path").optional(),
+  /** The first admin, created at start when missing (needs ADMIN_PASSWORD and ACCOUNTS_DB). */
+  adminUser: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$/, "3 to 32 letters, digits, _ . -")
+    .optional(),
+  /** The first admin's password (8 to 256 characters). Secret: never logged. */
+  adminPassword: z.string().min(8).max(256).optional(),
+  /** A browser session unused this long ends, minutes. */
+  sessionIdleMinutes: z.coerce.number().int().min(1).max(43_200).default(60),
+  /** A browser session ends this long after sign-in whatever its use, hours. */
+  sessionMaxHours: z.coerce.number().int().min(1).max(8_760).default(12),
 });
 
 /** Validated core configuration. */
@@ -240,6 +252,11 @@ const ENV: Record<keyof CoreConfig, string> = {
   leaseTtlMs: "LEASE_TTL_MS",
   edgeLingerSeconds: "EDGE_LINGER_SECONDS",
   replayDir: "REPLAY_DIR",
+  accountsDb: "ACCOUNTS_DB",
+  adminUser: "ADMIN_USER",
+  adminPassword: "ADMIN_PASSWORD",
+  sessionIdleMinutes: "SESSION_IDLE_MINUTES",
+  sessionMaxHours: "SESSION_MAX_HOURS",
 };
 
 /** Setting name → command-line flag. */

@@ -38,6 +38,8 @@ import { type Recording, startRecording } from "./recording.ts";
 import type { HistorySource } from "./history_routes.ts";
 import { createVpinCalibrationStore, startVpinCalibrator } from "./vpin_calibrator.ts";
 import type { HubAnalyticsOptions } from "../ingest/hub.ts";
+import { type Accounts, openAccounts } from "../accounts/open.ts";
+import { type AccountRoutes, accountsOffRoutes, createAccountRoutes } from "../accounts/routes.ts";
 
 /** A running gateway. */
 export interface Gateway {
@@ -185,7 +187,10 @@ const processEpoch = () => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 /** Starts a gateway and resolves once it listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
-  const store = await loadKeyStore(config);
+  const configuredKeys = await loadKeyStore(config);
+  // Accounts (ACCOUNTS_DB): users' keys join the configured ones.
+  const accounts = await loadAccounts(config, configuredKeys);
+  const store = accounts?.keys ?? configuredKeys;
   const gate = createAccessGate(store, config);
   const log = getLogger(["quant-saas", "gateway"]);
   const startedAt = Date.now();
@@ -429,6 +434,37 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   });
 
+  // --- /api/auth and /api/admin (issue #16): sessions, not API keys, authenticate these ---
+  const accountRoutes: AccountRoutes = accounts
+    ? createAccountRoutes({
+      store: accounts.store,
+      keys: store,
+      plans: accounts.keys.plans,
+      sessions: accounts.sessions,
+      lockout: accounts.lockout,
+      usage: (principal) => {
+        let subscriptionCount = 0;
+        for (const client of clients) {
+          if (client.access?.principal === principal) {
+            subscriptionCount += subscriptions.count(client);
+          }
+        }
+        return {
+          ...gate.usage(principal),
+          subscriptions: subscriptionCount,
+          paperOpenOrders: paper?.desk.orders(`key:${principal}`, true).length ?? 0,
+        };
+      },
+      closeConnections: (principal) =>
+        admission.closePrincipal(principal, 1008, "revoked", "the API key was revoked"),
+      allowedOrigins: config.allowedOrigins,
+      ipPerMinute: config.ipRestPerMinute,
+      limitLoopback: config.ipLimitLoopback,
+      log: getLogger(["quant-saas", "accounts"]),
+    })
+    : accountsOffRoutes(store);
+  // --- end accounts ---
+
   let shuttingDown = false;
   /** `/ws`: admitted like every WebSocket endpoint, then a session of our protocol. */
   const upgrade = async (req: Request, url: URL, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
@@ -536,6 +572,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const origin = req.headers.get("origin");
     const preflight = gate.preflight(req);
     if (preflight) return preflight;
+    if (/^\/api\/(auth|admin)(\/|$)/.test(url.pathname)) {
+      return gate.cors(origin, await accountRoutes(req, url, info.remoteAddr.hostname));
+    }
     for (const ext of options.extensions ?? []) {
       if (url.pathname === ext.prefix || url.pathname.startsWith(ext.prefix + "/")) {
         return toExtension(ext, req, url, info, origin);
@@ -590,6 +629,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const ext of options.extensions ?? []) await ext.close?.();
       await calibrator?.close();
       await recording?.close();
+      accounts?.close();
       delivery.close();
       clearInterval(budgetTimer);
       clearInterval(recentSweep);
@@ -667,4 +707,44 @@ async function loadKeyStore(config: CoreConfig): Promise<KeyStore> {
     { admin: store.hasAdmin },
   );
   return store;
+}
+
+/**
+ * Opens the accounts database (ACCOUNTS_DB) and creates the first admin (ADMIN_USER,
+ * ADMIN_PASSWORD) if missing; undefined when accounts are off. The password is never logged.
+ */
+async function loadAccounts(config: CoreConfig, base: KeyStore): Promise<Accounts | undefined> {
+  const log = getLogger(["quant-saas", "accounts"]);
+  if ((config.adminUser === undefined) !== (config.adminPassword === undefined)) {
+    throw new AuthConfigError("ADMIN_USER and ADMIN_PASSWORD go together");
+  }
+  if (config.accountsDb === undefined) {
+    if (config.adminUser !== undefined) {
+      throw new AuthConfigError("ADMIN_USER needs ACCOUNTS_DB (the accounts database file)");
+    }
+    return undefined;
+  }
+  let accounts: Accounts;
+  try {
+    accounts = await openAccounts({
+      path: config.accountsDb,
+      base,
+      adminUser: config.adminUser,
+      adminPassword: config.adminPassword,
+      sessionIdleMs: config.sessionIdleMinutes * 60_000,
+      sessionMaxMs: config.sessionMaxHours * 3_600_000,
+    });
+  } catch (err) {
+    throw new AuthConfigError(
+      `cannot open ACCOUNTS_DB ${config.accountsDb}: ${err instanceof Error ? err.message : err}` +
+        " (grant --allow-read and --allow-write for that file and its folder)",
+    );
+  }
+  log.info("accounts in {path}: {users} users, {keys} active keys{created}", {
+    path: config.accountsDb,
+    users: accounts.store.userCount(),
+    keys: accounts.store.activeKeyCount(),
+    created: accounts.createdAdmin ? ` (admin ${config.adminUser} created)` : "",
+  });
+  return accounts;
 }
