@@ -59,6 +59,8 @@ export interface DeskOptions {
   send(owner: string, text: string): void;
   /** The clock of rate limits and book staleness: the wall clock live, the replay's clock in a replay. */
   now(): number;
+  /** Sees every order and fill report (metrics). */
+  observe?: (report: VenueReport) => void;
   /** Books older than this are left out of a route (ms); default 10,000. */
   maxBookAgeMs?: number;
   /** Orders and fills kept per owner for `GET /api/paper/orders|fills`; default 1,000 each. */
@@ -202,6 +204,7 @@ export function createDesk(options: DeskOptions): Desk {
 
   /** Order reports: holds, fills into the account, history, route progress, frames. */
   const onReport = (ownerId: string, report: VenueReport, rules: VenueRules) => {
+    options.observe?.(report);
     const owner = owners.get(ownerId);
     if (!owner) return;
     if (report.type === "reject") {

@@ -332,7 +332,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const feedListeners = new Set<(info: FeedInfo) => void>();
   // Paper trading (issue #15): simulated venues on the live books; nothing reaches an exchange.
   const paper = config.paperEnabled
-    ? paperOver(config, catalog, books, delivery, Date.now)
+    ? paperOver(config, catalog, books, delivery, Date.now, false, metrics)
     : undefined;
   // Venue time moves on in a quiet market too: orders whose simulated latency has passed reach
   // their venue, and a passive route's wait ends.

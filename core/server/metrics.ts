@@ -26,6 +26,10 @@ export interface Metrics {
   bookResyncs: Counter<"exchange" | "symbol">;
   /** Trade gaps reported (ids that could not be backfilled), by exchange. */
   tradeGaps: Counter<"exchange">;
+  /** Simulated (paper) orders reaching an end state, by exchange and status. */
+  paperOrders: Counter<"exchange" | "status">;
+  /** Simulated (paper) fills, by exchange and liquidity. */
+  paperFills: Counter<"exchange" | "liquidity">;
   /** Feed batches lost between a Worker and the hub (must stay 0). */
   hubLost: Counter<"exchange">;
   /** Slow clients disconnected. */
@@ -133,6 +137,19 @@ export function createMetrics(): Metrics {
       name: "quant_trade_gaps_total",
       help: "Trade id gaps that could not be backfilled",
       labelNames: ["exchange"],
+      registers,
+    }),
+    paperOrders: new Counter({
+      name: "quant_paper_orders_total",
+      help:
+        "Simulated (paper) orders that ended, by status (filled, cancelled, rejected); none reached an exchange",
+      labelNames: ["exchange", "status"],
+      registers,
+    }),
+    paperFills: new Counter({
+      name: "quant_paper_fills_total",
+      help: "Simulated (paper) fills by liquidity (maker, taker); none on an exchange",
+      labelNames: ["exchange", "liquidity"],
       registers,
     }),
     hubLost: new Counter({

@@ -23,6 +23,7 @@ import type { Books } from "../books/books.ts";
 import type { Catalog } from "../market/catalog.ts";
 import type { CoreConfig } from "./config.ts";
 import { createDesk } from "../paper/desk.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** Paper trading as the gateway serves it. */
 export interface PaperService {
@@ -279,6 +280,7 @@ export function paperOver(
   delivery: Delivery,
   now: () => number,
   scheduled = false,
+  metrics?: Pick<Metrics, "paperOrders" | "paperFills">,
 ): { desk: Desk; service: PaperService } {
   const service = createPaperService({
     desk: () => desk,
@@ -300,6 +302,18 @@ export function paperOver(
     balances: config.paperBalances,
     send: service.send,
     now,
+    observe: metrics && ((report) => {
+      if (report.type === "fill") {
+        metrics.paperFills.inc({
+          exchange: report.fill.exchange,
+          liquidity: report.fill.liquidity,
+        });
+      } else if (
+        report.type === "order" && ["filled", "cancelled", "rejected"].includes(report.order.status)
+      ) {
+        metrics.paperOrders.inc({ exchange: report.order.exchange, status: report.order.status });
+      }
+    }),
   });
   return { desk, service };
 }

@@ -80,6 +80,16 @@ Deno.test("paper over /ws: a market buy fills at the best ask of /api/book, with
       Math.abs(balances.USDT.free - (100_000 - askPrice * quantity * 1.001)) < 1e-6,
       `USDT ${balances.USDT.free}`,
     );
+    // Counted as simulated in /metrics.
+    const metricsText = await (await fetch(`${gateway.url}/metrics`)).text();
+    assert.match(
+      metricsText,
+      /quant_paper_fills_total\{exchange="binance",liquidity="taker"\} 1/,
+    );
+    assert.match(
+      metricsText,
+      /quant_paper_orders_total\{exchange="binance",status="filled"\} 1/,
+    );
     // The market data clients see did not change: the book is still the emulator's.
     const after =
       (await getJson(gateway, "/api/book?exchange=binance&symbol=BTCUSDT&depth=5")).body;
