@@ -31,6 +31,9 @@ const BASE = [
   "plugins/",
   "--include",
   "core/history/writer_worker.ts",
+  // The web app, built by core/tools/build_app.ts (the task builds it first).
+  "--include",
+  "app/dist/",
 ];
 
 /** Where `--demo` records (main.ts: `<TMPDIR or /tmp>/quant-saas-demo`). */
