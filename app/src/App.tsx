@@ -3,10 +3,10 @@
  * pickers in the unified symbol space, and the tab bar of the five views (hash-routed,
  * arrow keys move between tabs).
  */
-import { type KeyboardEvent, useEffect, useMemo, useState } from "react";
+import { type KeyboardEvent, useEffect, useState } from "react";
 import type { QuantClient } from "./client_adapter.ts";
 import { getJson } from "./api.ts";
-import { type SymbolsAnswer, symbolSpace } from "./markets.ts";
+import { defaultSelection, type SymbolSpace } from "./markets.ts";
 import { Markets } from "./views/Markets.tsx";
 import { Analytics } from "./views/Analytics.tsx";
 import { Paper } from "./views/Paper.tsx";
@@ -42,10 +42,10 @@ interface Info {
  * createRoot(el).render(<App client={connect({ url })} />);
  * ```
  */
-export function App({ client }: { client: QuantClient }) {
+export function App({ client, symbols }: { client: QuantClient; symbols: Promise<SymbolSpace> }) {
   const [tab, setTab] = useState<TabId>(tabFromHash);
   const [state, setState] = useState(client.state);
-  const [answer, setAnswer] = useState<SymbolsAnswer>();
+  const [space, setSpace] = useState<SymbolSpace>();
   const [info, setInfo] = useState<Info>();
   const [unified, setUnified] = useState<string>();
   const [exchange, setExchange] = useState<string>();
@@ -57,19 +57,20 @@ export function App({ client }: { client: QuantClient }) {
     return () => removeEventListener("hashchange", on);
   }, []);
   useEffect(() => {
-    getJson<SymbolsAnswer>("/api/symbols").then(setAnswer, (e: Error) => setError(e.message));
+    symbols.then((s) => {
+      const first = defaultSelection(s);
+      setSpace(s);
+      setUnified(first?.unified);
+      setExchange(first?.exchange);
+    }, (e: Error) => setError(e.message));
     getJson<Info>("/").then(setInfo, () => {});
-  }, []);
-  const space = useMemo(() => (answer ? symbolSpace(answer) : undefined), [answer]);
-  useEffect(() => {
-    if (!space || unified) return;
-    const u = space.unified.includes("BTC/USDT") ? "BTC/USDT" : space.unified[0];
-    setUnified(u);
-  }, [space, unified]);
+  }, [symbols]);
   const venues = space && unified ? space.exchangesOf(unified) : [];
-  useEffect(() => {
-    if (venues.length && (!exchange || !venues.includes(exchange))) setExchange(venues[0]);
-  }, [venues.join(), exchange]);
+  const pickUnified = (u: string) => {
+    setUnified(u);
+    const v = space?.exchangesOf(u) ?? [];
+    if (!exchange || !v.includes(exchange)) setExchange(v[0]);
+  };
   const native = space && unified && exchange ? space.native(exchange, unified) : undefined;
   useEffect(() => expose("app", { tab, exchange, unified, native, connection: state }), [
     tab,
@@ -109,7 +110,7 @@ export function App({ client }: { client: QuantClient }) {
             <select
               data-testid="symbol-picker"
               value={unified ?? ""}
-              onChange={(e) => setUnified(e.target.value)}
+              onChange={(e) => pickUnified(e.target.value)}
             >
               {space?.unified.map((u) => <option key={u} value={u}>{u}</option>)}
             </select>
@@ -157,7 +158,7 @@ export function App({ client }: { client: QuantClient }) {
         {ready && tab === "paper" && (
           <Paper client={client} exchange={exchange} unified={unified} native={native} />
         )}
-        {tab === "operations" && <Operations client={client} />}
+        {tab === "operations" && <Operations client={client} space={space} />}
         {tab === "accounts" && <Accounts />}
       </main>
       <footer className="foot">

@@ -59,3 +59,12 @@ export function symbolSpace(answer: SymbolsAnswer): SymbolSpace {
     native: (e, u) => byName.get(u)?.get(e)?.symbol ?? u,
   };
 }
+
+/** The selection the app opens on: BTC/USDT (else the first name) on its first exchange. */
+export function defaultSelection(
+  space: SymbolSpace,
+): { unified: string; exchange: string } | undefined {
+  const unified = space.unified.includes("BTC/USDT") ? "BTC/USDT" : space.unified[0];
+  const exchange = unified ? space.exchangesOf(unified)[0] : undefined;
+  return unified && exchange ? { unified, exchange } : undefined;
+}

@@ -35,8 +35,9 @@ export interface BuildResult {
   sourceHash: string;
   /** Asset paths under `/app/` (e.g. `assets/main-AB12.js`). */
   js: string;
+  boot: string;
   css: string;
-  /** Bytes of the JavaScript, raw and gzip'd (level 9). */
+  /** Bytes of all the JavaScript, raw and gzip'd (level 9). */
   jsBytes: number;
   gzipBytes: number;
 }
@@ -113,6 +114,7 @@ export async function buildApp(
   await ensurePackages();
   const result = await esbuild.build({
     entryPoints: {
+      boot: join(APP_DIR, "src", "boot.ts"),
       main: join(APP_DIR, "src", "main.tsx"),
       styles: join(APP_DIR, "src", "styles.css"),
     },
@@ -134,21 +136,23 @@ export async function buildApp(
   await esbuild.stop();
   await Deno.remove(DIST_DIR, { recursive: true }).catch(() => {});
   await Deno.mkdir(join(DIST_DIR, "assets"), { recursive: true });
-  let js = "", css = "", jsBytes = 0, gzipBytes = 0;
+  let js = "", boot = "", css = "", jsBytes = 0, gzipBytes = 0;
   for (const file of result.outputFiles) {
     await Deno.writeFile(file.path, file.contents);
     const rel = relative(DIST_DIR, file.path).replaceAll("\\", "/");
     if (rel.endsWith(".js")) {
-      js = rel;
-      jsBytes = file.contents.length;
-      gzipBytes = gzipSync(file.contents, { level: 9 }).length;
+      if (rel.startsWith("assets/boot-")) boot = rel;
+      else js = rel;
+      jsBytes += file.contents.length;
+      gzipBytes += gzipSync(file.contents, { level: 9 }).length;
     } else if (rel.endsWith(".css")) css = rel;
   }
   const html = (await Deno.readTextFile(join(APP_DIR, "index.html")))
+    .replace("%BOOT%", `/app/${boot}`)
     .replace("%JS%", `/app/${js}`)
     .replace("%CSS%", `/app/${css}`);
   await Deno.writeTextFile(join(DIST_DIR, "index.html"), html);
-  const built: BuildResult = { built: true, sourceHash: hash, js, css, jsBytes, gzipBytes };
+  const built: BuildResult = { built: true, sourceHash: hash, js, boot, css, jsBytes, gzipBytes };
   await Deno.writeTextFile(join(DIST_DIR, "build.json"), JSON.stringify(built, null, 2) + "\n");
   if (!options.quiet) {
     console.log(

@@ -14,7 +14,7 @@ import {
   type UTCTimestamp,
 } from "lightweight-charts";
 import type { QuantClient } from "../client_adapter.ts";
-import { getJson } from "../api.ts";
+import { type KlinesAnswer, loadKlines } from "../history.ts";
 import { expose } from "../debug.ts";
 import { chartTheme } from "./theme.ts";
 
@@ -37,20 +37,6 @@ export interface Bar {
   close: number;
   volume: number;
 }
-
-interface KlinesAnswer {
-  klines: {
-    openTime: number;
-    open: number;
-    high: number;
-    low: number;
-    close: number;
-    volume: number;
-  }[];
-}
-
-/** Bars of history shown at most. */
-const HISTORY_BARS = 300;
 
 /** Props of {@link CandleChart}. */
 export interface CandleChartProps {
@@ -151,18 +137,9 @@ export function CandleChart(props: CandleChartProps) {
         volume: Number(f.volume),
       });
     });
-    const now = Date.now();
-    const from = Math.floor((now - ms * HISTORY_BARS) / ms) * ms;
-    const q = new URLSearchParams({
-      exchange,
-      symbol,
-      interval,
-      from: String(from),
-      to: String(now),
-    });
     let cancelled = false;
-    getJson<KlinesAnswer>(`/api/history/klines?${q}`).then(
-      (answer) => {
+    loadKlines(exchange, symbol, interval, ms).then(
+      (answer: KlinesAnswer) => {
         if (cancelled) return;
         const data: CandlestickData[] = answer.klines.map((k) => ({
           time: (k.openTime / 1000) as UTCTimestamp,

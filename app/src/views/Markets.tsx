@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 import type { QuantClient } from "../client_adapter.ts";
 import { useSubscription } from "../hooks.ts";
 import { CandleChart, INTERVALS } from "../components/CandleChart.tsx";
+import { DEFAULT_INTERVAL } from "../boot.ts";
 import { DepthChart, Ladder, useLocalBook } from "../components/Ladder.tsx";
 import { clock, fmt, priceDigits } from "../format.ts";
 
@@ -34,7 +35,7 @@ interface TapeTrade {
  * ```
  */
 export function Markets({ client, exchange, unified, native }: MarketsProps) {
-  const [interval, setChartInterval] = useState("1s");
+  const [interval, setChartInterval] = useState(DEFAULT_INTERVAL);
   useSubscription(client, {
     symbols: [native],
     exchanges: [exchange],

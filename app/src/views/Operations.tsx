@@ -5,7 +5,8 @@
  */
 import { useEffect, useState } from "react";
 import type { QuantClient } from "../client_adapter.ts";
-import { usePolled } from "../hooks.ts";
+import { usePolled, useSubscription } from "../hooks.ts";
+import type { SymbolSpace } from "../markets.ts";
 import { expose } from "../debug.ts";
 import { ago, clock, fmt } from "../format.ts";
 
@@ -56,6 +57,21 @@ export interface Health {
   }[];
 }
 
+/**
+ * Records a feed state seen (from `/health` or a status frame) in `window.__qs.ops`: the current
+ * state per exchange and the sequence of distinct states seen since the page opened.
+ */
+function remember(exchange: string, state: string): void {
+  const w = globalThis as unknown as {
+    __qs?: { ops?: { feeds?: Record<string, string>; seen?: Record<string, string[]> } };
+  };
+  const ops = w.__qs?.ops ?? {};
+  const seen = { ...(ops.seen ?? {}) };
+  const list = seen[exchange] ?? [];
+  if (list.at(-1) !== state) seen[exchange] = [...list, state];
+  expose("ops", { feeds: { ...(ops.feeds ?? {}), [exchange]: state }, seen });
+}
+
 interface StatusEvent {
   time: number;
   exchange?: string;
@@ -69,14 +85,23 @@ interface StatusEvent {
  *
  * @example
  * ```tsx
- * <Operations client={client} />
+ * <Operations client={client} space={space} />
  * ```
  */
-export function Operations({ client }: { client: QuantClient }) {
+export function Operations({ client, space }: { client: QuantClient; space?: SymbolSpace }) {
   const { data: health, error } = usePolled<Health>("/health", 1000);
+  // A subscriber of an exchange gets its feed's status frames (the current one at once, then each
+  // change): the candles of one symbol every exchange streams are the cheapest way to be one.
+  const watched = space?.unified.slice().sort((a, b) =>
+    space.exchangesOf(b).length - space.exchangesOf(a).length
+  )[0];
+  useSubscription(
+    client,
+    watched ? { symbols: [watched], channels: ["kline"], raw: false } : undefined,
+  );
   const [events, setEvents] = useState<StatusEvent[]>([]);
+  // The feeds' status frames as they come (the subscription above makes this page a subscriber).
   useEffect(() => {
-    // Every exchange's status frames: subscribe to one streamed symbol's status stream per exchange.
     const off = client.on("status", (f) => {
       if (f.replay) return;
       const e: StatusEvent = {
@@ -87,24 +112,13 @@ export function Operations({ client }: { client: QuantClient }) {
         reason: f.reason as string | undefined,
       };
       setEvents((x) => [e, ...x].slice(0, 50));
+      if (e.exchange && !e.symbol) remember(e.exchange, e.state);
     });
     return off;
   }, [client]);
   useEffect(() => {
     if (!health) return;
-    const states: Record<string, string> = {};
-    for (const f of health.feeds) states[f.exchange] = f.state;
-    const w = globalThis as unknown as { __qs?: { ops?: { seen?: Record<string, string[]> } } };
-    const seen = { ...(w.__qs?.ops?.seen ?? {}) };
-    for (const [ex, st] of Object.entries(states)) {
-      const list = seen[ex] ?? [];
-      if (list.at(-1) !== st) seen[ex] = [...list, st];
-    }
-    expose("ops", {
-      feeds: states,
-      seen,
-      polls: ((w.__qs?.ops as { polls?: number })?.polls ?? 0) + 1,
-    });
+    for (const f of health.feeds) remember(f.exchange, f.state);
   }, [health]);
   if (!health) {
     return (
