@@ -145,6 +145,15 @@ async function build(args: string[]): Promise<number> {
     }
     throw err;
   }
+  // The web app (app/dist/, included above) is built first when missing or stale; the build runs
+  // as its own task, with its own permissions (it writes app/dist/).
+  const app = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build:app"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!app.success) return app.code || 1;
   console.error(`deno ${plan.join(" ")}`);
   const child = new Deno.Command(Deno.execPath(), {
     args: plan,
