@@ -50,7 +50,11 @@ export function App({ client, symbols }: { client: QuantClient; symbols: Promise
   const [unified, setUnified] = useState<string>();
   const [exchange, setExchange] = useState<string>();
   const [error, setError] = useState<string>();
-  useEffect(() => client.onState(setState), [client]);
+  useEffect(() => {
+    const off = client.onState(setState);
+    setState(client.state); // it may have opened before this effect ran
+    return off;
+  }, [client]);
   useEffect(() => {
     const on = () => setTab(tabFromHash());
     addEventListener("hashchange", on);

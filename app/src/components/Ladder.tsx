@@ -79,9 +79,9 @@ export function Ladder({ book }: { book: LocalBook | undefined }) {
     <table className="ladder" data-testid="ladder" aria-label="order book ladder">
       <thead>
         <tr>
-          <th>price</th>
-          <th>size</th>
-          <th>cumulative</th>
+          <th className="num">price</th>
+          <th className="num">size</th>
+          <th className="num">cumulative</th>
         </tr>
       </thead>
       <tbody>

@@ -129,8 +129,8 @@ function Tape(
       <thead>
         <tr>
           <th>time (UTC)</th>
-          <th>price</th>
-          <th>size</th>
+          <th className="num">price</th>
+          <th className="num">size</th>
         </tr>
       </thead>
       <tbody>
@@ -211,8 +211,8 @@ function Consolidated({ client, unified }: { client: QuantClient; unified: strin
         <thead>
           <tr>
             <th>venue</th>
-            <th>bid</th>
-            <th>ask</th>
+            <th className="num">bid</th>
+            <th className="num">ask</th>
           </tr>
         </thead>
         <tbody>

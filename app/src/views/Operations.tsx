@@ -170,11 +170,11 @@ export function Operations({ client, space }: { client: QuantClient; space?: Sym
               <th>exchange</th>
               <th>source</th>
               <th>state</th>
-              <th>last message</th>
-              <th>reconnects</th>
-              <th>restarts</th>
-              <th>malformed</th>
-              <th>events</th>
+              <th className="num">last message</th>
+              <th className="num">reconnects</th>
+              <th className="num">restarts</th>
+              <th className="num">malformed</th>
+              <th className="num">events</th>
               <th>reason</th>
             </tr>
           </thead>
@@ -212,8 +212,8 @@ export function Operations({ client, space }: { client: QuantClient; space?: Sym
                 <th>exchange</th>
                 <th>symbol</th>
                 <th>sync</th>
-                <th>resyncs</th>
-                <th>sequence</th>
+                <th className="num">resyncs</th>
+                <th className="num">sequence</th>
               </tr>
             </thead>
             <tbody>

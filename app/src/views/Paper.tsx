@@ -312,8 +312,8 @@ function OrdersTable(
           <th>market</th>
           <th>side</th>
           <th>type</th>
-          <th>price</th>
-          <th>filled / qty</th>
+          <th className="num">price</th>
+          <th className="num">filled / qty</th>
           <th>status</th>
           {props.onCancel && <th />}
         </tr>
@@ -350,9 +350,9 @@ function FillsTable({ fills }: { fills: Fill[] }) {
           <th>order</th>
           <th>market</th>
           <th>side</th>
-          <th>price</th>
-          <th>qty</th>
-          <th>fee</th>
+          <th className="num">price</th>
+          <th className="num">qty</th>
+          <th className="num">fee</th>
           <th>liq.</th>
         </tr>
       </thead>
@@ -404,9 +404,9 @@ function AccountView({ account }: { account: Account | undefined }) {
         <thead>
           <tr>
             <th>asset</th>
-            <th>free</th>
-            <th>locked</th>
-            <th>total</th>
+            <th className="num">free</th>
+            <th className="num">locked</th>
+            <th className="num">total</th>
           </tr>
         </thead>
         <tbody>
@@ -425,10 +425,10 @@ function AccountView({ account }: { account: Account | undefined }) {
           <thead>
             <tr>
               <th>position</th>
-              <th>qty</th>
-              <th>avg price</th>
-              <th>mark</th>
-              <th>unrealized</th>
+              <th className="num">qty</th>
+              <th className="num">avg price</th>
+              <th className="num">mark</th>
+              <th className="num">unrealized</th>
             </tr>
           </thead>
           <tbody>
@@ -521,10 +521,10 @@ function RouteView({ route }: { route: RouteReport | undefined }) {
           <thead>
             <tr>
               <th>planned leg</th>
-              <th>qty</th>
-              <th>expected avg</th>
-              <th>fee</th>
-              <th>all-in cost</th>
+              <th className="num">qty</th>
+              <th className="num">expected avg</th>
+              <th className="num">fee</th>
+              <th className="num">all-in cost</th>
             </tr>
           </thead>
           <tbody>
@@ -554,9 +554,9 @@ function RouteView({ route }: { route: RouteReport | undefined }) {
               <th>child</th>
               <th>venue</th>
               <th>status</th>
-              <th>filled</th>
-              <th>avg price</th>
-              <th>fees</th>
+              <th className="num">filled</th>
+              <th className="num">avg price</th>
+              <th className="num">fees</th>
             </tr>
           </thead>
           <tbody>
