@@ -31,6 +31,9 @@ const BASE = [
   "plugins/",
   "--include",
   "core/history/writer_worker.ts",
+  // The web app, built by core/tools/build_app.ts (the task builds it first).
+  "--include",
+  "app/dist/",
 ];
 
 /** Where `--demo` records (main.ts: `<TMPDIR or /tmp>/quant-saas-demo`). */
@@ -142,6 +145,15 @@ async function build(args: string[]): Promise<number> {
     }
     throw err;
   }
+  // The web app (app/dist/, included above) is built first when missing or stale; the build runs
+  // as its own task, with its own permissions (it writes app/dist/).
+  const app = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build:app"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!app.success) return app.code || 1;
   console.error(`deno ${plan.join(" ")}`);
   const child = new Deno.Command(Deno.execPath(), {
     args: plan,

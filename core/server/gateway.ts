@@ -18,6 +18,7 @@ import { createRecentLog, type RecentLog } from "../recovery/recent_log.ts";
 import { createHub } from "../ingest/hub.ts";
 import { createHubTaps, type HubTaps } from "../ingest/taps.ts";
 import { createHttp, httpError, json } from "./rest.ts";
+import { createAppStatic } from "./app_static.ts";
 import { createMarketState } from "../market/state.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { createSessions } from "../delivery/session.ts";
@@ -406,6 +407,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
+  /** The web application at /app (app/dist, built by core/tools/build_app.ts). */
+  const appStatic = createAppStatic();
   const http = createHttp({
     name: "quant-saas",
     version: denoJson.version,
@@ -569,6 +572,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (url.pathname === "/ws") return upgrade(req, url, info);
     if (url.pathname === "/replay") return replay.handle(req, url, info);
+    // The app's files are public (its sign-in page must load before any key); its data is not.
+    if (appStatic.matches(url.pathname)) return await appStatic.handle(url, req.method);
     const origin = req.headers.get("origin");
     const preflight = gate.preflight(req);
     if (preflight) return preflight;
@@ -645,7 +650,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Paths of the client endpoints (what an ingest or recorder node does not serve). */
   function servesClients(path: string): boolean {
-    if (path === "/ws" || path === "/replay") return true;
+    if (path === "/ws" || path === "/replay" || appStatic.matches(path)) return true;
     return (options.extensions ?? []).some((ext) =>
       path === ext.prefix || path.startsWith(ext.prefix + "/")
     );

@@ -188,6 +188,7 @@ export function createHttp(
         name: deps.name,
         version: deps.version,
         description: "Real-time crypto market-data gateway",
+        app: "/app",
         exchanges: feeds.info().map((f) => ({
           exchange: f.exchange,
           source: f.emulator ? "emulator" : "exchange",
@@ -195,6 +196,7 @@ export function createHttp(
         symbols: deps.symbols,
         channels: deps.channels,
         endpoints: {
+          app: "/app",
           websocket: "/ws",
           replay: "/replay",
           health: "/health",

@@ -61,6 +61,8 @@ Deno.test("without plugins, the build bakes in least-privilege permissions and i
     "plugins/", // plugin Workers are not statically imported, so they must be included
     "--include",
     "core/history/writer_worker.ts", // nor is the recorder's writer Worker
+    "--include",
+    "app/dist/", // the web app's built files, served at /app
     "--allow-read=/tmp/quant-saas-demo", // recording: the demo's folder only
     "--allow-write=/tmp/quant-saas-demo",
     "--output",
@@ -91,6 +93,8 @@ Deno.test("PLUGINS=<local entry>: the build includes its folder and bakes --plug
     "plugins/",
     "--include",
     "core/history/writer_worker.ts",
+    "--include",
+    "app/dist/",
     "--allow-read=/tmp/quant-saas-demo",
     "--allow-write=/tmp/quant-saas-demo",
     "--include",
@@ -113,7 +117,7 @@ Deno.test("a remote plugin is included by specifier, with its Worker module; one
     spec: "https://plugins.example/acme/entry.ts",
     worker: new URL("https://plugins.example/acme/worker.ts"),
   }], { root: ROOT, output: "out/gw" });
-  assert.deepEqual(args.slice(10), [
+  assert.deepEqual(args.slice(12), [
     "--include",
     "https://plugins.example/acme/entry.ts",
     "--include",
