@@ -5,7 +5,7 @@
  */
 import { type KeyboardEvent, useEffect, useState } from "react";
 import type { QuantClient } from "./client_adapter.ts";
-import { getJson } from "./api.ts";
+import { type ApiError, getJson } from "./api.ts";
 import { defaultSelection, type SymbolSpace } from "./markets.ts";
 import { Markets } from "./views/Markets.tsx";
 import { Analytics } from "./views/Analytics.tsx";
@@ -66,7 +66,12 @@ export function App({ client, symbols }: { client: QuantClient; symbols: Promise
       setSpace(s);
       setUnified(first?.unified);
       setExchange(first?.exchange);
-    }, (e: Error) => setError(e.message));
+    }, (e: ApiError) =>
+      setError(
+        e.status === 401
+          ? "access control is on: sign in on the Accounts tab, create a key and use it for this app"
+          : `GET /api/symbols failed: ${e.message}`,
+      ));
     getJson<Info>("/").then(setInfo, () => {});
   }, [symbols]);
   const venues = space && unified ? space.exchangesOf(unified) : [];
@@ -149,7 +154,7 @@ export function App({ client, symbols }: { client: QuantClient; symbols: Promise
         ))}
       </nav>
       <main id="view" role="tabpanel" aria-labelledby={`tab-${tab}`}>
-        {error && <div className="error">GET /api/symbols failed: {error}</div>}
+        {error && tab !== "accounts" && <div className="error" role="alert">{error}</div>}
         {!ready && tab !== "operations" && tab !== "accounts" && !error && (
           <div className="muted">loading symbols…</div>
         )}

@@ -37,6 +37,10 @@ export async function sendJson<T>(
   const headers: Record<string, string> = { accept: "application/json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.csrf) headers["x-csrf-token"] = options.csrf;
+  // With access control on, the data routes want the key this app was given (Accounts view);
+  // the account routes go by the session cookie instead.
+  const key = globalThis.localStorage?.getItem("qs_key");
+  if (key && !/^\/api\/(auth|admin)(\/|$)/.test(path)) headers.authorization = `Bearer ${key}`;
   const res = await fetch(path, {
     method: options.method ?? "GET",
     headers,

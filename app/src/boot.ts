@@ -37,7 +37,9 @@ export function bootRequests(): Boot {
     answer.catch(() => {}); // the chart reports a failure; no unhandled rejection meanwhile
     return { key, answer };
   });
+  // A failure is shown by the app (e.g. 401 with access control on); none goes unhandled here.
   symbols.catch(() => {});
+  klines.catch(() => {});
   w.__qsBoot = { symbols, klines };
   return w.__qsBoot;
 }

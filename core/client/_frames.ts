@@ -629,9 +629,17 @@ export interface RouteFrame {
     symbol: string;
     side: Side;
     quantity: number;
-    status: "planned" | "done";
+    /** `sweep` (default) or `passive` (a resting order first, the rest swept after `waitMs`). */
+    strategy: "sweep" | "passive";
+    /** `planned` → (`passive` while the resting order waits) → `done`. */
+    status: "planned" | "passive" | "done";
+    /** The sweep planned at the start for the whole quantity (legs, totals, best single venue, saving). */
     plan: Record<string, unknown>;
+    /** The sweep of what the passive phase left, when there was one. */
+    sweepPlan?: Record<string, unknown>;
     children: {
+      /** `passive` (the resting order) or `sweep`. */
+      phase: "passive" | "sweep";
       exchange: string;
       symbol: string;
       orderId: string;

@@ -163,10 +163,18 @@ const when = (t: string | number | null | undefined) =>
     ? clock(t)
     : t.replace("T", " ").slice(0, 19);
 
+/** Usage against the plan: `connections 1/10 · restPerMinute 3/600 · …`. */
 function usageText(u: Record<string, unknown> | undefined): string {
   if (!u) return "—";
-  return Object.entries(u).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`)
-    .join(" · ");
+  const part = (v: unknown): string => {
+    if (typeof v !== "object" || v === null) return String(v);
+    const o = v as Record<string, unknown>;
+    const max = o.max ?? o.maxPerConnection;
+    return o.now !== undefined && max !== undefined
+      ? `${o.now}/${max}${o.maxPerConnection !== undefined ? " per connection" : ""}`
+      : JSON.stringify(v);
+  };
+  return Object.entries(u).map(([k, v]) => `${k} ${part(v)}`).join(" · ");
 }
 
 function OwnKeys({ csrf }: { csrf: string }) {
@@ -284,7 +292,14 @@ function Admin({ csrf }: { csrf: string }) {
       (e: Error) => setError(e.message),
     );
     getJson("/api/admin/plans").then((r) => {
-      const p = list<{ name: string }>(r, "plans");
+      // `{plans: {name: limits}}` (or a list of `{name, ...}`).
+      const raw = (r as { plans?: unknown })?.plans ?? r;
+      const p = Array.isArray(raw)
+        ? raw as { name: string }[]
+        : Object.entries(raw as Record<string, object>).map(([name, limits]) => ({
+          name,
+          ...limits,
+        }));
       setPlans(p);
       setForm((f) => (f.plan ? f : { ...f, plan: p[0]?.name ?? "" }));
     }, (e: Error) => setError(e.message));

@@ -106,10 +106,10 @@ export function Operations({ client, space }: { client: QuantClient; space?: Sym
       if (f.replay) return;
       const e: StatusEvent = {
         time: Date.now(),
-        exchange: f.exchange as string | undefined,
-        symbol: f.symbol as string | undefined,
+        exchange: "exchange" in f ? f.exchange : undefined,
+        symbol: "symbol" in f ? f.symbol : undefined,
         state: String(f.state),
-        reason: f.reason as string | undefined,
+        reason: "reason" in f ? f.reason : undefined,
       };
       setEvents((x) => [e, ...x].slice(0, 50));
       if (e.exchange && !e.symbol) remember(e.exchange, e.state);

@@ -118,7 +118,7 @@ export function Paper(
         });
       }),
       client.on("account", (f) => setAccount(f.account as Account)),
-      client.on("route", (f) => setRoute(f.route as RouteReport)),
+      client.on("route", (f) => setRoute(f.route as unknown as RouteReport)),
     ];
     const ask = (frame: { action: string; [k: string]: unknown }) =>
       client.request(frame).catch((err: Error) => {
@@ -222,7 +222,8 @@ function Ticket(props: {
     }
     try {
       const r = await props.client.request(frame as { action: string });
-      const o = r.order as Order;
+      if (r.type !== "order") throw new Error(`unexpected ${r.type} frame`);
+      const o = r.order as unknown as Order;
       props.onResult({ ok: true, text: `simulated order ${o.id} ${o.status}` });
     } catch (err) {
       props.onResult({ ok: false, text: `refused: ${(err as Error).message}` });
