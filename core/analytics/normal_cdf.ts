@@ -190,13 +190,14 @@ export function erfcx(x: number): number {
  * `−2·tail` (Cody's tail term) so the large-x cancellation of the two terms never happens.
  *
  * @param x any real number
+ * @param ex erfcx(x) when the caller already has it
  * @returns erfcx'(x) < 0
  * @example
  * ```ts
  * erfcxPrime(0); // -1.1283791670955126 (−2/√π)
  * ```
  */
-export function erfcxPrime(x: number): number {
+export function erfcxPrime(x: number, ex?: number): number {
   if (x > 4) return -2 * codyTail(x);
-  return 2 * x * erfcx(x) - 2 * INV_SQRT_PI;
+  return 2 * x * (ex ?? erfcx(x)) - 2 * INV_SQRT_PI;
 }

@@ -18,7 +18,13 @@
  */
 
 import type { OptionType } from "./black76.ts";
-import { normalisedOtm, normalisedOtmComplement, normalisedVega } from "./normalised_black.ts";
+import { INV_SQRT_2PI } from "./normal.ts";
+import {
+  gaussFactor,
+  normalisedOtm,
+  normalisedOtmComplement,
+  normalisedVega,
+} from "./normalised_black.ts";
 
 /** Inputs of {@link impliedVol}. */
 export interface ImpliedVolInput {
@@ -46,6 +52,7 @@ export type ImpliedVolResult =
 
 const MAX_ITERATIONS = 100;
 const EPS = 2.220446049250313e-16;
+const HALLEY_DONE = 1e-6;
 
 /** Abramowitz & Stegun 26.2.23: x with N(−x) ≈ p for 0 < p ≤ ½ (|error| < 4.5e-4). */
 function upperTailQuantile(p: number): number {
@@ -66,18 +73,24 @@ export function solveTotalVol(theta: number, beta: number, gap: number): [number
   const sc = Math.sqrt(2 * theta);
   const bc = normalisedOtm(theta, sc);
   const vc = normalisedVega(theta, sc);
+  const lnBeta = Math.log(beta);
+  const lnGap = Math.log(gap);
   let region: number;
   let s: number;
   if (beta < bc) {
     region = LOWER;
-    // ln b ≈ −θ²/(2s²) − s²/8 + 3 ln s − 2 ln θ − ln √(2π): fixed point in s from s = θ/√(−2 ln β).
-    const lnBeta = Math.log(beta);
-    s = theta / Math.sqrt(-2 * lnBeta);
-    for (let i = 0; i < 2; i++) {
-      const rhs = -lnBeta + 3 * Math.log(s) - 2 * Math.log(theta) - 0.9189385332046728 -
-        0.125 * s * s;
-      if (!(rhs > 0)) break;
-      s = theta / Math.sqrt(2 * rhs);
+    {
+      // Guess from the model ln b ≈ ln b_c + p·ln(s/s_c) − (θ²/2)(1/s² − 1/s_c²), value and slope matched at s_c.
+      const vC = 1 / (sc * sc);
+      const p = (vc * sc) / bc - theta * theta * vC;
+      const lnBc = Math.log(bc);
+      let v = vC;
+      for (let i = 0; i < 4; i++) {
+        const g = lnBc - 0.5 * p * Math.log(v / vC) - 0.5 * theta * theta * (v - vC) - lnBeta;
+        const gp = -0.5 * p / v - 0.5 * theta * theta;
+        v -= g / gp;
+      }
+      s = 1 / Math.sqrt(v);
     }
     if (!(s > 0 && s < sc)) s = 0.5 * sc;
   } else if (gap > 0.5 * (bMax - bc)) {
@@ -90,28 +103,30 @@ export function solveTotalVol(theta: number, beta: number, gap: number): [number
     if (!(s > sc)) s = sc + (beta - bc) / vc;
   }
   if (!(s > 0) || !Number.isFinite(s)) s = sc > 0 ? sc : 1;
-  const lnBeta = Math.log(beta);
-  const lnGap = Math.log(gap);
   let lo = 0;
   let hi = Infinity;
   for (let it = 1; it <= MAX_ITERATIONS; it++) {
-    const v = normalisedVega(theta, s);
+    const g = gaussFactor(theta, s);
+    const v = INV_SQRT_2PI * g;
     const kappa = (theta * theta) / (s * s * s) - 0.25 * s; // b''/b'
     let f: number, fp: number, fpp: number;
     let above: boolean; // b(s) > β
     if (region === UPPER) {
-      const c = normalisedOtmComplement(theta, s);
+      const c = normalisedOtmComplement(theta, s, g);
       above = c < gap;
       f = Math.log(c) - lnGap;
       fp = -v / c;
       fpp = -(v * kappa) / c - fp * fp;
     } else {
-      const b = normalisedOtm(theta, s);
+      const b = normalisedOtm(theta, s, g);
       above = b > beta;
       if (region === LOWER) {
-        f = Math.log(b) - lnBeta;
-        fp = v / b;
-        fpp = (v * kappa) / b - fp * fp;
+        const L = Math.log(b);
+        const L1 = v / b;
+        const L2 = (v * kappa) / b - L1 * L1;
+        f = L - lnBeta;
+        fp = L1;
+        fpp = L2;
       } else {
         f = b - beta;
         fp = v;
@@ -125,9 +140,11 @@ export function solveTotalVol(theta: number, beta: number, gap: number): [number
     let step = NaN;
     if (Number.isFinite(nu)) {
       const denom = 1 - 0.5 * nu * (fpp / fp);
-      step = denom > 0.2 && Number.isFinite(denom) ? -nu / denom : -nu;
-      // Converged: the step is below 2 ulps of s (s + step may round back to s).
-      if (Math.abs(step) <= 2 * EPS * s) return [s + step, it];
+      const halley = denom > 0.2 && Number.isFinite(denom);
+      step = halley ? -nu / denom : -nu;
+      // Converged: the step is below 2 ulps of s (s + step may round back to s), or it is a
+      // Halley step below 1e-6·s (cubic convergence: the error left is ~1e-18·s).
+      if (Math.abs(step) <= (halley ? HALLEY_DONE : 2 * EPS) * s) return [s + step, it];
     }
     let next = s + step;
     if (!(next > lo && next < hi)) next = hi === Infinity ? 2 * Math.max(s, lo) : 0.5 * (lo + hi);

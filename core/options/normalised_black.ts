@@ -17,23 +17,41 @@
  * @module
  */
 
-import { erfc, erfcx, erfcxPrime, INV_SQRT_2PI } from "./normal.ts";
+import { erfc, erfcx, erfcxPrime, INV_SQRT_2PI, twoProductError } from "./normal.ts";
 
 /** Below this t = s/2 the erfcx difference is summed as a series (δ = t/√2 < 0.149). */
 const SMALL_T = 0.21;
 const SQRT1_2 = Math.SQRT1_2;
 
-/** e^{−(h² + t²)/2} with h = θ/s, t = s/2: the common factor of every region. */
-function gaussFactor(theta: number, s: number): number {
+/**
+ * e^{−(h² + t²)/2} with h = θ/s, t = s/2: the common factor of every region. h² reaches ~1500
+ * where b is still representable, so its rounding (and that of θ/s) is compensated: with
+ * h = fl(θ/s), h² = p + e exactly and h_exact ≈ h + r/s (r = θ − h·s exactly), the factor is
+ * e^{−p/2}·e^{−(e + 2h·r/s + t²)/2}, the first exponent exact.
+ *
+ * @param theta |ln(F/K)| ≥ 0
+ * @param s total volatility σ√T > 0
+ * @returns e^{−(θ²/s² + s²/4)/2}
+ * @example
+ * ```ts
+ * gaussFactor(0, 2); // e^{−1/2}
+ * ```
+ */
+export function gaussFactor(theta: number, s: number): number {
   const h = theta / s;
   const t = 0.5 * s;
-  return Math.exp(-0.5 * (h * h + t * t));
+  const p = h * h;
+  if (p < 1) return Math.exp(-0.5 * (p + t * t));
+  const hs = h * s;
+  const r = (theta - hs) - twoProductError(h, s, hs);
+  const e = twoProductError(h, h, p);
+  return Math.exp(-0.5 * p) * Math.exp(-0.5 * (e + (2 * h * r) / s + t * t));
 }
 
 /** erfcx(m − δ) − erfcx(m + δ) as Σ 2δ^{2j+1}/(2j+1)!·(−erfcx^{(2j+1)}(m)), δ small, m ≥ 0. */
 function erfcxOddDifference(m: number, delta: number): number {
   let yPrev = erfcx(m); // y⁽⁰⁾
-  let y = erfcxPrime(m); // y⁽¹⁾
+  let y = erfcxPrime(m, yPrev); // y⁽¹⁾
   let coef = delta; // δⁿ/n!
   let sum = -coef * y;
   const d2 = delta * delta;
@@ -55,25 +73,26 @@ function erfcxOddDifference(m: number, delta: number): number {
  *
  * @param theta |ln(F/K)| ≥ 0
  * @param s total volatility σ√T ≥ 0 (Infinity allowed)
+ * @param g {@link gaussFactor}(θ, s) when the caller already has it
  * @returns b in [0, e^{−θ/2}); 0 at s = 0
  * @example
  * ```ts
  * normalisedOtm(0, 0.2); // 0.07965567455405798 (= erf(0.2/(2√2)))
  * ```
  */
-export function normalisedOtm(theta: number, s: number): number {
+export function normalisedOtm(theta: number, s: number, g?: number): number {
   if (!(s > 0)) return 0;
   if (s === Infinity) return Math.exp(-0.5 * theta);
   const t = 0.5 * s;
   const hOverRoot2 = (theta / s) * SQRT1_2;
   let b: number;
   if (t < SMALL_T) {
-    b = 0.5 * gaussFactor(theta, s) * erfcxOddDifference(hOverRoot2, t * SQRT1_2);
+    b = 0.5 * (g ?? gaussFactor(theta, s)) * erfcxOddDifference(hOverRoot2, t * SQRT1_2);
   } else {
     const q1 = hOverRoot2 - t * SQRT1_2;
     const q2 = hOverRoot2 + t * SQRT1_2;
     if (q1 >= 0) {
-      b = 0.5 * gaussFactor(theta, s) * (erfcx(q1) - erfcx(q2));
+      b = 0.5 * (g ?? gaussFactor(theta, s)) * (erfcx(q1) - erfcx(q2));
     } else {
       b = 0.5 * (Math.exp(-0.5 * theta) * erfc(q1) - Math.exp(0.5 * theta) * erfc(q2));
     }
@@ -87,20 +106,21 @@ export function normalisedOtm(theta: number, s: number): number {
  *
  * @param theta |ln(F/K)| ≥ 0
  * @param s total volatility σ√T > 0
+ * @param g {@link gaussFactor}(θ, s) when the caller already has it
  * @returns e^{−θ/2} − b(θ, s) ≥ 0
  * @example
  * ```ts
  * normalisedOtmComplement(0, 0.2); // 0.920344325445942
  * ```
  */
-export function normalisedOtmComplement(theta: number, s: number): number {
+export function normalisedOtmComplement(theta: number, s: number, g?: number): number {
   if (!(s > 0)) return Math.exp(-0.5 * theta);
   if (s === Infinity) return 0;
   const t = 0.5 * s;
   const hOverRoot2 = (theta / s) * SQRT1_2;
   const q1 = hOverRoot2 - t * SQRT1_2;
   const q2 = hOverRoot2 + t * SQRT1_2;
-  return 0.5 * (Math.exp(-0.5 * theta) * erfc(-q1) + gaussFactor(theta, s) * erfcx(q2));
+  return 0.5 * (Math.exp(-0.5 * theta) * erfc(-q1) + (g ?? gaussFactor(theta, s)) * erfcx(q2));
 }
 
 /**
