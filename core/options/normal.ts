@@ -60,8 +60,10 @@ export function twoProductError(a: number, b: number, p: number): number {
  * ```
  */
 export function normalCdf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < -40) return 0; // N(−38.5) is below the smallest subnormal
+  if (x > 40) return 1;
   const y = -x * SQRT1_2_HI;
-  if (!Number.isFinite(y)) return Number.isNaN(x) ? NaN : x > 0 ? 1 : 0;
   const dy = twoProductError(-x, SQRT1_2_HI, y) - x * SQRT1_2_LO; // y_exact − y
   return 0.5 * (erfc(y) - dy * TWO_OVER_SQRT_PI * Math.exp(-y * y));
 }
