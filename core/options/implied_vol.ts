@@ -65,8 +65,18 @@ function upperTailQuantile(p: number): number {
 const LOWER = 0, MIDDLE = 1, UPPER = 2;
 
 /**
- * Solves b(θ, s) = β for s. `gap` = e^{−θ/2} − β computed by the caller without cancellation.
- * Returns [s, iterations].
+ * Solves b(θ, s) = β for the total volatility s = σ√T (the normalised problem behind
+ * {@link impliedVol}).
+ *
+ * @param theta |ln(F/K)| ≥ 0
+ * @param beta normalised OTM price in (0, e^{−θ/2})
+ * @param gap e^{−θ/2} − β, computed by the caller without cancellation
+ * @returns [s, evaluations used]
+ * @example
+ * ```ts
+ * const s = 0.2;
+ * solveTotalVol(0, normalisedOtm(0, s), normalisedOtmComplement(0, s)); // [0.19999999999999996, 2]
+ * ```
  */
 export function solveTotalVol(theta: number, beta: number, gap: number): [number, number] {
   const bMax = Math.exp(-0.5 * theta);
@@ -95,7 +105,8 @@ export function solveTotalVol(theta: number, beta: number, gap: number): [number
     if (!(s > 0 && s < sc)) s = 0.5 * sc;
   } else if (gap > 0.5 * (bMax - bc)) {
     region = MIDDLE;
-    s = vc > 0 ? sc + (beta - bc) / vc : sc;
+    // The tangent at s_c; at the money (θ = 0, where s_c = 0) b = 1 − 2N(−s/2) is inverted.
+    s = vc > 0 ? sc + (beta - bc) / vc : 2 * upperTailQuantile(Math.min(0.5, 0.5 * gap));
   } else {
     region = UPPER;
     // e^{−θ/2} − b ≈ 2cosh(θ/2)·N(−s/2) for large s.
