@@ -6,8 +6,8 @@
  * e^{−x/2}N(x/s − s/2)). By put-call parity only the out-of-the-money option needs computing:
  * with θ = |x| it is √(FK)·b(θ, s), and the in-the-money one adds the intrinsic value |F − K|.
  * `b(θ, s)` is evaluated in three regions, each free of catastrophic cancellation
- * (the scheme follows P. Jäckel, "Let's be rational", Wilmott 2015, sections 2–3, with our own
- * small-s expansion):
+ * (the region split follows P. Jäckel, "Let's be rational", Wilmott 2015; the small-s series below
+ * is our own):
  * - s/2 < 0.21: b = ½e^{−(h²+t²)/2}·(erfcx(m−δ) − erfcx(m+δ)) (h = θ/s, t = s/2, m = h/√2,
  *   δ = t/√2) with the difference summed as the odd Taylor series of erfcx about m (all terms
  *   positive, since erfcx is completely monotone), derivatives from the recurrence
