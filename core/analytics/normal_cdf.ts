@@ -138,3 +138,66 @@ export function erfc(x: number): number {
 export function normalCdf(x: number): number {
   return 0.5 * erfc(-x * Math.SQRT1_2);
 }
+
+/** Cody's y > 4 tail term `z·P(z)/Q(z)`, z = 1/y²: erfcx(y) = (1/√π − tail)/y. */
+function codyTail(y: number): number {
+  const z = 1 / (y * y);
+  let num = P5 * z;
+  let den = z;
+  for (let i = 0; i < 4; i++) {
+    num = (num + P[i]) * z;
+    den = (den + Q[i]) * z;
+  }
+  return (z * (num + P[4])) / (den + Q[4]);
+}
+
+/**
+ * Scaled complementary error function `erfcx(x) = e^{x²}·erfc(x)`, from the same Cody (1969)
+ * rational approximations as {@link erfc} (relative error about 1e-16 for x ≥ −0.47; for
+ * x < −0.47 it is `2e^{x²} − erfcx(−x)`, overflowing to Infinity for x < −26.6). Needed where
+ * e^{−x²} and erfc(x) must not underflow separately (the normalised Black formula).
+ *
+ * @param x any real number (NaN gives NaN)
+ * @returns erfcx(x) > 0
+ * @example
+ * ```ts
+ * erfcx(0); // 1
+ * erfcx(10); // 0.05614099274382259 (≈ 1/(10·√π))
+ * ```
+ */
+export function erfcx(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const y = Math.abs(x);
+  let r: number;
+  if (y <= 0.46875) {
+    return Math.exp(x * x) * erfc(x);
+  } else if (y <= 4) {
+    let num = C8 * y;
+    let den = y;
+    for (let i = 0; i < 7; i++) {
+      num = (num + C[i]) * y;
+      den = (den + D[i]) * y;
+    }
+    r = (num + C[7]) / (den + D[7]);
+  } else {
+    r = (INV_SQRT_PI - codyTail(y)) / y;
+  }
+  return x < 0 ? 2 * Math.exp(x * x) - r : r;
+}
+
+/**
+ * Derivative of {@link erfcx}: `erfcx'(x) = 2x·erfcx(x) − 2/√π`, computed for x > 4 as
+ * `−2·tail` (Cody's tail term) so the large-x cancellation of the two terms never happens.
+ *
+ * @param x any real number
+ * @param ex erfcx(x) when the caller already has it
+ * @returns erfcx'(x) < 0
+ * @example
+ * ```ts
+ * erfcxPrime(0); // -1.1283791670955126 (−2/√π)
+ * ```
+ */
+export function erfcxPrime(x: number, ex?: number): number {
+  if (x > 4) return -2 * codyTail(x);
+  return 2 * x * (ex ?? erfcx(x)) - 2 * INV_SQRT_PI;
+}
