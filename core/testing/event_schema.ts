@@ -116,27 +116,29 @@ export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion("t
   z.object({
     type: z.literal("instruments"),
     exchange: z.string().min(1),
-    instruments: z.array(z.object({
-      symbol,
-      base: z.string().min(1),
-      quote: z.string().min(1),
-      unified: z.string().regex(/^\S+$/, "a unified name has no spaces"),
-      pricePrecision: z.number().int().nonnegative().optional(),
-      quantityPrecision: z.number().int().nonnegative().optional(),
-      tickSize: z.number().positive().optional(),
-      stepSize: z.number().positive().optional(),
-      minQuantity: z.number().positive().optional(),
-      maxQuantity: z.number().positive().optional(),
-      minNotional: z.number().positive().optional(),
-      kind: z.enum(["spot", "future", "perpetual", "option"]).optional(),
-      quantityUnit: z.string().min(1).optional(),
-      option: optionContract.optional(),
-    }).refine(
-      (i) => (i.kind !== undefined && i.kind !== "spot") || /^[^/\s]+\/[^/\s]+$/.test(i.unified),
-      { message: "unified names look like BASE/QUOTE (derivatives: the exchange's name)" },
-    ).refine((i) => (i.kind === "option") === (i.option !== undefined), {
-      message: "an option instrument (kind option) carries its option contract, and only it",
-    })),
+    instruments: z.array(
+      z.object({
+        symbol,
+        base: z.string().min(1),
+        quote: z.string().min(1),
+        unified: z.string().regex(/^\S+$/, "a unified name has no spaces"),
+        pricePrecision: z.number().int().nonnegative().optional(),
+        quantityPrecision: z.number().int().nonnegative().optional(),
+        tickSize: z.number().positive().optional(),
+        stepSize: z.number().positive().optional(),
+        minQuantity: z.number().positive().optional(),
+        maxQuantity: z.number().positive().optional(),
+        minNotional: z.number().positive().optional(),
+        kind: z.enum(["spot", "future", "perpetual", "option"]).optional(),
+        quantityUnit: z.string().min(1).optional(),
+        option: optionContract.optional(),
+      }).refine(
+        (i) => (i.kind !== undefined && i.kind !== "spot") || /^[^/\s]+\/[^/\s]+$/.test(i.unified),
+        { message: "unified names look like BASE/QUOTE (derivatives: the exchange's name)" },
+      ).refine((i) => (i.kind === "option") === (i.option !== undefined), {
+        message: "an option instrument (kind option) carries its option contract, and only it",
+      }),
+    ),
     streamed: z.array(symbol),
   }),
 ]) as unknown as z.ZodType<MarketEvent>;

@@ -143,7 +143,9 @@ export async function runDeribitFeed(
       const name = `${currency.toLowerCase()}_usd`;
       rpc.call("public/get_index_price", { index_name: name }, (a) => {
         if (gen !== connection) return;
-        const price = a.ok ? (a.result as { index_price?: unknown } | null)?.index_price : undefined;
+        const price = a.ok
+          ? (a.result as { index_price?: unknown } | null)?.index_price
+          : undefined;
         if (typeof price === "number" && price > 0) indexes.set(name, price);
         if (--waiting === 0) select(list);
       });
@@ -234,7 +236,7 @@ export async function runDeribitFeed(
         books.get(f.book.symbol)?.onMessage(f.book);
         break;
       case "trades":
-        if (has.has("trade")) for (const e of f.events) ctx.emit(e);
+        if (has.has("trade")) { for (const e of f.events) ctx.emit(e); }
         break;
       case "ticker":
         if (has.has("quote") && f.event) ctx.emit(f.event);
@@ -249,7 +251,9 @@ export async function runDeribitFeed(
         rpc.answer(f.id, { ok: true, result: f.result });
         break;
       case "error":
-        if (f.id === undefined || !rpc.answer(f.id, { ok: false, code: f.code, message: f.message })) {
+        if (
+          f.id === undefined || !rpc.answer(f.id, { ok: false, code: f.code, message: f.message })
+        ) {
           log.warn(`Deribit error ${f.code}: ${f.message}`, { code: f.code });
         }
         break;

@@ -6,10 +6,14 @@
  * Answers to `test_request` (`public/test`) jump the queue.
  * @module
  */
-import { type CreditBucket, type CreditLimit, createCreditBucket } from "./credits.ts";
+import { createCreditBucket, type CreditBucket, type CreditLimit } from "./credits.ts";
 
 /** The answer to one request. */
-export type RpcAnswer = { ok: true; result: unknown } | { ok: false; code: number; message: string };
+export type RpcAnswer = { ok: true; result: unknown } | {
+  ok: false;
+  code: number;
+  message: string;
+};
 
 /** Options of {@link createRpc}. */
 export interface RpcOptions {

@@ -27,18 +27,19 @@ export interface Selection {
 /** Deribit's date code of an expiry, e.g. `27DEC26` (day without a leading zero). */
 export function expiryCode(expiry: number): string {
   const d = new Date(expiry);
-  const month = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"][
-    d.getUTCMonth()
-  ];
+  const month =
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"][
+      d.getUTCMonth()
+    ];
   return `${d.getUTCDate()}${month}${String(d.getUTCFullYear() % 100).padStart(2, "0")}`;
 }
 
 const expiryOf = (i: Instrument): number | undefined => {
   if (i.option) return i.option.expiry;
   const code = i.symbol.split("-")[1];
-  return code && /^\d{1,2}[A-Z]{3}\d{2}$/.test(code) ? Date.parse(`${code.slice(0, -5)} ${
-    code.slice(-5, -2)
-  } 20${code.slice(-2)} 08:00 UTC`) : undefined;
+  return code && /^\d{1,2}[A-Z]{3}\d{2}$/.test(code)
+    ? Date.parse(`${code.slice(0, -5)} ${code.slice(-5, -2)} 20${code.slice(-2)} 08:00 UTC`)
+    : undefined;
 };
 
 /**
