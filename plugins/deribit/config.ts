@@ -6,10 +6,12 @@
 import { z } from "zod";
 
 const ms = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+/** A comma-separated list, or the list itself (a parsed config is parsed again in the Worker). */
 const csv = (fallback: string) =>
-  z.string().default(fallback).transform((s) =>
-    s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
-  );
+  z.union([
+    z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0)),
+    z.array(z.string()),
+  ]).default(fallback.split(","));
 
 /** Zod schema of {@link DeribitConfig}; `parse({})` yields the production defaults. */
 export const deribitConfigSchema = z.object({

@@ -14,7 +14,6 @@
  * @module
  */
 import {
-  type BookUpdate,
   type Instrument,
   isoTime,
   type Level,
