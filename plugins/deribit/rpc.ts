@@ -122,9 +122,14 @@ export function createRpc(o: RpcOptions): Rpc {
       if (answer) answers.set(id, answer);
       const item = { id, method, params };
       // The answer to a test_request must not wait behind subscriptions.
-      if (method === "public/test") queue.unshift(item);
-      else queue.push(item);
-      if (timer === undefined) pump();
+      if (method === "public/test") {
+        queue.unshift(item);
+        clearTimeout(timer); // do not wait for the subscribe pool the queue head waited on
+        pump();
+      } else {
+        queue.push(item);
+        if (timer === undefined) pump();
+      }
       return id;
     },
     answer(id, a) {
