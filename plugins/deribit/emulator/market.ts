@@ -150,8 +150,9 @@ export function createCurrencyMarket(spec: CurrencySpec, o: MarketOptions): Curr
     const i = inst.spec, tick = i.tick, d = decimalsOf(tick);
     const m = fair(i, now);
     const half = i.kind === "option" ? Math.max(tick, m * 0.04) : tick * 2;
-    const bestBid = Math.max(tick, Math.floor((m - half) / tick) * tick);
-    const bestAsk = Math.max(bestBid + tick, Math.ceil((m + half) / tick) * tick);
+    // An option worth less than a tick and a half has no bid (Deribit shows `best_bid_price: 0`).
+    const bestBid = Math.floor((m - half) / tick) * tick;
+    const bestAsk = Math.max(bestBid + tick, tick, Math.ceil((m + half) / tick) * tick);
     const side = (best: number, dir: -1 | 1, held: Map<number, number>) => {
       const out = new Map<number, number>();
       for (let n = 0; n < LEVELS; n++) {
