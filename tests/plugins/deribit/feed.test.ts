@@ -5,7 +5,7 @@
  * heartbeats answered, reconnect with resubscription, Deribit's credit limits respected.
  */
 import assert from "node:assert/strict";
-import type { Channel } from "../../../mod.ts";
+import type { Channel, FeedItem } from "../../../mod.ts";
 import { topN } from "../../../mod.ts";
 import {
   assertRunsInWorkerWithDeclaredHosts,
@@ -166,7 +166,7 @@ Deno.test("a lost book change breaks change_id continuity: resyncing, unsubscrib
       "resyncing",
       "synced",
     ]);
-    const after = h.items.slice(h.items.indexOf(resync));
+    const after = h.items.slice(h.items.indexOf(resync as FeedItem));
     const fresh = after.find((i) => i.type === "book");
     assert.ok(fresh?.type === "book" && fresh.snapshot, "the next book event is a snapshot");
     const methods = h.emu.requests().map((r) => r.method);
