@@ -28,7 +28,17 @@ export type { FeedDeps } from "../../mod.ts";
 /** Frame kinds that prove the connection delivers market data. */
 const DELIVERING: ReadonlySet<DeribitFrame["kind"]> = new Set(["book", "trades", "ticker"]);
 
-/** Runs the Deribit feed until `ctx.signal` aborts. Never throws on bad exchange data. */
+/**
+ * Runs the Deribit feed until `ctx.signal` aborts. Never throws on bad exchange data.
+ *
+ * @example
+ * ```ts ignore
+ * import { deribit } from "./mod.ts";
+ *
+ * // The plugin's `run` is this function; the gateway calls it inside the plugin's Worker.
+ * await deribit.run(ctx);
+ * ```
+ */
 export async function runDeribitFeed(
   ctx: FeedContext<DeribitConfig>,
   deps: Partial<FeedDeps> = {},

@@ -226,7 +226,16 @@ function mapTrades(data: unknown, receiveTime: number): DeribitFrame {
   return { kind: "trades", events };
 }
 
-/** The option/derivative fields of a ticker (each kept only when valid). */
+/**
+ * The option/derivative fields of a ticker (each kept only when valid).
+ *
+ * @example
+ * ```ts
+ * import { tickerOptionFields } from "./mapper.ts";
+ *
+ * tickerOptionFields({ mark_iv: 52.3, mark_price: "x" }); // { markIv: 52.3 }
+ * ```
+ */
 export function tickerOptionFields(data: Obj): QuoteOptionFields {
   const out: QuoteOptionFields = {};
   const nonNeg = (v: unknown) => {

@@ -24,7 +24,16 @@ export interface Selection {
   unknown: string[];
 }
 
-/** Deribit's date code of an expiry, e.g. `27DEC26` (day without a leading zero). */
+/**
+ * Deribit's date code of an expiry, e.g. `27DEC26` (day without a leading zero).
+ *
+ * @example
+ * ```ts
+ * import { expiryCode } from "./selection.ts";
+ *
+ * expiryCode(Date.UTC(2026, 11, 8, 8)); // "8DEC26"
+ * ```
+ */
 export function expiryCode(expiry: number): string {
   const d = new Date(expiry);
   const month =
@@ -105,7 +114,16 @@ export function selectInstruments(input: SelectionInput): Selection {
   return { streamed: out.slice(0, input.maxInstruments), unknown };
 }
 
-/** Deribit channel names of `channels` for one instrument (100 ms aggregation, no auth needed). */
+/**
+ * Deribit channel names of `channels` for one instrument (100 ms aggregation, no auth needed).
+ *
+ * @example
+ * ```ts
+ * import { channelsOf } from "./selection.ts";
+ *
+ * channelsOf("BTC-PERPETUAL", ["trade", "book"]); // ["trades.BTC-PERPETUAL.100ms", "book.BTC-PERPETUAL.100ms"]
+ * ```
+ */
 export function channelsOf(symbol: string, channels: readonly Channel[]): string[] {
   const out: string[] = [];
   for (const c of channels) {
@@ -116,7 +134,16 @@ export function channelsOf(symbol: string, channels: readonly Channel[]): string
   return out;
 }
 
-/** Splits `channels` into `public/subscribe` batches of at most `perCall`. */
+/**
+ * Splits `channels` into `public/subscribe` batches of at most `perCall`.
+ *
+ * @example
+ * ```ts
+ * import { batches } from "./selection.ts";
+ *
+ * batches(["a", "b", "c"], 2); // [["a", "b"], ["c"]]
+ * ```
+ */
 export function batches(channels: readonly string[], perCall: number): string[][] {
   const out: string[][] = [];
   for (let i = 0; i < channels.length; i += perCall) out.push(channels.slice(i, i + perCall));

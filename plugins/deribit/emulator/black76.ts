@@ -45,7 +45,16 @@ function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-/** Standard normal cumulative distribution. */
+/**
+ * Standard normal cumulative distribution.
+ *
+ * @example
+ * ```ts
+ * import { normCdf } from "./black76.ts";
+ *
+ * normCdf(0); // 0.5
+ * ```
+ */
 export function normCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
 }
@@ -84,7 +93,16 @@ export function black76(i: Black76Input): Black76Output {
   return { price, delta, gamma, vega, theta, rho };
 }
 
-/** Implied volatility of `price` by bisection on σ ∈ [0.01, 5]; undefined when out of range. */
+/**
+ * Implied volatility of `price` by bisection on σ ∈ [0.01, 5]; undefined when out of range.
+ *
+ * @example
+ * ```ts
+ * import { impliedVol } from "./black76.ts";
+ *
+ * impliedVol(19.7413, { forward: 100, strike: 100, timeYears: 1, rate: 0, type: "call" }); // ≈ 0.5
+ * ```
+ */
 export function impliedVol(price: number, i: Omit<Black76Input, "vol">): number | undefined {
   let lo = 0.01, hi = 5;
   const at = (s: number) => black76({ ...i, vol: s }).price;
