@@ -249,7 +249,14 @@ export async function runDeribitFeed(
         if (has.has("trade")) { for (const e of f.events) ctx.emit(e); }
         break;
       case "ticker":
-        if (has.has("quote") && f.event) ctx.emit(f.event);
+        if (has.has("quote") && f.event) {
+          // A ticker without `index_price` gets the last `deribit_price_index` of its currency.
+          if (f.event.option && f.event.option.indexPrice === undefined) {
+            const index = indexes.get(`${f.symbol.split(/[-_]/)[0].toLowerCase()}_usd`);
+            if (index !== undefined) f.event.option.indexPrice = index;
+          }
+          ctx.emit(f.event);
+        }
         break;
       case "index":
         indexes.set(f.index.indexName, f.index.price);
