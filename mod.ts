@@ -50,7 +50,9 @@ export type {
   KlineEvent,
   Level,
   MarketEvent,
+  OptionContract,
   QuoteEvent,
+  QuoteOptionFields,
   Side,
   TradeEvent,
 } from "./core/events.ts";

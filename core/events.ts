@@ -153,6 +153,54 @@ export interface QuoteEvent extends EventBase {
   timestamp: string;
   /** Exchange order-book update id, where the exchange has one. */
   updateId?: number;
+  /**
+   * Option and derivative analytics from the exchange's ticker (Deribit `ticker.{instrument}`):
+   * absent on spot quotes. Implied volatilities are in percent, as Deribit sends them.
+   */
+  option?: QuoteOptionFields;
+}
+
+/**
+ * What a derivatives ticker adds to a quote (Deribit `ticker.{instrument}.{interval}` fields).
+ * Every field is optional: a future has a mark price and open interest but no greeks.
+ *
+ * @example An option's ticker fields
+ * ```ts
+ * import type { QuoteOptionFields } from "@quant-saas/gateway";
+ *
+ * const fields: QuoteOptionFields = {
+ *   markPrice: 0.0415, // premium in BTC (inverse option)
+ *   markIv: 52.3,      // percent
+ *   underlyingPrice: 101_250,
+ *   underlyingIndex: "BTC-27DEC26",
+ *   indexPrice: 100_980,
+ *   interestRate: 0,
+ *   greeks: { delta: 0.52, gamma: 0.00002, vega: 120.5, theta: -85.1, rho: 30.2 },
+ *   openInterest: 1250,
+ * };
+ * ```
+ */
+export interface QuoteOptionFields {
+  /** Mark price (options: premium in the settlement coin for inverse options). */
+  markPrice?: number;
+  /** Mark implied volatility, percent (e.g. 52.3). */
+  markIv?: number;
+  /** Implied volatility of the best bid, percent. */
+  bidIv?: number;
+  /** Implied volatility of the best ask, percent. */
+  askIv?: number;
+  /** Price of the underlying the IV is computed against (Deribit: the matching future, or `SYN.` synthetic). */
+  underlyingPrice?: number;
+  /** Name of that underlying (an instrument, `SYN.BTC-…`, or `index_price`). */
+  underlyingIndex?: string;
+  /** The exchange's index price (Deribit `btc_usd`, `eth_usd`). */
+  indexPrice?: number;
+  /** Interest rate the exchange uses in its pricing, as it sends it. */
+  interestRate?: number;
+  /** The exchange's greeks (Deribit: vega and rho per 1 % change, theta per day, in USD). */
+  greeks?: { delta: number; gamma: number; vega: number; theta: number; rho: number };
+  /** Open interest (Deribit: contracts for options, USD for futures). */
+  openInterest?: number;
 }
 
 /**
@@ -317,7 +365,10 @@ export interface Instrument {
   base: string;
   /** Quote asset, e.g. `"USD"`. */
   quote: string;
-  /** Unified name, `BASE/QUOTE`. */
+  /**
+   * Unified name: `BASE/QUOTE` for spot; for derivatives (`kind` set and not `spot`) the
+   * exchange's own name, e.g. Deribit's `BTC-27DEC26-100000-C`.
+   */
   unified: string;
   /** Price decimals, where known. */
   pricePrecision?: number;
@@ -353,6 +404,51 @@ export interface Instrument {
    * `cost_min` (REST `costmin`).
    */
   minNotional?: number;
+  /** What the instrument is; absent means spot. */
+  kind?: "spot" | "future" | "perpetual" | "option";
+  /**
+   * The unit of this instrument's quantities (trades, book levels, `minQuantity`) when it is
+   * not the base asset: Deribit inverse futures and perpetuals count `USD`, options count
+   * contracts of `option.contractSize` coins. Absent means base units.
+   */
+  quantityUnit?: string;
+  /** The option contract, for options only. */
+  option?: OptionContract;
+}
+
+/**
+ * The contract terms of an option instrument.
+ *
+ * @example Deribit's BTC-27DEC26-100000-C
+ * ```ts
+ * import type { OptionContract } from "@quant-saas/gateway";
+ *
+ * const terms: OptionContract = {
+ *   underlying: "BTC",
+ *   expiry: Date.UTC(2026, 11, 27, 8), // 08:00 UTC
+ *   strike: 100_000,
+ *   type: "call",
+ *   contractSize: 1,
+ *   settlement: "BTC",
+ *   inverse: true,
+ * };
+ * ```
+ */
+export interface OptionContract {
+  /** Underlying asset, e.g. `"BTC"`. */
+  underlying: string;
+  /** Expiration, epoch ms (08:00 UTC on Deribit). */
+  expiry: number;
+  /** Strike price, in the quote currency of the underlying (USD on Deribit). */
+  strike: number;
+  /** Call or put. */
+  type: "call" | "put";
+  /** Underlying units per contract (1 BTC on Deribit). */
+  contractSize: number;
+  /** Settlement currency: `"BTC"` (inverse) or `"USDC"` (linear) on Deribit. */
+  settlement: string;
+  /** True when the premium is quoted in the underlying coin (inverse option). */
+  inverse: boolean;
 }
 
 /**

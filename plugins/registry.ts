@@ -7,8 +7,14 @@
  */
 import { binanceEntry } from "./binance/entry.ts";
 import { coinbaseEntry } from "./coinbase/entry.ts";
+import { deribitEntry } from "./deribit/entry.ts";
 import { krakenEntry } from "./kraken/entry.ts";
 import type { PluginEntry } from "../mod.ts";
 
 /** Shipped plugins. */
-export const registry: readonly PluginEntry[] = [binanceEntry, coinbaseEntry, krakenEntry];
+export const registry: readonly PluginEntry[] = [
+  binanceEntry,
+  coinbaseEntry,
+  krakenEntry,
+  deribitEntry,
+];

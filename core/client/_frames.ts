@@ -89,6 +89,19 @@ export interface QuoteFrame extends DataFields {
   askQuantity: number;
   /** The exchange's order-book update id. */
   updateId?: number;
+  /** Derivatives ticker fields (mark price, IVs in percent, greeks), as in `QuoteOptionFields`. */
+  option?: {
+    markPrice?: number;
+    markIv?: number;
+    bidIv?: number;
+    askIv?: number;
+    underlyingPrice?: number;
+    underlyingIndex?: string;
+    indexPrice?: number;
+    interestRate?: number;
+    greeks?: { delta: number; gamma: number; vega: number; theta: number; rho: number };
+    openInterest?: number;
+  };
 }
 
 /** `kline`: one candle. */

@@ -415,6 +415,7 @@ function streamEventFields(
         exchange: event.exchange,
         unified,
         updateId: event.updateId,
+        option: event.option,
         eventTime: event.eventTime,
         receiveTime: event.receiveTime,
         pos: at?.pos,

@@ -14,6 +14,30 @@ const iso = z.iso.datetime({ offset: true });
 const symbol = z.string().min(1);
 const level = z.tuple([price, quantity]);
 
+const finite = z.number().finite();
+const quoteOption = z.object({
+  markPrice: finite.nonnegative().optional(),
+  markIv: finite.nonnegative().optional(),
+  bidIv: finite.nonnegative().optional(),
+  askIv: finite.nonnegative().optional(),
+  underlyingPrice: price.optional(),
+  underlyingIndex: z.string().min(1).optional(),
+  indexPrice: price.optional(),
+  interestRate: finite.optional(),
+  greeks: z.object({ delta: finite, gamma: finite, vega: finite, theta: finite, rho: finite })
+    .optional(),
+  openInterest: finite.nonnegative().optional(),
+});
+const optionContract = z.object({
+  underlying: z.string().min(1),
+  expiry: epochMs,
+  strike: price,
+  type: z.enum(["call", "put"]),
+  contractSize: z.number().finite().positive(),
+  settlement: z.string().min(1),
+  inverse: z.boolean(),
+});
+
 const base = {
   exchange: z.string().min(1),
   symbol,
@@ -51,6 +75,7 @@ export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion("t
     askQuantity: quantity,
     timestamp: iso,
     updateId: z.number().int().optional(),
+    option: quoteOption.optional(),
   }),
   z.object({
     ...base,
@@ -91,19 +116,29 @@ export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion("t
   z.object({
     type: z.literal("instruments"),
     exchange: z.string().min(1),
-    instruments: z.array(z.object({
-      symbol,
-      base: z.string().min(1),
-      quote: z.string().min(1),
-      unified: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "unified names look like BASE/QUOTE"),
-      pricePrecision: z.number().int().nonnegative().optional(),
-      quantityPrecision: z.number().int().nonnegative().optional(),
-      tickSize: z.number().positive().optional(),
-      stepSize: z.number().positive().optional(),
-      minQuantity: z.number().positive().optional(),
-      maxQuantity: z.number().positive().optional(),
-      minNotional: z.number().positive().optional(),
-    })),
+    instruments: z.array(
+      z.object({
+        symbol,
+        base: z.string().min(1),
+        quote: z.string().min(1),
+        unified: z.string().regex(/^\S+$/, "a unified name has no spaces"),
+        pricePrecision: z.number().int().nonnegative().optional(),
+        quantityPrecision: z.number().int().nonnegative().optional(),
+        tickSize: z.number().positive().optional(),
+        stepSize: z.number().positive().optional(),
+        minQuantity: z.number().positive().optional(),
+        maxQuantity: z.number().positive().optional(),
+        minNotional: z.number().positive().optional(),
+        kind: z.enum(["spot", "future", "perpetual", "option"]).optional(),
+        quantityUnit: z.string().min(1).optional(),
+        option: optionContract.optional(),
+      }).refine(
+        (i) => (i.kind !== undefined && i.kind !== "spot") || /^[^/\s]+\/[^/\s]+$/.test(i.unified),
+        { message: "unified names look like BASE/QUOTE (derivatives: the exchange's name)" },
+      ).refine((i) => (i.kind === "option") === (i.option !== undefined), {
+        message: "an option instrument (kind option) carries its option contract, and only it",
+      }),
+    ),
     streamed: z.array(symbol),
   }),
 ]) as unknown as z.ZodType<MarketEvent>;

@@ -40,6 +40,13 @@ const options: Record<string, ConformanceOptions> = {
       backoffCapMs: 500,
     },
   },
+  deribit: {
+    symbols: ["BTC-PERPETUAL"],
+    silenceMs: 4000,
+    // Requests unanswered for requestTimeoutMs (a connection opened while the emulator is
+    // silent) reconnect, like a silent connection does after deadAfterMs.
+    config: { deadAfterMs: 2500, requestTimeoutMs: 1500, backoffBaseMs: 50, backoffCapMs: 500 },
+  },
 };
 
 for (const entry of registry) {

@@ -84,8 +84,14 @@ Deno.test("loading adds the plugin after the shipped ones", async () => {
   const all = await withLoadedPlugins(registry, [`${FIXTURE}/entry.ts`], {
     cwd: new URL(".", ROOT).pathname,
   });
-  assert.deepEqual(all.map((e) => e.plugin.name), ["binance", "coinbase", "kraken", "toyex"]);
-  assert.equal(all[3], toyex);
+  assert.deepEqual(all.map((e) => e.plugin.name), [
+    "binance",
+    "coinbase",
+    "kraken",
+    "deribit",
+    "toyex",
+  ]);
+  assert.equal(all[4], toyex);
 });
 
 Deno.test("main.ts with PLUGINS=<toyex entry> --demo: a /ws client receives toyex trades", async (t) => {
