@@ -21,7 +21,8 @@ export const planSchema = z.strictObject({
   /** Exchanges this plan may stream; `["*"]` for all. */
   exchanges: z.array(z.string().regex(/^([a-z0-9_-]+|\*)$/)).min(1).default(["*"]),
   /** Channels this plan may stream (including `consolidated` and `analytics`); `["*"]` for all. */
-  channels: z.array(z.enum(["*", ...CHANNELS, "consolidated", "analytics"])).min(1).default(["*"]),
+  channels: z.array(z.enum(["*", ...CHANNELS, "consolidated", "analytics", "options"])).min(1)
+    .default(["*"]),
   /** REST requests per minute per key. */
   restPerMinute: limit.default(600),
   /** Frames per second a client of this plan may send. */

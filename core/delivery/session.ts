@@ -66,6 +66,11 @@ export interface SessionDeps {
     onFrame(client: Client, frame: PaperFrame): void;
     onClose(client: Client): void;
   };
+  /**
+   * Current `options` frame of an option instrument, if any (sent on subscribe); without it the
+   * `options` channel is refused (this endpoint computes no options figures).
+   */
+  optionsFrame?(exchange: string, symbol: string): string | undefined;
   /** Current `status` frame of a feed (sent on subscribe). */
   statusFrame(exchange: string): string | undefined;
   /** Disconnects a client with a close code. */
@@ -125,7 +130,9 @@ export function createSessions(deps: SessionDeps): Sessions {
 
   /** Resolves a subscription frame into concrete (exchange, native symbol, channel) triples. */
   const resolve = (client: Client, frame: SubscriptionFrame) => {
-    const { channels, consolidated, analytics, unknown } = resolveChannels(frame.channels);
+    const { channels, consolidated, analytics, options, unknown } = resolveChannels(
+      frame.channels,
+    );
     if (unknown.length > 0) {
       fail(client, "unknown_channel", `unknown channel(s): ${unknown.join(", ")}`, frame.id);
       return undefined;
@@ -151,6 +158,15 @@ export function createSessions(deps: SessionDeps): Sessions {
       );
       return undefined;
     }
+    if (options && !deps.optionsFrame) {
+      fail(
+        client,
+        "unknown_channel",
+        "options: this endpoint computes no options figures",
+        frame.id,
+      );
+      return undefined;
+    }
     if (frame.metrics !== undefined && !analytics) {
       fail(
         client,
@@ -165,6 +181,7 @@ export function createSessions(deps: SessionDeps): Sessions {
       ...channels,
       ...(consolidated ? ["consolidated"] : []),
       ...(analytics ? ["analytics"] : []),
+      ...(options ? ["options"] : []),
     ];
     if (consolidated && frame.exchanges !== undefined && !frame.exchanges.includes("*")) {
       fail(
@@ -226,7 +243,9 @@ export function createSessions(deps: SessionDeps): Sessions {
         const native = catalog.resolve(exchange, name);
         if (native === undefined) continue;
         found = true;
-        if (channels.length > 0 || analytics) targets.push({ exchange, symbol: native });
+        if (channels.length > 0 || analytics || options) {
+          targets.push({ exchange, symbol: native });
+        }
         // Until the exchange reports its instruments, a `BASE/QUOTE` name is taken as given.
         const u = catalog.unified(exchange, native) ??
           (name.includes("/") ? name.toUpperCase() : undefined);
@@ -247,6 +266,7 @@ export function createSessions(deps: SessionDeps): Sessions {
     for (const { exchange, symbol } of targets) {
       for (const channel of channels) streams.push({ channel, exchange, symbol });
       if (analytics) streams.push({ channel: "analytics", exchange, symbol });
+      if (options) streams.push({ channel: "options", exchange, symbol });
     }
     for (const symbol of unified) streams.push({ channel: "consolidated", exchange: "*", symbol });
     return {
@@ -287,7 +307,10 @@ export function createSessions(deps: SessionDeps): Sessions {
       if (stream.channel === "book") wanted.set(id, { stream, raw, depth });
       else if (stream.channel === "analytics") {
         wanted.set(id, { stream, raw: false, metrics: resolved.metrics });
-      } else wanted.set(id, { stream, raw: stream.channel === "consolidated" ? false : raw });
+      } else {
+        const computed = stream.channel === "consolidated" || stream.channel === "options";
+        wanted.set(id, { stream, raw: computed ? false : raw });
+      }
     }
     let added = 0;
     for (const sub of wanted.values()) if (!subscriptions.has(client, sub.stream)) added++;
@@ -350,6 +373,13 @@ export function createSessions(deps: SessionDeps): Sessions {
     for (const { stream, metrics } of wanted.values()) {
       if (stream.channel === "analytics") {
         const current = deps.analyticsFrame?.(stream.exchange, stream.symbol, metrics ?? []);
+        if (current) {
+          delivery.send(client, current, streamId(stream.channel, stream.exchange, stream.symbol));
+        }
+        continue;
+      }
+      if (stream.channel === "options") {
+        const current = deps.optionsFrame?.(stream.exchange, stream.symbol);
         if (current) {
           delivery.send(client, current, streamId(stream.channel, stream.exchange, stream.symbol));
         }

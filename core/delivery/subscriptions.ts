@@ -16,7 +16,7 @@ import type { Metric } from "../analytics/engine.ts";
  * symbol).
  */
 export interface StreamKey {
-  readonly channel: Exclude<ClientChannel, "analytics">;
+  readonly channel: Exclude<ClientChannel, "analytics" | "options">;
   readonly exchange: string;
   readonly symbol: string;
 }
@@ -37,9 +37,12 @@ export interface ClientStreamKey {
  */
 export function sourceStreams(stream: ClientStreamKey): StreamKey[] {
   const { channel, exchange, symbol } = stream;
-  return channel === "analytics"
-    ? [{ channel: "trade", exchange, symbol }, { channel: "book", exchange, symbol }]
-    : [{ channel, exchange, symbol }];
+  if (channel === "analytics") {
+    return [{ channel: "trade", exchange, symbol }, { channel: "book", exchange, symbol }];
+  }
+  // The options figures are computed from the instrument's quotes (the venue's ticker).
+  if (channel === "options") return [{ channel: "quote", exchange, symbol }];
+  return [{ channel, exchange, symbol }];
 }
 
 /** One subscription of a client. */

@@ -32,6 +32,7 @@ export {
   type ButterflyCheck,
   checkButterfly,
   fitSvi,
+  quotedRange,
   type SviFit,
   sviG,
   type SviParams,

@@ -14,7 +14,7 @@
  */
 
 import { black76, type Black76Result, type OptionType, YEAR_MS } from "./black76.ts";
-import { fitSvi, type SviFit, sviTotalVariance } from "./svi.ts";
+import { fitSvi, quotedRange, type SviFit, sviTotalVariance } from "./svi.ts";
 
 /** One expiry's market smile: implied vols as decimals (0.523, not Deribit's 52.3). */
 export interface SmileInput {
@@ -60,8 +60,12 @@ export interface Surface {
   price(strike: number, expiry: number, type: OptionType): number;
   /** Price and greeks at the surface's vol. */
   quote(strike: number, expiry: number, type: OptionType): Black76Result;
-  /** Points of the grid k ∈ [−2, 2] (61 per pair of consecutive expiries) where total variance decreases in T. */
-  calendarArbitrage(): CalendarViolation[];
+  /**
+   * Points where total variance decreases in T between consecutive expiries: over the strikes
+   * both quote (the overlap of their quoted k ranges, widened as {@link quotedRange}), or with
+   * `"wide"` over k ∈ [−2, 2] (the extrapolated wings too); 61 points per pair.
+   */
+  calendarArbitrage(range?: "quoted" | "wide"): CalendarViolation[];
 }
 
 /** Options of {@link buildSurface}. */
@@ -155,10 +159,14 @@ export function buildSurface(
     iv,
     price: (strike, expiry, type) => quote(strike, expiry, type).price,
     quote,
-    calendarArbitrage: () => {
+    calendarArbitrage: (range = "quoted") => {
       const out: CalendarViolation[] = [];
       for (let i = 0; i + 1 < n; i++) {
-        const lo = -2, hi = 2, steps = 60;
+        const a = quotedRange(slices[i].fit.kRange), b = quotedRange(slices[i + 1].fit.kRange);
+        const lo = range === "wide" ? -2 : Math.max(a[0], b[0]);
+        const hi = range === "wide" ? 2 : Math.min(a[1], b[1]);
+        if (!(hi > lo)) continue;
+        const steps = 60;
         for (let j = 0; j <= steps; j++) {
           const k = lo + ((hi - lo) * j) / steps;
           const shortfall = w(i, k) - w(i + 1, k);

@@ -47,11 +47,34 @@ export interface SviFit {
   params: SviParams;
   /** Weighted root-mean-square error in total variance: √(Σωᵢrᵢ² / Σωᵢ). */
   rmse: number;
-  /** Gatheral's butterfly condition g(k) ≥ 0 fails somewhere on the check grid. */
+  /**
+   * Gatheral's butterfly condition g(k) ≥ 0 fails somewhere over the quoted strikes: the data's
+   * k range widened by half its width (at least 0.05) on each side.
+   */
   butterflyArbitrage: boolean;
-  /** Smallest g(k) on the check grid and where (see {@link checkButterfly}). */
+  /** Smallest g(k) over the quoted strikes and where. */
   minG: number;
   kAtMinG: number;
+  /**
+   * g(k) < 0 somewhere in the far wings ([−3, 3] widened to the data, see
+   * {@link checkButterfly}): extrapolation the quotes do not pin down, reported apart.
+   */
+  wingButterflyArbitrage: boolean;
+  /** The data's k range [kMin, kMax]. */
+  kRange: [number, number];
+}
+
+/**
+ * The range the arbitrage checks of a fit cover: the quoted k range widened by half its width
+ * (at least 0.05) on each side.
+ * @example
+ * ```ts
+ * quotedRange([-0.1, 0.1]); // [-0.2, 0.2]
+ * ```
+ */
+export function quotedRange([kMin, kMax]: [number, number]): [number, number] {
+  const margin = Math.max(0.05, (kMax - kMin) / 2);
+  return [kMin - margin, kMax + margin];
 }
 
 /** Bound on |ρ| (strictly inside ±1). */
@@ -102,15 +125,20 @@ export function sviG(p: SviParams, k: number): number {
  *
  * @param p parameters
  * @param range optional [kMin, kMax] of the data, the grid covers it with 1 unit of margin
+ * @param exact check exactly `range` (the quoted strikes) instead of the wide grid
  * @returns whether there is butterfly arbitrage, the minimum of g and where
  * @example
  * ```ts
  * checkButterfly({ a: 0.04, b: 0.1, rho: -0.5, m: 0, sigma: 0.1 }).arbitrage; // false
  * ```
  */
-export function checkButterfly(p: SviParams, range?: [number, number]): ButterflyCheck {
-  const lo = Math.min(-3, (range?.[0] ?? 0) - 1);
-  const hi = Math.max(3, (range?.[1] ?? 0) + 1);
+export function checkButterfly(
+  p: SviParams,
+  range?: [number, number],
+  exact = false,
+): ButterflyCheck {
+  const lo = exact && range ? range[0] : Math.min(-3, (range?.[0] ?? 0) - 1);
+  const hi = exact && range ? range[1] : Math.max(3, (range?.[1] ?? 0) + 1);
   const n = 400;
   let minG = Infinity;
   let kAtMin = lo;
@@ -390,12 +418,15 @@ export function fitSvi(points: SviPoint[]): SviFit {
     num += om * r * r;
     den += om;
   }
-  const check = checkButterfly(params, [kMin, kMax]);
+  const check = checkButterfly(params, quotedRange([kMin, kMax]), true);
+  const wings = checkButterfly(params, [kMin, kMax]);
   return {
     params,
     rmse: Math.sqrt(num / den),
     butterflyArbitrage: check.arbitrage,
     minG: check.minG,
     kAtMinG: check.kAtMin,
+    wingButterflyArbitrage: wings.arbitrage,
+    kRange: [kMin, kMax],
   };
 }

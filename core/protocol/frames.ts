@@ -13,6 +13,7 @@
  * gets the same frames wrapped in JSON arrays.
  * @module
  */
+import type { OptionRow } from "../options/chain.ts";
 import type { PaperError, PaperFill, PaperOrder } from "../paper/types.ts";
 import type { AccountSnapshot } from "../paper/account.ts";
 import type { RouteReport } from "../paper/route_exec.ts";
@@ -737,4 +738,18 @@ export function paperErrorFrame(error: PaperError, id?: string | number): string
 /** A paper action done (cancel sent, amend sent, account reset…): `{"type":"ack",...}`. */
 export function paperAckFrame(action: string, result: object, id?: string | number): string {
   return JSON.stringify({ type: "ack", action, simulated: true, id, ...result });
+}
+
+// ---------------------------------------------------------------------------
+// Options (core/options/): our figures beside the venue's
+// ---------------------------------------------------------------------------
+
+/**
+ * The `options` frame of one option instrument: its terms, best bid/ask, the venue's marks and
+ * greeks, our implied volatilities and greeks, and the difference of the mark IVs.
+ */
+export function optionsFrame(row: OptionRow): string {
+  // `type` names the frame: the option's call/put goes as `optionType`.
+  const { instrument, type: optionType, ...rest } = row;
+  return JSON.stringify({ type: "options", symbol: instrument, optionType, ...rest });
 }

@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   unknown_action:
     "The action is not one of subscribe, unsubscribe, list, ping, or the paper-trading actions (order, cancel, cancel_all, amend, route, account, orders, fills, paper_reset).",
   unknown_symbol: "No configured exchange lists this symbol.",
-  unknown_channel: "The channel is not one of trade, quote, kline, book, consolidated, analytics.",
+  unknown_channel:
+    "The channel is not one of trade, quote, kline, book, consolidated, analytics, options.",
   unknown_exchange: "No such exchange is configured.",
   frame_too_large: "The frame exceeds the size limit.",
   binary_not_supported: "Binary frames are not accepted; send JSON text.",
@@ -82,8 +83,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 const requestId = z.union([z.string().max(64), z.number().finite()]).optional();
 
 const symbolName = z.string().min(1).max(32).regex(
-  /^[A-Za-z0-9]+([/-][A-Za-z0-9]+)?$/,
-  "symbol must look like BTCUSDT, BTC/USDT or BTC-USD",
+  /^[A-Za-z0-9]+([/-][A-Za-z0-9]+){0,3}$/,
+  "symbol must look like BTCUSDT, BTC/USDT, BTC-USD or BTC-27DEC26-100000-C",
 );
 
 const SINCE_RULE = "must be a non-negative integer: the highest pos received";
@@ -210,27 +211,36 @@ function pickId(data: unknown): string | number | undefined {
 }
 
 /**
- * Channels a client may name: the per-exchange data channels, `consolidated` and
- * `analytics` (per exchange + symbol, computed by the gateway from trades and books).
+ * Channels a client may name: the per-exchange data channels, `consolidated`, `analytics`
+ * (per exchange + symbol, computed by the gateway from trades and books) and `options` (per
+ * option instrument: our implied volatility and greeks beside the venue's, from its quotes).
  */
-export type ClientChannel = Channel | "consolidated" | "analytics";
+export type ClientChannel = Channel | "consolidated" | "analytics" | "options";
 
 /** The channels named in a frame, or `["trade"]`; unknown names are returned separately. */
 export function resolveChannels(
   names: readonly string[] | undefined,
-): { channels: Channel[]; consolidated: boolean; analytics: boolean; unknown: string[] } {
+): {
+  channels: Channel[];
+  consolidated: boolean;
+  analytics: boolean;
+  options: boolean;
+  unknown: string[];
+} {
   const channels: Channel[] = [];
   const unknown: string[] = [];
   let consolidated = false;
   let analytics = false;
+  let options = false;
   for (const name of names ?? ["trade"]) {
     if (name === "consolidated") consolidated = true;
     else if (name === "analytics") analytics = true;
+    else if (name === "options") options = true;
     else if ((CHANNELS as readonly string[]).includes(name)) {
       if (!channels.includes(name as Channel)) channels.push(name as Channel);
     } else unknown.push(name);
   }
-  return { channels, consolidated, analytics, unknown };
+  return { channels, consolidated, analytics, options, unknown };
 }
 
 /**

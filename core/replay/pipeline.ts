@@ -252,6 +252,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           addBook(stream.exchange, stream.symbol);
           continue;
         }
+        if (stream.channel === "options") {
+          channels.add("quote");
+          continue;
+        }
         channels.add(stream.channel);
         if (stream.channel === "book") addBook(stream.exchange, stream.symbol);
       }

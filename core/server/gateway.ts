@@ -4,6 +4,8 @@
  * `Deno.serve` listener.
  * @module
  */
+import { createOptionsBoard } from "../options/board.ts";
+import { createOptionsFeed } from "./options_feed.ts";
 import { paperOver } from "./paper.ts";
 import type { Channel } from "../events.ts";
 import type { CoreConfig } from "./config.ts";
@@ -335,6 +337,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const paper = config.paperEnabled
     ? paperOver(config, catalog, books, delivery, Date.now, false, metrics)
     : undefined;
+  // Options (issue #17): each option quote to the board, `options` frames to their subscribers.
+  const optionsBoard = createOptionsBoard(catalog);
+  const optionsFeed = createOptionsFeed({
+    board: optionsBoard,
+    subscriptions,
+    delivery,
+    now: Date.now,
+  });
   // Venue time moves on in a quiet market too: orders whose simulated latency has passed reach
   // their venue, and a passive route's wait ends.
   const paperClock = paper ? setInterval(() => paper.desk.idle(Date.now()), 25) : undefined;
@@ -344,6 +354,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       paper?.desk.beforeItem(exchange, item);
       hub.onItem(exchange, item, at?.seq ?? taps.lastSeq() + 1, at?.prev);
       paper?.desk.afterItem(exchange, item);
+      optionsFeed.afterItem(exchange, item);
       taps.publish(exchange, item, at?.seq);
     },
     onState(info) {
@@ -384,6 +395,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     analyticsFrame: config.analyticsEnabled ? hub.analyticsFrame : undefined,
     paper: paper?.service,
+    optionsFrame: optionsFeed.frame,
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? hub.statusFrame(info) : undefined;
@@ -421,6 +433,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     consolidator,
     analytics: config.analyticsEnabled ? hub : undefined,
     paper: paper ? () => paper.desk.stats() : undefined,
+    options: optionsBoard,
     analyticsOptions,
     clientCount: () => clients.size,
     delivery: () => ({ ...budget.state(), backlogged: delivery.backlogged() }),

@@ -74,7 +74,7 @@ const timeParam = z.string().transform((s, ctx) => {
   }
   return t;
 });
-const symbolParam = z.string().min(1).max(32).regex(/^[A-Za-z0-9]+([/-][A-Za-z0-9]+)?$/);
+const symbolParam = z.string().min(1).max(32).regex(/^[A-Za-z0-9]+([/-][A-Za-z0-9]+){0,3}$/);
 const exchangeParam = z.string().min(1).max(32).regex(/^[a-z0-9_-]+$/);
 const boolParam = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 

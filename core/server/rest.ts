@@ -13,6 +13,8 @@ import type { Consolidator } from "../books/consolidated.ts";
 import { MAX_VIEW_DEPTH } from "../books/view.ts";
 import type { Recording } from "./recording.ts";
 import { createHistoryRoutes, HISTORY_ENDPOINTS, type HistorySource } from "./history_routes.ts";
+import { createOptionsRoutes, OPTIONS_ENDPOINTS } from "./options_routes.ts";
+import type { OptionsBoard } from "../options/board.ts";
 import { metricsFromList } from "../protocol/messages.ts";
 import type { AnalyticsValue, Metric } from "../analytics/engine.ts";
 import { consolidatedMicroprice, unifiedFlow } from "../analytics/unified.ts";
@@ -32,6 +34,8 @@ export interface HttpDeps {
   consolidator: Consolidator;
   /** The per-symbol analytics (`/api/analytics`); without it that route answers 404. */
   analytics?: Pick<Hub, "analytics" | "analyticsTime">;
+  /** The options board (`/api/options/*`); without it those routes answer 404. */
+  options?: OptionsBoard;
   /** The hub's analytics settings, which `/api/history/analytics` recomputes with. */
   analyticsOptions?: HubAnalyticsOptions;
   clientCount(): number;
@@ -74,7 +78,7 @@ export function httpError(
   return json({ error: { code, message } }, status, headers);
 }
 
-const symbolParam = z.string().min(1).max(32).regex(/^[A-Za-z0-9]+([/-][A-Za-z0-9]+)?$/);
+const symbolParam = z.string().min(1).max(32).regex(/^[A-Za-z0-9]+([/-][A-Za-z0-9]+){0,3}$/);
 const exchangeParam = z.string().min(1).max(32).regex(/^[a-z0-9_-]+$/);
 
 const marketDataQuery = z.strictObject({
@@ -204,6 +208,7 @@ export function createHttp(
           marketData: "/api/market_data",
           book: "/api/book",
           analytics: "/api/analytics",
+          ...OPTIONS_ENDPOINTS,
           paperOrders: "/api/paper/orders",
           paperFills: "/api/paper/fills",
           paperAccount: "/api/paper/account",
@@ -333,8 +338,9 @@ export function createHttp(
     catalog,
     analytics: deps.analyticsOptions,
   });
+  const options = deps.options ? createOptionsRoutes(deps.options, Date.now) : undefined;
   return (req, url) => {
-    const route = routes[url.pathname] ?? history(url.pathname);
+    const route = routes[url.pathname] ?? history(url.pathname) ?? options?.(url.pathname);
     if (!route) {
       return httpError(404, "not_found", `no route ${url.pathname}; see GET / for endpoints`);
     }

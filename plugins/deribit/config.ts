@@ -33,9 +33,9 @@ export const deribitConfigSchema = z.object({
    */
   expiries: csv("2"),
   /** Option strikes streamed per expiry and type, the ones nearest the index. */
-  strikesPerExpiry: z.coerce.number().int().min(1).default(4),
+  strikesPerExpiry: z.coerce.number().int().min(1).default(8),
   /** Upper bound on streamed instruments (thousands are listed). */
-  maxInstruments: z.coerce.number().int().min(1).default(60),
+  maxInstruments: z.coerce.number().int().min(1).default(100),
   /** Channels per `public/subscribe` call. */
   channelsPerSubscribe: z.coerce.number().int().min(1).max(500).default(50),
   /** Heartbeat interval asked with `public/set_heartbeat`, seconds (Deribit: at least 10). */
