@@ -136,17 +136,8 @@ Deno.test({
       },
     );
 
-    await t.step("the ladder's best bid and ask equal /api/book's", async () => {
-      stopTicking(); // the Binance book holds still now
-      try {
-        await ladderEqualsBook();
-      } finally {
-        ticking = setInterval(() => bn.tick(), 40);
-      }
-    });
-
     /** The ladder's state and its first bid row equal `/api/book` (the emulator held still). */
-    async function ladderEqualsBook() {
+    const ladderEqualsBook = async () => {
       let last = "";
       await waitFor(
         async () => {
@@ -180,7 +171,16 @@ Deno.test({
       ).catch((err) => {
         throw new Error(`${err.message}: shown ${shown}, best bid ${bestBid}`);
       });
-    }
+    };
+
+    await t.step("the ladder's best bid and ask equal /api/book's", async () => {
+      stopTicking(); // the Binance book holds still now
+      try {
+        await ladderEqualsBook();
+      } finally {
+        ticking = setInterval(() => bn.tick(), 40);
+      }
+    });
 
     await t.step("the tabs are reachable by keyboard", async () => {
       await page.focus("#tab-markets");
