@@ -13,9 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BinanceEmulatorOptions } from "./types.ts";
-
-/** Environment variables `npm:ws` reads when it loads (Deno needs `--allow-env` for them). */
-export const WS_ENV = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"] as const;
+import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
 
 const NUMERIC = {
   "port": "port",
@@ -61,21 +59,15 @@ export function parseCliOptions(args: string[]): BinanceEmulatorOptions {
 }
 
 if (import.meta.main) {
-  const denied = WS_ENV.filter((variable) =>
-    Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
+  await runEmulatorCli(
+    "Binance",
+    async () => (await import("./emulator.ts")).startBinanceEmulator(parseCliOptions(Deno.args)),
+    (
+      emu,
+    ) => [
+      `BINANCE_WS_URL=${emu.wsUrl}`,
+      `BINANCE_REST_URL=${emu.restUrl}`,
+      `e.g. ${emu.wsUrl}/stream?streams=btcusdt@trade/btcusdt@depth@100ms`,
+    ],
   );
-  if (denied.length > 0) {
-    console.error(`npm:ws reads ${denied.join(", ")} at load: add --allow-env=${WS_ENV.join(",")}`);
-    Deno.exit(2);
-  }
-  const options = parseCliOptions(Deno.args);
-  const { startBinanceEmulator } = await import("./emulator.ts");
-  const emu = await startBinanceEmulator(options);
-  console.log(`Binance emulator listening on 127.0.0.1:${emu.port}`);
-  console.log(`  BINANCE_WS_URL=${emu.wsUrl}`);
-  console.log(`  BINANCE_REST_URL=${emu.restUrl}`);
-  console.log(`  e.g. ${emu.wsUrl}/stream?streams=btcusdt@trade/btcusdt@depth@100ms`);
-  Deno.addSignalListener("SIGINT", () => {
-    emu.close().then(() => Deno.exit(0));
-  });
 }

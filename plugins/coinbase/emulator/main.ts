@@ -11,9 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import type { CoinbaseEmulatorOptions } from "./types.ts";
-
-/** Environment variables `npm:ws` reads when it loads (Deno needs `--allow-env` for them). */
-export const WS_ENV = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"] as const;
+import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
 
 const NUMERIC = {
   "port": "port",
@@ -58,20 +56,9 @@ export function parseCliOptions(args: string[]): CoinbaseEmulatorOptions {
 }
 
 if (import.meta.main) {
-  const denied = WS_ENV.filter((variable) =>
-    Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
+  await runEmulatorCli(
+    "Coinbase",
+    async () => (await import("./emulator.ts")).startCoinbaseEmulator(parseCliOptions(Deno.args)),
+    (emu) => [`COINBASE_WS_URL=${emu.wsUrl}`, `COINBASE_REST_URL=${emu.restUrl}`],
   );
-  if (denied.length > 0) {
-    console.error(`npm:ws reads ${denied.join(", ")} at load: add --allow-env=${WS_ENV.join(",")}`);
-    Deno.exit(2);
-  }
-  const options = parseCliOptions(Deno.args);
-  const { startCoinbaseEmulator } = await import("./emulator.ts");
-  const emu = await startCoinbaseEmulator(options);
-  console.log(`Coinbase emulator listening on 127.0.0.1:${emu.port}`);
-  console.log(`  COINBASE_WS_URL=${emu.wsUrl}`);
-  console.log(`  COINBASE_REST_URL=${emu.restUrl}`);
-  Deno.addSignalListener("SIGINT", () => {
-    emu.close().then(() => Deno.exit(0));
-  });
 }

@@ -10,9 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import type { DeribitEmulatorOptions } from "./types.ts";
-
-/** Environment variables `npm:ws` reads when it loads (Deno needs `--allow-env` for them). */
-export const WS_ENV = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"] as const;
+import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
 
 const NUMERIC = {
   "port": "port",
@@ -44,18 +42,9 @@ export function parseCliOptions(args: string[]): DeribitEmulatorOptions {
 }
 
 if (import.meta.main) {
-  const denied = WS_ENV.filter((variable) =>
-    Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
+  await runEmulatorCli(
+    "Deribit",
+    async () => (await import("./emulator.ts")).startDeribitEmulator(parseCliOptions(Deno.args)),
+    (emu) => [`DERIBIT_WS_URL=${emu.wsUrl} DERIBIT_EMULATOR=true`],
   );
-  if (denied.length > 0) {
-    console.error(`npm:ws reads ${denied.join(", ")} at load: add --allow-env=${WS_ENV.join(",")}`);
-    Deno.exit(2);
-  }
-  const { startDeribitEmulator } = await import("./emulator.ts");
-  const emu = await startDeribitEmulator(parseCliOptions(Deno.args));
-  console.log(`Deribit emulator listening on 127.0.0.1:${emu.port}`);
-  console.log(`  DERIBIT_WS_URL=${emu.wsUrl} DERIBIT_EMULATOR=true`);
-  Deno.addSignalListener("SIGINT", () => {
-    emu.close().then(() => Deno.exit(0));
-  });
 }

@@ -11,9 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import type { KrakenEmulatorOptions } from "./types.ts";
-
-/** Environment variables `npm:ws` reads when it loads (Deno needs `--allow-env` for them). */
-export const WS_ENV = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"] as const;
+import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
 
 const NUMERIC = {
   "port": "port",
@@ -50,19 +48,9 @@ export function parseCliOptions(args: string[]): KrakenEmulatorOptions {
 }
 
 if (import.meta.main) {
-  const denied = WS_ENV.filter((variable) =>
-    Deno.permissions.querySync({ name: "env", variable }).state !== "granted"
+  await runEmulatorCli(
+    "Kraken",
+    async () => (await import("./emulator.ts")).startKrakenEmulator(parseCliOptions(Deno.args)),
+    (emu) => [`KRAKEN_WS_URL=${emu.wsUrl}`],
   );
-  if (denied.length > 0) {
-    console.error(`npm:ws reads ${denied.join(", ")} at load: add --allow-env=${WS_ENV.join(",")}`);
-    Deno.exit(2);
-  }
-  const options = parseCliOptions(Deno.args);
-  const { startKrakenEmulator } = await import("./emulator.ts");
-  const emu = await startKrakenEmulator(options);
-  console.log(`Kraken emulator listening on 127.0.0.1:${emu.port}`);
-  console.log(`  KRAKEN_WS_URL=${emu.wsUrl}`);
-  Deno.addSignalListener("SIGINT", () => {
-    emu.close().then(() => Deno.exit(0));
-  });
 }
