@@ -23,6 +23,8 @@ import { createSubscriptions, sourceStreams, type StreamKey } from "../delivery/
 import { createHub, type HubAnalyticsOptions } from "../ingest/hub.ts";
 import type { SymbolAnalytics } from "../analytics/engine.ts";
 import { type PaperConfig, paperOver } from "../server/paper.ts";
+import { createOptionsBoard } from "../options/board.ts";
+import { createOptionsFeed } from "../server/options_feed.ts";
 import { createSessions, type SessionLimits, type Sessions } from "../delivery/session.ts";
 import {
   bookStatusFrame,
@@ -144,6 +146,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     analytics: deps.analytics,
   });
   const paper = deps.paper ? paperOver(deps.paper, catalog, books, delivery, now, true) : undefined;
+  // The `options` channel on the replayed quotes, valued at the replay's clock.
+  const options = createOptionsFeed({
+    board: createOptionsBoard(catalog),
+    subscriptions,
+    delivery,
+    now,
+  });
   /** Feed states as the replayed `status` items leave them. */
   const feeds = new Map<string, FeedInfo>();
   const sessions = createSessions({
@@ -157,6 +166,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     analyticsFrame: hub.analyticsFrame,
     paper: paper?.service,
+    optionsFrame: (exchange, symbol) => options.frame(exchange, symbol),
     statusFrame: (exchange) => {
       const info = feeds.get(exchange);
       return info ? feedStatusFrame(info) : undefined;
@@ -323,6 +333,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       paper?.desk.beforeItem(exchange, item);
       hub.onItem(exchange, item, entry.seq);
       paper?.desk.afterItem(exchange, item);
+      options.afterItem(exchange, item);
     },
     goLive() {
       live = true;
