@@ -31,4 +31,5 @@ export type { FaultingEmulator } from "./core/testing/emulator_faults.ts";
 export { createRng, hashString } from "./core/testing/prng.ts";
 export type { Rng } from "./core/testing/prng.ts";
 export { createEmulatorBookSide } from "./core/testing/emulator_book.ts";
+export { runEmulatorCli, WS_ENV } from "./core/testing/emulator_cli.ts";
 export type { BookSideName, EmulatorBookSide } from "./core/testing/emulator_book.ts";

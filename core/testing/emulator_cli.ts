@@ -6,13 +6,23 @@
  * @module
  */
 
-/** The environment variables npm:ws reads when it loads. */
+/**
+ * The environment variables npm:ws reads when it loads.
+ * @example
+ * ```ts
+ * import { WS_ENV } from "@quant-saas/gateway/testing";
+ *
+ * const flag = `--allow-env=${WS_ENV.join(",")}`;
+ * ```
+ */
 export const WS_ENV = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"] as const;
 
 /**
  * Runs an emulator from the command line.
  * @example
  * ```ts ignore
+ * import { runEmulatorCli } from "@quant-saas/gateway/testing";
+ *
  * await runEmulatorCli(
  *   "Kraken",
  *   async () => (await import("./emulator.ts")).startKrakenEmulator(parseCliOptions(Deno.args)),

@@ -79,8 +79,11 @@ export function createRpc(o: RpcOptions): Rpc {
   >();
   const answers = new Map<number, (a: RpcAnswer) => void>();
   const counts: Record<string, number> = {};
-  const general: CreditBucket = createCreditBucket(o.credits, o.now());
-  const subscribe: CreditBucket = createCreditBucket(o.subscribeCredits, o.now());
+  // Headroom under Deribit's own limiter: a request sent just as credits come back can reach the
+  // exchange a little before the previous one's refill there (network jitter), so the local pools
+  // refill 10 % slower and keep one request in reserve.
+  const general: CreditBucket = createCreditBucket(withHeadroom(o.credits), o.now());
+  const subscribe: CreditBucket = createCreditBucket(withHeadroom(o.subscribeCredits), o.now());
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   const deadline = setInterval(() => {
@@ -155,5 +158,20 @@ export function createRpc(o: RpcOptions): Rpc {
       queue.length = 0;
       pending.clear();
     },
+  };
+}
+
+/**
+ * A credit limit with headroom: refilled at 90 % of the rate, one request's cost kept in reserve.
+ * @example
+ * ```ts
+ * withHeadroom({ cost: 500, max: 50_000, refillPerSec: 10_000 }); // { cost: 500, max: 49_500, refillPerSec: 9_000 }
+ * ```
+ */
+export function withHeadroom(limit: CreditLimit): CreditLimit {
+  return {
+    cost: limit.cost,
+    max: Math.max(limit.cost, limit.max - limit.cost),
+    refillPerSec: limit.refillPerSec * 0.9,
   };
 }

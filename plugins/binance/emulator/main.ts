@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BinanceEmulatorOptions } from "./types.ts";
-import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
+import { runEmulatorCli } from "../../../testing.ts";
 
 const NUMERIC = {
   "port": "port",

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import type { CoinbaseEmulatorOptions } from "./types.ts";
-import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
+import { runEmulatorCli } from "../../../testing.ts";
 
 const NUMERIC = {
   "port": "port",

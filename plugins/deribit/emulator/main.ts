@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import type { DeribitEmulatorOptions } from "./types.ts";
-import { runEmulatorCli } from "../../../core/testing/emulator_cli.ts";
+import { runEmulatorCli } from "../../../testing.ts";
 
 const NUMERIC = {
   "port": "port",
