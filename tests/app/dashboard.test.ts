@@ -202,6 +202,9 @@ Deno.test({
           timeout: 15_000,
         },
       );
+      // The charts opened with the recent past recomputed from the recording.
+      const history = await appState<{ points: number }>(page, "analyticsHistory");
+      assert.ok((history?.points ?? 0) > 0, `history points: ${JSON.stringify(history)}`);
       await page.screenshot({ path: new URL("analytics.png", SHOTS).pathname });
     });
 

@@ -2,7 +2,8 @@
  * Analytics: OFI, VPIN, microprice, VWAP and realized volatility of the chosen exchange and
  * symbol as live time series, from the `analytics` channel (docs/analytics.md).
  */
-import { type ReactNode, useCallback, useEffect, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
+import { getJson } from "../api.ts";
 import type { QuantClient } from "../client_adapter.ts";
 import { useSubscription } from "../hooks.ts";
 import { SeriesChart, type SeriesPoint } from "../components/SeriesChart.tsx";
@@ -27,6 +28,31 @@ export interface AnalyticsFrame {
   volatility?:
     | { windows: { windowMs: number; sigmaAnn: number | null; complete: boolean }[] }
     | null;
+}
+
+/** How much history the charts open with, from `GET /api/history/analytics`. */
+const HISTORY_MS = 120_000;
+
+/**
+ * The last two minutes of the symbol's analytics recomputed from the recording, one point a
+ * second (an empty list without a recording: the charts then start live).
+ */
+function recentHistory(exchange: string, symbol: string): Promise<AnalyticsFrame[]> {
+  const to = Date.now();
+  const q = new URLSearchParams({
+    exchange,
+    symbol,
+    from: String(to - HISTORY_MS),
+    to: String(to),
+    step: "1s",
+    warmup: "5m",
+  });
+  return getJson<{ points: Omit<AnalyticsFrame, "exchange" | "symbol">[] }>(
+    `/api/history/analytics?${q}`,
+  ).then(
+    (h) => h.points.map((p) => ({ ...p, exchange, symbol })),
+    () => [],
+  );
 }
 
 /** The figures plotted, read from a frame. */
@@ -78,15 +104,31 @@ export function Analytics(
     });
     return off;
   }, [client, exchange, native]);
+  // One request for the four charts' history.
+  const history = useMemo(() => recentHistory(exchange, native), [exchange, native]);
   const feed = useCallback(
     (pick: (f: ReturnType<typeof figures>) => (number | null | undefined)[]) =>
-    (push: (p: SeriesPoint) => void) =>
-      client.on("analytics", (f) => {
+    (push: (p: SeriesPoint) => void) => {
+      // Live frames wait until the history is drawn: a chart takes points in time order.
+      let ready = false;
+      let held: SeriesPoint[] = [];
+      const off = client.on("analytics", (f) => {
         if (f.exchange !== exchange || f.symbol !== native) return;
         const a = f as unknown as AnalyticsFrame;
-        push({ time: a.time, values: pick(figures(a)) });
-      }),
-    [client, exchange, native],
+        const point = { time: a.time, values: pick(figures(a)) };
+        if (ready) push(point);
+        else held.push(point);
+      });
+      history.then((points) => {
+        for (const p of points) push({ time: p.time, values: pick(figures(p)) });
+        expose("analyticsHistory", { points: points.length });
+        ready = true;
+        for (const p of held) push(p);
+        held = [];
+      });
+      return off;
+    },
+    [client, exchange, native, history],
   );
   const ofiFeed = useCallback(feed((x) => [x.ofi1, x.ofi10]), [feed]);
   const vpinFeed = useCallback(feed((x) => [x.vpin, x.vpinPartial]), [feed]);
@@ -99,7 +141,8 @@ export function Analytics(
       <p className="muted">
         {unified} on {exchange}{" "}
         ({native}): figures computed by the gateway from every trade and book update, at most 10
-        frames a second. Definitions: docs/analytics.md.
+        frames a second; the charts open with the last two minutes recomputed from the recording.
+        Definitions: docs/analytics.md.
       </p>
       <div className="cards" data-testid="analytics-values">
         <Card label="OFI 10 s" value={fmt(x?.ofi10, 4)} hint={`normalized ${fmt(x?.ofi10n, 2)}`} />
