@@ -30,6 +30,8 @@ export interface Catalog {
    * only for a configured name written as `BASE/QUOTE`).
    */
   unified(exchange: string, native: string): string | undefined;
+  /** The instrument of a native symbol, once the exchange reported its instruments. */
+  instrument(exchange: string, native: string): Instrument | undefined;
   /** Records an exchange's instruments and the symbols its feed streams. */
   setInstruments(exchange: string, instruments: Instrument[], streamed: string[]): void;
   /** Every exchange's listing. */
@@ -74,6 +76,7 @@ export function createCatalog(configured: Record<string, readonly string[]>): Ca
         (native.includes("/") && provisional.get(exchange)?.has(canonical(native))
           ? native.toUpperCase()
           : undefined),
+    instrument: (exchange, native) => byNative.get(exchange)?.get(native),
     setInstruments(exchange, instruments, streamed) {
       const unified = new Map<string, string>();
       const native = new Map<string, Instrument>();

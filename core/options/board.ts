@@ -114,10 +114,13 @@ export function createOptionsBoard(catalog: Catalog, surfaceTtlMs = 1_000): Opti
       });
     },
     row(instrument, now, exchange) {
-      const l = listed().find((x) =>
-        x.instrument.symbol === instrument && (exchange === undefined || x.exchange === exchange)
-      );
-      return l ? rowOf(l, now) : undefined;
+      for (const ex of exchange === undefined ? catalog.exchanges() : [exchange]) {
+        const found = catalog.instrument(ex, instrument);
+        if (found?.option) {
+          return rowOf({ exchange: ex, instrument: found as Listed["instrument"] }, now);
+        }
+      }
+      return undefined;
     },
     surface(underlying, now) {
       const cached = surfaces.get(underlying);

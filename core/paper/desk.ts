@@ -186,8 +186,7 @@ export function createDesk(options: DeskOptions): Desk {
   };
 
   const rulesOf = (exchange: string, symbol: string): VenueRules | undefined => {
-    const listing = options.catalog.listings().find((l) => l.exchange === exchange);
-    const instrument = listing?.instruments.find((i) => i.symbol === symbol);
+    const instrument = options.catalog.instrument(exchange, symbol);
     if (!instrument) return undefined;
     return {
       exchange,

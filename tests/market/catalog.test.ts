@@ -33,4 +33,8 @@ Deno.test("catalog: once the instruments arrive, names resolve to the exchange's
   assert.equal(catalog.resolve("a", "ETH/USDT"), undefined, "listed but not streamed");
   assert.equal(catalog.unified("a", "BTC-USDT"), "BTC/USDT");
   assert.equal(catalog.unified("a", "BTC/USDT"), undefined, "no longer a provisional name");
+  // Each listed instrument by its native symbol, streamed or not; unified names are not keys.
+  assert.deepEqual(catalog.instrument("a", "ETH-USDT"), instrument("ETH-USDT", "ETH", "USDT"));
+  assert.equal(catalog.instrument("a", "BTC/USDT"), undefined);
+  assert.equal(catalog.instrument("b", "BTC-USDT"), undefined);
 });
