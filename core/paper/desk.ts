@@ -23,7 +23,7 @@ import type {
   PaperOrder,
   VenueRules,
 } from "./types.ts";
-import { type AmendChanges, createVenue, type Venue, type VenueReport } from "./venue.ts";
+import { type AmendChanges, createVenue, type Venue, type VenueReport, walkBook } from "./venue.ts";
 import { type Account, type AccountSnapshot, createAccount } from "./account.ts";
 import { checkOrder, parseOrderRequest } from "./filters.ts";
 import { feeFor, type FeeOverrides } from "./fees.ts";
@@ -274,13 +274,7 @@ export function createDesk(options: DeskOptions): Desk {
   const marketBuyPrice = (o: { exchange: string; symbol: string; quantity: number }) => {
     const book = options.book(o.exchange, o.symbol);
     if (!book) return undefined;
-    let left = o.quantity;
-    let worst: number | undefined;
-    for (const [price, quantity] of topN(book, 1000).asks) {
-      worst = price;
-      left -= quantity;
-      if (left <= 0) break;
-    }
+    const worst = walkBook(book, "buy", o.quantity).levels.at(-1)?.[0];
     return worst === undefined ? undefined : worst * (1 + MARKET_BUY_MARGIN);
   };
 
