@@ -24,7 +24,7 @@ import { analyticsSeries, utcDayStart } from "../replay/analytics_series.ts";
 export type HistorySource = Pick<Recording, "dir" | "history"> & {
   health(): { healthy: boolean };
 };
-import { httpError, json } from "./rest.ts";
+import { httpError, json, parseQuery } from "./rest.ts";
 
 /** Paths of the history endpoints, for `GET /`. */
 export const HISTORY_ENDPOINTS = {
@@ -141,11 +141,7 @@ function parse<T extends z.ZodType>(url: URL, schema: T): Parsed<z.infer<T>> {
       ),
     };
   }
-  const result = schema.safeParse(params);
-  if (result.success) return { ok: true, value: result.data };
-  const issue = result.error.issues[0];
-  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  return { ok: false, response: httpError(400, "bad_query", `${where}${issue.message}`) };
+  return parseQuery(url, schema);
 }
 
 /** Checks `from <= to` and the range limit. */

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { OptionsBoard } from "../options/board.ts";
 import { black76, impliedVol, YEAR_MS } from "../options/mod.ts";
-import { httpError, json } from "./rest.ts";
+import { httpError, json, parseQuery as parse } from "./rest.ts";
 
 /** Paths of the options endpoints, for `GET /`. */
 export const OPTIONS_ENDPOINTS = {
@@ -67,16 +67,6 @@ const explicit = z.strictObject({
   rate: z.coerce.number().min(-1).max(1).default(0),
   type: z.enum(["call", "put"]),
 });
-
-function parse<T extends z.ZodType>(url: URL, schema: T) {
-  const params: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) params[key] = value;
-  const result = schema.safeParse(params);
-  if (result.success) return { ok: true as const, value: result.data as z.infer<T> };
-  const issue = result.error.issues[0];
-  const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-  return { ok: false as const, response: httpError(400, "bad_query", `${where}${issue.message}`) };
-}
 
 /**
  * Creates the options routes over a board; `now` is the wall clock (the board's valuation time).

@@ -100,7 +100,16 @@ const analyticsQuery = z.strictObject({
   metrics: z.string().max(256).optional(),
 });
 
-function parseQuery<T extends z.ZodType>(
+/**
+ * A request's query parameters checked against a zod schema: the value, or a 400 `bad_query`
+ * naming the first field in error.
+ * @example
+ * ```ts ignore
+ * const q = parseQuery(url, z.strictObject({ symbol: z.string() }));
+ * if (!q.ok) return q.response;
+ * ```
+ */
+export function parseQuery<T extends z.ZodType>(
   url: URL,
   schema: T,
 ): { ok: true; value: z.infer<T> } | { ok: false; response: Response } {
