@@ -162,10 +162,11 @@ export function createDesk(options: DeskOptions): Desk {
   const maxBookAgeMs = options.maxBookAgeMs ?? 10_000;
   const owners = new Map<string, Owner>();
   const venues = new Map<string, VenueEntry>();
-  /** Event time of the latest trade or book update per `exchange|symbol`. */
-  const eventTimes = new Map<string, number>();
-  /** Receive time (gateway clock) of that event. */
-  const receiveTimes = new Map<string, number>();
+  /**
+   * Event time of the latest trade or book update per `exchange|symbol`, and its receive time
+   * (gateway clock); one record per symbol, updated in place.
+   */
+  const latest = new Map<string, { eventTime: number; receiveTime: number }>();
 
   const ownerOf = (id: string): Owner => {
     let owner = owners.get(id);
@@ -373,7 +374,8 @@ export function createDesk(options: DeskOptions): Desk {
     return { entry, native };
   };
 
-  const sentTimeOf = (exchange: string, symbol: string) => eventTimes.get(`${exchange}|${symbol}`);
+  const sentTimeOf = (exchange: string, symbol: string) =>
+    latest.get(`${exchange}|${symbol}`)?.eventTime;
 
   const submit = (
     ownerId: string,
@@ -449,7 +451,8 @@ export function createDesk(options: DeskOptions): Desk {
 
   return {
     beforeItem(exchange, item) {
-      if (item.type !== "book" && item.type !== "trade") return;
+      // No venue yet (nobody has traded): nothing to look up on the hub's hot path.
+      if (venues.size === 0 || (item.type !== "book" && item.type !== "trade")) return;
       const entry = venues.get(`${exchange}|${item.symbol}`);
       if (!entry) return;
       // Scheduled orders (replay `at`) whose time has come go in first, in order.
@@ -467,10 +470,11 @@ export function createDesk(options: DeskOptions): Desk {
     afterItem(exchange, item) {
       if (item.type !== "book" && item.type !== "trade") return;
       const key = `${exchange}|${item.symbol}`;
-      const last = eventTimes.get(key);
-      if (last === undefined || item.eventTime > last) {
-        eventTimes.set(key, item.eventTime);
-        receiveTimes.set(key, item.receiveTime);
+      const last = latest.get(key);
+      if (!last) latest.set(key, { eventTime: item.eventTime, receiveTime: item.receiveTime });
+      else if (item.eventTime > last.eventTime) {
+        last.eventTime = item.eventTime;
+        last.receiveTime = item.receiveTime;
       }
       const entry = venues.get(key);
       if (!entry) return;
@@ -645,10 +649,9 @@ export function createDesk(options: DeskOptions): Desk {
     },
     idle(now) {
       for (const [key, entry] of venues) {
-        const time = eventTimes.get(key);
-        const received = receiveTimes.get(key);
-        if (time === undefined || received === undefined || now <= received) continue;
-        entry.venue.advance(time + (now - received));
+        const last = latest.get(key);
+        if (!last || now <= last.receiveTime) continue;
+        entry.venue.advance(last.eventTime + (now - last.receiveTime));
       }
       routes.tick();
     },
